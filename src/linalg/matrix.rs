@@ -1,0 +1,375 @@
+//! `Matrix<T>`: a dense row-major matrix, such as a layer's weights Wˡ or a batch of
+//! activations (one column per image).
+
+use super::gemm::{gemm, MatRef};
+use super::{shape_mismatch, Scalar, Vector};
+use std::ops::{Add, AddAssign, Index, IndexMut, Sub, SubAssign};
+
+/// A dense `rows × cols` matrix stored row by row: (i, j) is `data[i * cols + j]`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Matrix<T> {
+    rows: usize,
+    cols: usize,
+    data: Vec<T>,
+}
+
+impl<T: Scalar> Matrix<T> {
+    /// The `rows × cols` zero matrix.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix {
+            rows,
+            cols,
+            data: vec![T::ZERO; rows * cols],
+        }
+    }
+
+    /// Wraps row-major `data` as a `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `data.len() != rows * cols`.
+    #[track_caller]
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<T>) -> Self {
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "Matrix::from_vec: {rows}×{cols} needs {} elements, got {}",
+            rows * cols,
+            data.len()
+        );
+        Matrix { rows, cols, data }
+    }
+
+    /// Element (i, j) is `f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, mut f: impl FnMut(usize, usize) -> T) -> Self {
+        let mut data = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Matrix { rows, cols, data }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// (rows, cols).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+
+    /// The elements, row by row.
+    pub fn as_slice(&self) -> &[T] {
+        &self.data
+    }
+
+    /// The elements, row by row, mutable.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.data
+    }
+
+    /// Gives back the row-major storage.
+    pub fn into_vec(self) -> Vec<T> {
+        self.data
+    }
+
+    /// Row `i` as a slice of `cols` elements.
+    #[track_caller]
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Row `i` as a mutable slice of `cols` elements.
+    #[track_caller]
+    pub fn row_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Column `j` copied out as a vector of length `rows`.
+    #[track_caller]
+    pub fn column(&self, j: usize) -> Vector<T> {
+        assert!(
+            j < self.cols,
+            "Matrix::column: column {j} out of range for {}×{}",
+            self.rows,
+            self.cols
+        );
+        Vector::from_fn(self.rows, |i| self.data[i * self.cols + j])
+    }
+
+    /// Overwrites column `j` with `v`.
+    ///
+    /// # Panics
+    /// If `v.len() != rows` or `j >= cols`.
+    #[track_caller]
+    pub fn set_column(&mut self, j: usize, v: &Vector<T>) {
+        if v.len() != self.rows || j >= self.cols {
+            shape_mismatch("Matrix::set_column", self.shape(), (v.len(), 1));
+        }
+        for (i, &x) in v.as_slice().iter().enumerate() {
+            self.data[i * self.cols + j] = x;
+        }
+    }
+
+    /// A strided view for [`gemm`]; `.t()` on it is the transpose without a copy.
+    pub fn view(&self) -> MatRef<'_, T> {
+        MatRef::row_major(&self.data, self.rows, self.cols)
+    }
+
+    /// Mᵀ: the `cols × rows` matrix with (i, j) = M(j, i).
+    pub fn transpose(&self) -> Self {
+        Matrix::from_fn(self.cols, self.rows, |i, j| self.data[j * self.cols + i])
+    }
+
+    /// Applies `f` to every element.
+    pub fn map(&self, f: impl Fn(T) -> T) -> Self {
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data: self.data.iter().map(|&x| f(x)).collect(),
+        }
+    }
+
+    /// M · s, every element scaled.
+    pub fn scale(&self, s: T) -> Self {
+        self.map(|x| x * s)
+    }
+
+    /// Element-wise product A ⊙ B (same shapes).
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn hadamard(&self, other: &Self) -> Self {
+        self.check_same_shape("Matrix::hadamard", other);
+        let data = self
+            .data
+            .iter()
+            .zip(&other.data)
+            .map(|(&a, &b)| a * b)
+            .collect();
+        Matrix {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+        }
+    }
+
+    /// self ← self + α·other (the "axpy" of BLAS): gradient descent is
+    /// `w.add_scaled(-eta, &nabla_w)`.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn add_scaled(&mut self, alpha: T, other: &Self) {
+        self.check_same_shape("Matrix::add_scaled", other);
+        for (a, &b) in self.data.iter_mut().zip(&other.data) {
+            *a += alpha * b;
+        }
+    }
+
+    /// Matrix × vector, M v: if M is `m × n` then `v` has length `n` and the result `m`.
+    ///
+    /// # Panics
+    /// If `v.len() != cols`.
+    #[track_caller]
+    pub fn mul_vec(&self, v: &Vector<T>) -> Vector<T> {
+        if v.len() != self.cols {
+            shape_mismatch("Matrix::mul_vec", self.shape(), (v.len(), 1));
+        }
+        let x = v.as_slice();
+        Vector::from_fn(self.rows, |i| {
+            self.row(i)
+                .iter()
+                .zip(x)
+                .fold(T::ZERO, |s, (&a, &b)| s + a * b)
+        })
+    }
+
+    /// Transposed matrix × vector, Mᵀ v, without forming Mᵀ: if M is `m × n` then `v` has
+    /// length `m` and the result `n`. (Eq 2 sends δ back through a layer this way.)
+    ///
+    /// # Panics
+    /// If `v.len() != rows`.
+    #[track_caller]
+    pub fn t_mul_vec(&self, v: &Vector<T>) -> Vector<T> {
+        if v.len() != self.rows {
+            shape_mismatch(
+                "Matrix::t_mul_vec (Mᵀv)",
+                (self.cols, self.rows),
+                (v.len(), 1),
+            );
+        }
+        let mut out = Vector::zeros(self.cols);
+        for (i, &vi) in v.as_slice().iter().enumerate() {
+            for (o, &m) in out.as_mut_slice().iter_mut().zip(self.row(i)) {
+                *o += m * vi;
+            }
+        }
+        out
+    }
+
+    /// Matrix product AB: if A is `m × k` then B is `k × n` and the result `m × n`.
+    ///
+    /// # Panics
+    /// If `self.cols() != other.rows()`.
+    #[track_caller]
+    pub fn matmul(&self, other: &Self) -> Self {
+        let mut out = Matrix::zeros(self.rows, other.cols);
+        matmul_views_into(self.view(), other.view(), &mut out);
+        out
+    }
+
+    /// out ← AB, reusing `out`'s storage (resized to `m × n`).
+    ///
+    /// # Panics
+    /// If `self.cols() != other.rows()`.
+    #[track_caller]
+    pub fn matmul_into(&self, other: &Self, out: &mut Self) {
+        matmul_views_into(self.view(), other.view(), out);
+    }
+
+    /// out ← AᵀB without forming Aᵀ: A is `k × m`, B is `k × n`, out is `m × n`.
+    /// (The batched Eq 2: (Wˡ⁺¹)ᵀ Δˡ⁺¹.)
+    ///
+    /// # Panics
+    /// If `self.rows() != other.rows()`.
+    #[track_caller]
+    pub fn t_matmul_into(&self, other: &Self, out: &mut Self) {
+        matmul_views_into(self.view().t(), other.view(), out);
+    }
+
+    /// out ← ABᵀ without forming Bᵀ: A is `m × k`, B is `n × k`, out is `m × n`.
+    /// (The batched Eq 7: Δˡ (Aˡ⁻¹)ᵀ.)
+    ///
+    /// # Panics
+    /// If `self.cols() != other.cols()`.
+    #[track_caller]
+    pub fn matmul_t_into(&self, other: &Self, out: &mut Self) {
+        matmul_views_into(self.view(), other.view().t(), out);
+    }
+
+    /// Adds `v` to every column: Z = WA + B with one bias vector B for the whole batch.
+    ///
+    /// # Panics
+    /// If `v.len() != rows`.
+    #[track_caller]
+    pub fn add_to_columns(&mut self, v: &Vector<T>) {
+        if v.len() != self.rows {
+            shape_mismatch("Matrix::add_to_columns", self.shape(), (v.len(), 1));
+        }
+        for (i, &b) in v.as_slice().iter().enumerate() {
+            self.row_mut(i).iter_mut().for_each(|z| *z += b);
+        }
+    }
+
+    /// The sum of each row: a vector of length `rows` (Eq 6 sums δ over the batch this way).
+    pub fn row_sums(&self) -> Vector<T> {
+        Vector::from_fn(self.rows, |i| {
+            self.row(i).iter().fold(T::ZERO, |s, &x| s + x)
+        })
+    }
+
+    /// Resizes to `rows × cols`, reusing the allocation; contents become unspecified
+    /// (zero where the matrix grew).
+    pub fn resize(&mut self, rows: usize, cols: usize) {
+        self.rows = rows;
+        self.cols = cols;
+        self.data.resize(rows * cols, T::ZERO);
+    }
+
+    #[track_caller]
+    fn check_same_shape(&self, op: &str, other: &Self) {
+        if self.shape() != other.shape() {
+            shape_mismatch(op, self.shape(), other.shape());
+        }
+    }
+}
+
+/// out ← A·B for two views; out is resized to fit.
+#[track_caller]
+fn matmul_views_into<T: Scalar>(a: MatRef<'_, T>, b: MatRef<'_, T>, out: &mut Matrix<T>) {
+    if a.cols != b.rows {
+        shape_mismatch("Matrix product", (a.rows, a.cols), (b.rows, b.cols));
+    }
+    out.resize(a.rows, b.cols);
+    gemm(T::ONE, a, b, T::ZERO, &mut out.data);
+}
+
+impl<T> Index<(usize, usize)> for Matrix<T> {
+    type Output = T;
+    #[track_caller]
+    fn index(&self, (i, j): (usize, usize)) -> &T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "Matrix index ({i}, {j}) out of range for {}×{}",
+            self.rows,
+            self.cols
+        );
+        &self.data[i * self.cols + j]
+    }
+}
+
+impl<T> IndexMut<(usize, usize)> for Matrix<T> {
+    #[track_caller]
+    fn index_mut(&mut self, (i, j): (usize, usize)) -> &mut T {
+        assert!(
+            i < self.rows && j < self.cols,
+            "Matrix index ({i}, {j}) out of range for {}×{}",
+            self.rows,
+            self.cols
+        );
+        &mut self.data[i * self.cols + j]
+    }
+}
+
+impl<T: Scalar> Add for &Matrix<T> {
+    type Output = Matrix<T>;
+    /// A + B, element by element. Panics if the shapes differ.
+    #[track_caller]
+    fn add(self, other: &Matrix<T>) -> Matrix<T> {
+        let mut out = self.clone();
+        out += other;
+        out
+    }
+}
+
+impl<T: Scalar> Sub for &Matrix<T> {
+    type Output = Matrix<T>;
+    /// A − B, element by element. Panics if the shapes differ.
+    #[track_caller]
+    fn sub(self, other: &Matrix<T>) -> Matrix<T> {
+        let mut out = self.clone();
+        out -= other;
+        out
+    }
+}
+
+impl<T: Scalar> AddAssign<&Matrix<T>> for Matrix<T> {
+    #[track_caller]
+    fn add_assign(&mut self, other: &Matrix<T>) {
+        self.check_same_shape("Matrix + Matrix", other);
+        self.data
+            .iter_mut()
+            .zip(&other.data)
+            .for_each(|(a, &b)| *a += b);
+    }
+}
+
+impl<T: Scalar> SubAssign<&Matrix<T>> for Matrix<T> {
+    #[track_caller]
+    fn sub_assign(&mut self, other: &Matrix<T>) {
+        self.check_same_shape("Matrix - Matrix", other);
+        self.data
+            .iter_mut()
+            .zip(&other.data)
+            .for_each(|(a, &b)| *a -= b);
+    }
+}

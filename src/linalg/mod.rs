@@ -1,0 +1,30 @@
+//! Linear algebra from scratch: [`Vector`], [`Matrix`] and the matrix multiply under them.
+//!
+//! Book chapter: "Matrices and vectors". Every operation the write-up's equations use has a
+//! method of the same name: `transpose`, `hadamard` (⊙), `outer`, `matmul`. Shape mismatches
+//! are programming errors, so they panic, naming both shapes (as ndarray and nalgebra do);
+//! the `# Panics` section of each method says when.
+//!
+//! Left out: views, broadcasting beyond "add a column to every column", anything generic
+//! over more than `f32` and `f64`.
+
+mod gemm;
+mod matrix;
+mod scalar;
+mod vector;
+
+pub use gemm::{gemm, gemm_naive, MatRef};
+pub use matrix::Matrix;
+pub use scalar::Scalar;
+pub use vector::Vector;
+
+/// Panics with a message naming the operation and both shapes.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn shape_mismatch(op: &str, left: (usize, usize), right: (usize, usize)) -> ! {
+    panic!(
+        "{op}: shape mismatch: left is {}×{}, right is {}×{}",
+        left.0, left.1, right.0, right.1
+    )
+}
