@@ -13,6 +13,8 @@ mod matrix;
 mod scalar;
 mod vector;
 
+pub(crate) use vector::argmax;
+
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use matrix::Matrix;
 pub use scalar::Scalar;

@@ -1,0 +1,235 @@
+//! Backpropagation: the gradient of the cost with respect to every weight and bias, by the
+//! write-up's Equations 1–8.
+//!
+//! Book chapter: "Backpropagation". The write-up writes δˡ = ∂C/∂Zˡ as a ROW vector; here,
+//! as in most code, δˡ is stored as a COLUMN (its transpose), so the write-up's
+//! δˡ⁺¹ · Wˡ⁺¹ becomes (Wˡ⁺¹)ᵀ δˡ⁺¹ and its (δˡ)ᵀ (Aˡ⁻¹)ᵀ becomes δˡ (Aˡ⁻¹)ᵀ.
+//!
+//! Two versions of the same maths:
+//! - [`backprop_one`] follows the equations symbol by symbol for one image;
+//! - [`backprop_batch`] does a whole mini-batch at once, one column per image, so that the
+//!   averages of Eqs 5–6 become one matrix product and one row sum. It is the fast path, and
+//!   the tests prove it equals the mean of [`backprop_one`] over the batch.
+
+use crate::linalg::{Matrix, Scalar, Vector};
+use crate::network::Network;
+
+/// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradient<T> {
+    /// `nabla_w[l]`: (sizes[l+1], sizes[l]), ∂C/∂W for weight layer l.
+    pub nabla_w: Vec<Matrix<T>>,
+    /// `nabla_b[l]`: (sizes[l+1]), ∂C/∂B for weight layer l.
+    pub nabla_b: Vec<Vector<T>>,
+}
+
+impl<T: Scalar> Gradient<T> {
+    /// A zero gradient shaped like `net`'s parameters.
+    pub fn zeros_like(net: &Network<T>) -> Self {
+        Gradient {
+            nabla_w: net
+                .weights
+                .iter()
+                .map(|w| Matrix::zeros(w.rows(), w.cols()))
+                .collect(),
+            nabla_b: net.biases.iter().map(|b| Vector::zeros(b.len())).collect(),
+        }
+    }
+}
+
+// ANCHOR: backprop_one
+/// Backpropagation for one image `x` with one-hot target `y`: the gradient of that image's
+/// cost C_x (for the quadratic cost, ½‖a^L − y‖²).
+///
+/// `x`: (sizes[0]), `y`: (sizes[L−1]). Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
+///
+/// # Panics
+/// If `x` or `y` has the wrong length.
+#[track_caller]
+pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -> Gradient<T> {
+    // Forward pass, keeping every z^l and a^l: backward needs them.
+    let mut activations = vec![x.clone()]; // a¹ = x, a², …, a^L
+    let mut zs = Vec::new(); // z², …, z^L
+    for (l, (w, b)) in net.weights.iter().zip(&net.biases).enumerate() {
+        let z = &w.mul_vec(activations.last().unwrap()) + b;
+        activations.push(z.map(|zi| net.activation(l).apply(zi)));
+        zs.push(z);
+    }
+    let last = net.num_weight_layers() - 1;
+    let a_out = &activations[last + 1];
+    assert_eq!(
+        y.len(),
+        a_out.len(),
+        "backprop_one: target has {} entries, output {}",
+        y.len(),
+        a_out.len()
+    );
+
+    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies ∂C/∂a).
+    let out_act = net.output;
+    let mut delta = Vector::from_fn(a_out.len(), |i| {
+        net.cost
+            .output_delta(a_out[i], y[i], out_act.derivative(zs[last][i]))
+    });
+
+    let mut grad = Gradient::zeros_like(net);
+    for l in (0..=last).rev() {
+        // Eq 4 / Eq 8: ∂C/∂B^l = δ^l.
+        grad.nabla_b[l] = delta.clone();
+        // Eq 3 / Eq 7: ∂C/∂W^l_ij = δ^l_i a^{l−1}_j, the outer product δ^l (a^{l−1})ᵀ.
+        grad.nabla_w[l] = delta.outer(&activations[l]);
+        if l > 0 {
+            // Eq 2: δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ′(z^l)   (the write-up's δ^{l+1}·W^{l+1}, as a column).
+            let sp = zs[l - 1].map(|zi| net.activation(l - 1).derivative(zi));
+            delta = net.weights[l].t_mul_vec(&delta).hadamard(&sp);
+        }
+    }
+    grad
+}
+// ANCHOR_END: backprop_one
+
+/// Buffers for [`backprop_batch`], kept between mini-batches so a training step allocates
+/// nothing after the first batch.
+#[derive(Clone, Debug, Default)]
+pub struct Workspace<T> {
+    /// `a[l]`: (sizes[l], batch); `a[0]` is the input batch X, one column per image.
+    pub a: Vec<Matrix<T>>,
+    /// Δ^l for the layer being processed: (sizes[l+1], batch).
+    delta: Matrix<T>,
+    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: (sizes[l], batch).
+    back: Matrix<T>,
+    /// The mean gradient over the batch (Eqs 5–6).
+    pub grad: Option<Gradient<T>>,
+}
+
+impl<T: Scalar> Workspace<T> {
+    /// An empty workspace; buffers grow on first use and are reused after.
+    pub fn new() -> Self {
+        Workspace {
+            a: Vec::new(),
+            delta: Matrix::zeros(0, 0),
+            back: Matrix::zeros(0, 0),
+            grad: None,
+        }
+    }
+
+    /// The input batch buffer X = A¹, (sizes[0], batch), resized for `batch` columns.
+    pub fn input(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
+        if self.a.is_empty() {
+            self.a.push(Matrix::zeros(0, 0));
+        }
+        self.a[0].resize(n_in, batch);
+        &mut self.a[0]
+    }
+
+    /// The network's output A^L from the last forward pass: (sizes[L−1], batch).
+    pub fn output(&self) -> &Matrix<T> {
+        self.a
+            .last()
+            .expect("Workspace::output before any forward pass")
+    }
+}
+
+/// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
+/// layer, keeping every A^l for the backward pass. `ws.a[0]` must hold X.
+pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
+    let layers = net.num_weight_layers();
+    ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
+    for l in 0..layers {
+        let (done, rest) = ws.a.split_at_mut(l + 1);
+        net.layer_forward(l, &done[l], &mut rest[0]);
+    }
+}
+
+// ANCHOR: backprop_batch
+/// Backpropagation for a mini-batch, one column per image: the mean gradient over the
+/// batch, Eqs 5–6, computed as matrix products. The result is left in `ws.grad`.
+///
+/// `ws.a[0]` holds X: (sizes[0], n); `y`: (sizes[L−1], n), one one-hot column per image.
+///
+/// # Panics
+/// If `y`'s shape does not match the output layer and the batch.
+#[track_caller]
+pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
+    forward_batch(net, ws);
+    let last = net.num_weight_layers() - 1;
+    let n = ws.a[0].cols();
+    let inv_n = T::ONE / T::from_f64(n as f64);
+    let grad = ws.grad.get_or_insert_with(|| Gradient::zeros_like(net));
+
+    // Eq 1, all columns: Δ^L = (A^L − Y) ⊙ σ′(Z^L).
+    net.cost
+        .output_delta_batch(net.output, &ws.a[last + 1], y, &mut ws.delta);
+    for l in (0..=last).rev() {
+        // Eq 5 (Eq 7 summed over the batch): ∂C/∂W^l = (1/n) Δ^l (A^{l−1})ᵀ.
+        ws.delta.matmul_t_into(&ws.a[l], &mut grad.nabla_w[l]);
+        grad.nabla_w[l]
+            .as_mut_slice()
+            .iter_mut()
+            .for_each(|g| *g *= inv_n);
+        // Eq 6 (Eq 8 summed over the batch): ∂C/∂B^l = (1/n) Σ_k Δ^l_{·k}.
+        for (gb, row) in grad.nabla_b[l].as_mut_slice().iter_mut().zip(0..) {
+            *gb = ws.delta.row(row).iter().fold(T::ZERO, |s, &d| s + d) * inv_n;
+        }
+        if l > 0 {
+            // Eq 2, all columns: Δ^{l−1} = (W^l)ᵀ Δ^l ⊙ σ′(Z^{l−1}), σ′ from A^{l−1}.
+            net.weights[l].t_matmul_into(&ws.delta, &mut ws.back);
+            let act = net.activation(l - 1);
+            for (b, &a) in ws.back.as_mut_slice().iter_mut().zip(ws.a[l].as_slice()) {
+                *b *= act.derivative_from_output(a);
+            }
+            std::mem::swap(&mut ws.delta, &mut ws.back);
+        }
+    }
+}
+// ANCHOR_END: backprop_batch
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn one_sigmoid_neuron_gradient_worked_by_hand() {
+        // One input x = 1, weight w = 0, bias b = 0, target y = 1:
+        // z = 0, a = σ(0) = ½, δ = (a − y) σ′(0) = (−½)(¼) = −⅛; ∂C/∂w = δ·x = −⅛, ∂C/∂b = −⅛.
+        let net = Network::from_parameters(
+            vec![Matrix::from_vec(1, 1, vec![0.0f64])],
+            vec![Vector::from_vec(vec![0.0])],
+            crate::activation::Activation::Sigmoid,
+            crate::activation::Activation::Sigmoid,
+            crate::cost::Cost::Quadratic,
+        );
+        let g = backprop_one(
+            &net,
+            &Vector::from_vec(vec![1.0]),
+            &Vector::from_vec(vec![1.0]),
+        );
+        assert_eq!(g.nabla_w[0][(0, 0)], -0.125);
+        assert_eq!(g.nabla_b[0][0], -0.125);
+    }
+
+    #[test]
+    fn batch_of_one_equals_single_image() {
+        let mut rng = Rng::new(11);
+        let net: Network<f64> = Network::new(&[5, 4, 3], &mut rng);
+        let x = Vector::from_fn(5, |_| rng.uniform());
+        let y = Vector::one_hot(3, 1);
+        let single = backprop_one(&net, &x, &y);
+        let mut ws = Workspace::new();
+        ws.input(5, 1).set_column(0, &x);
+        let mut ym = Matrix::zeros(3, 1);
+        ym.set_column(0, &y);
+        backprop_batch(&net, &ym, &mut ws);
+        let batch = ws.grad.unwrap();
+        for l in 0..2 {
+            for (a, b) in batch.nabla_w[l]
+                .as_slice()
+                .iter()
+                .zip(single.nabla_w[l].as_slice())
+            {
+                assert!((a - b).abs() < 1e-15);
+            }
+        }
+    }
+}

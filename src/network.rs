@@ -1,0 +1,244 @@
+//! The network: its layers' weights and biases, how they are initialised, and the forward
+//! pass that turns an image into ten outputs.
+//!
+//! Book chapter: "The forward pass". Notation departs from the write-up in one place: the
+//! write-up numbers layers from 1 (A¹ is the input, W² the first weights), while Rust
+//! indexes from 0, so `weights[0]` is W², `weights[l]` is W^{l+2}. Left out: training
+//! (see [`crate::backprop`] and [`crate::train`]).
+
+use crate::activation::Activation;
+use crate::cost::Cost;
+use crate::linalg::{Matrix, Scalar, Vector};
+use crate::rng::Rng;
+
+/// A fully connected feed-forward network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network<T> {
+    /// Neurons per layer, input first: the write-up's `[784, 20, 10, 10]`.
+    sizes: Vec<usize>,
+    /// `weights[l]`: (sizes[l+1], sizes[l]) — row i holds neuron i's incoming weights.
+    pub weights: Vec<Matrix<T>>,
+    /// `biases[l]`: (sizes[l+1]) — one bias per neuron of layer l + 1.
+    pub biases: Vec<Vector<T>>,
+    /// The activation of every hidden layer.
+    pub hidden: Activation,
+    /// The activation of the output layer.
+    pub output: Activation,
+    /// The cost the network is trained on.
+    pub cost: Cost,
+}
+
+impl<T: Scalar> Network<T> {
+    /// The write-up's network shape and choices: `sizes` layers, sigmoid everywhere,
+    /// quadratic cost, every weight and bias drawn from N(0, 1) by `rng`.
+    ///
+    /// # Panics
+    /// If there are fewer than two layers or a layer has no neurons.
+    #[track_caller]
+    pub fn new(sizes: &[usize], rng: &mut Rng) -> Self {
+        assert!(
+            sizes.len() >= 2,
+            "a network needs at least an input and an output layer, got {sizes:?}"
+        );
+        assert!(
+            sizes.iter().all(|&n| n > 0),
+            "every layer needs at least one neuron, got {sizes:?}"
+        );
+        let weights = sizes
+            .windows(2)
+            .map(|pair| Matrix::from_fn(pair[1], pair[0], |_, _| T::from_f64(rng.normal())))
+            .collect();
+        let biases = sizes[1..]
+            .iter()
+            .map(|&n| Vector::from_fn(n, |_| T::from_f64(rng.normal())))
+            .collect();
+        Network {
+            sizes: sizes.to_vec(),
+            weights,
+            biases,
+            hidden: Activation::Sigmoid,
+            output: Activation::Sigmoid,
+            cost: Cost::Quadratic,
+        }
+    }
+
+    /// Builds a network from parameters, checking that their shapes chain together.
+    ///
+    /// # Panics
+    /// If `weights[l]` is not `(sizes[l+1], sizes[l])` or `biases[l]` not `sizes[l+1]`.
+    #[track_caller]
+    pub fn from_parameters(
+        weights: Vec<Matrix<T>>,
+        biases: Vec<Vector<T>>,
+        hidden: Activation,
+        output: Activation,
+        cost: Cost,
+    ) -> Self {
+        assert!(
+            !weights.is_empty() && weights.len() == biases.len(),
+            "need one bias vector per weight matrix"
+        );
+        let mut sizes = vec![weights[0].cols()];
+        for (w, b) in weights.iter().zip(&biases) {
+            let n_in = *sizes.last().unwrap();
+            assert!(
+                w.cols() == n_in && b.len() == w.rows(),
+                "layer shapes do not chain: W {:?}, B {}, previous layer {n_in}",
+                w.shape(),
+                b.len()
+            );
+            sizes.push(w.rows());
+        }
+        Network {
+            sizes,
+            weights,
+            biases,
+            hidden,
+            output,
+            cost,
+        }
+    }
+
+    /// Neurons per layer, input first.
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+
+    /// Number of weight layers, L − 1 in the write-up's numbering.
+    pub fn num_weight_layers(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// The activation of weight layer `l` (0-based): hidden, or the output's for the last.
+    pub fn activation(&self, l: usize) -> Activation {
+        if l + 1 == self.weights.len() {
+            self.output
+        } else {
+            self.hidden
+        }
+    }
+
+    /// Total number of weights and biases (15,980 + 40 for the write-up's network).
+    pub fn num_parameters(&self) -> usize {
+        self.weights
+            .iter()
+            .map(|w| w.rows() * w.cols())
+            .sum::<usize>()
+            + self.biases.iter().map(|b| b.len()).sum::<usize>()
+    }
+
+    // ANCHOR: feedforward
+    /// The forward pass for one image: for each layer, z^l = W^l a^{l−1} + B^l and
+    /// a^l = σ(z^l). Returns the output a^L.
+    ///
+    /// `x`: (sizes[0]). Returns: (sizes[L−1]).
+    ///
+    /// # Panics
+    /// If `x.len()` is not the input layer's size.
+    #[track_caller]
+    pub fn feedforward(&self, x: &Vector<T>) -> Vector<T> {
+        let mut a = x.clone();
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            let z = &w.mul_vec(&a) + b;
+            a = z.map(|zi| self.activation(l).apply(zi));
+        }
+        a
+    }
+    // ANCHOR_END: feedforward
+
+    /// The forward pass for a batch, one column per image: Z^l = W^l A^{l−1} + B^l,
+    /// A^l = σ(Z^l). Returns A^L.
+    ///
+    /// `x`: (sizes[0], batch). Returns: (sizes[L−1], batch).
+    ///
+    /// # Panics
+    /// If `x.rows()` is not the input layer's size.
+    #[track_caller]
+    pub fn feedforward_batch(&self, x: &Matrix<T>) -> Matrix<T> {
+        let mut a = x.clone();
+        let mut z = Matrix::zeros(0, 0);
+        for l in 0..self.weights.len() {
+            self.layer_forward(l, &a, &mut z);
+            std::mem::swap(&mut a, &mut z);
+        }
+        a
+    }
+
+    /// One layer of the batched forward pass: out ← σ(W^l a + B^l), all columns at once.
+    ///
+    /// `a_prev`: (sizes[l], batch); `out`: resized to (sizes[l+1], batch).
+    #[track_caller]
+    pub(crate) fn layer_forward(&self, l: usize, a_prev: &Matrix<T>, out: &mut Matrix<T>) {
+        self.weights[l].matmul_into(a_prev, out);
+        out.add_to_columns(&self.biases[l]);
+        self.activation(l).apply_in_place(out);
+    }
+
+    /// The predicted digit for one image: the index of the largest output.
+    pub fn predict(&self, x: &Vector<T>) -> usize {
+        self.feedforward(x).argmax()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writeup_network_has_15980_weights_and_40_biases() {
+        let net: Network<f32> = Network::new(&[784, 20, 10, 10], &mut Rng::new(1));
+        assert_eq!(net.num_parameters(), 15_980 + 40);
+        assert_eq!(net.weights[0].shape(), (20, 784));
+        assert_eq!(net.weights[2].shape(), (10, 10));
+    }
+
+    #[test]
+    fn initial_parameters_look_standard_normal() {
+        let net: Network<f64> = Network::new(&[784, 30, 10], &mut Rng::new(2));
+        let w = net.weights[0].as_slice();
+        let mean = w.iter().sum::<f64>() / w.len() as f64;
+        let var = w.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / w.len() as f64;
+        // 23,520 draws: standard error of the mean ≈ 0.0065, of the variance ≈ 0.009.
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "mean {mean}, var {var}"
+        );
+    }
+
+    #[test]
+    fn one_neuron_forward_worked_by_hand() {
+        // z = 2·0.5 + (−1)·1 + 0.25 = 0.25 → σ(0.25).
+        let w = Matrix::from_vec(1, 2, vec![2.0f64, -1.0]);
+        let b = Vector::from_vec(vec![0.25]);
+        let net = Network::from_parameters(
+            vec![w],
+            vec![b],
+            Activation::Sigmoid,
+            Activation::Sigmoid,
+            Cost::Quadratic,
+        );
+        let out = net.feedforward(&Vector::from_vec(vec![0.5, 1.0]));
+        assert_eq!(out[0], 1.0 / (1.0 + (-0.25f64).exp()));
+    }
+
+    #[test]
+    fn batch_forward_equals_per_image_forward() {
+        let mut rng = Rng::new(3);
+        let net: Network<f64> = Network::new(&[7, 5, 4, 3], &mut rng);
+        let x = Matrix::from_fn(7, 6, |_, _| rng.uniform());
+        let out = net.feedforward_batch(&x);
+        for j in 0..6 {
+            let single = net.feedforward(&x.column(j));
+            for i in 0..3 {
+                assert!((out[(i, j)] - single[i]).abs() < 1e-14);
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "shape mismatch")]
+    fn wrong_input_size_panics_with_shapes() {
+        let net: Network<f32> = Network::new(&[4, 2], &mut Rng::new(1));
+        net.feedforward(&Vector::zeros(3));
+    }
+}
