@@ -9,13 +9,19 @@
 //! over more than `f32` and `f64`.
 
 mod gemm;
+mod kernel;
 mod matrix;
 mod scalar;
+pub mod teaching;
 mod vector;
 
 pub(crate) use vector::argmax;
 
 pub use gemm::{gemm, gemm_naive, MatRef};
+pub use kernel::{
+    gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, Kernel,
+    PARALLEL_MIN_WORK,
+};
 pub use matrix::Matrix;
 pub use scalar::Scalar;
 pub use vector::Vector;

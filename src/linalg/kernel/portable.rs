@@ -1,0 +1,85 @@
+//! The portable micro-kernel: plain Rust that any CPU runs, and that the compiler may
+//! auto-vectorise with whatever SIMD the build target guarantees (SSE2 on x86-64).
+//!
+//! Book chapter: "Making it fast". Same contract as the SIMD kernels, so the same tests cover
+//! it. It uses a separate multiply and add, never `mul_add` (which, without an FMA target
+//! feature, is a slow library call); so it rounds each product, where FMA kernels do not.
+
+use super::super::gemm::MatRef;
+use super::super::scalar::Scalar;
+use super::Blocking;
+
+/// Portable blocking: a 4×8 tile keeps 32 accumulators, which fit SSE2's sixteen 128-bit
+/// registers for f32; block sizes as the AVX2 kernel's, scaled to the smaller tile.
+pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
+    Blocking {
+        mr: 4,
+        nr: 8,
+        mc: 128,
+        kc: 256,
+        nc: 4096,
+        micro: micro::<T, 4, 8>,
+        gemv: gemv::<T>,
+    }
+}
+
+// ANCHOR: portable_micro
+/// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator.
+///
+/// # Safety
+/// `a` holds `kc·MR` values, `b` holds `kc·NR`, the tile at `c` (row stride `ldc`) is
+/// writable, and readable unless β = 0.
+pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
+    kc: usize,
+    a: *const T,
+    b: *const T,
+    c: *mut T,
+    ldc: usize,
+    alpha: T,
+    beta: T,
+) {
+    let mut acc = [[T::ZERO; NR]; MR];
+    for p in 0..kc {
+        let a_p = std::slice::from_raw_parts(a.add(p * MR), MR);
+        let b_p = std::slice::from_raw_parts(b.add(p * NR), NR);
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] += a_p[i] * b_p[j];
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        for (j, &ab) in row.iter().enumerate() {
+            let cij = c.add(i * ldc + j);
+            let ab = alpha * ab;
+            *cij = if beta == T::ZERO {
+                ab
+            } else {
+                beta * *cij + ab
+            };
+        }
+    }
+}
+// ANCHOR_END: portable_micro
+
+/// c ← αAx + βc without packing: one dot product per row, with 8 independent partial sums
+/// (which the compiler can vectorise, and which hide the add latency).
+pub(super) fn gemv<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    let k = a.cols;
+    for (i, ci) in c.iter_mut().enumerate() {
+        let mut part = [T::ZERO; 8];
+        let full = k - k % 8;
+        for p0 in (0..full).step_by(8) {
+            for (l, s) in part.iter_mut().enumerate() {
+                *s += a.at(i, p0 + l) * x.at(p0 + l, 0);
+            }
+        }
+        for p in full..k {
+            part[p % 8] += a.at(i, p) * x.at(p, 0);
+        }
+        let dot = ((part[0] + part[1]) + (part[2] + part[3]))
+            + ((part[4] + part[5]) + (part[6] + part[7]));
+        let ab = alpha * dot;
+        *ci = if beta == T::ZERO { ab } else { beta * *ci + ab };
+    }
+}
