@@ -52,7 +52,9 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
     let mut zs = Vec::new(); // z², …, z^L
     for (l, (w, b)) in net.weights.iter().zip(&net.biases).enumerate() {
         let z = &w.mul_vec(activations.last().unwrap()) + b;
-        activations.push(z.map(|zi| net.activation(l).apply(zi)));
+        let mut a = z.clone();
+        net.activation(l).apply_column(a.as_mut_slice());
+        activations.push(a);
         zs.push(z);
     }
     let last = net.num_weight_layers() - 1;
@@ -65,11 +67,9 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
         a_out.len()
     );
 
-    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies ∂C/∂a).
-    let out_act = net.output;
+    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies the rest).
     let mut delta = Vector::from_fn(a_out.len(), |i| {
-        net.cost
-            .output_delta(a_out[i], y[i], out_act.derivative(zs[last][i]))
+        net.cost.output_delta(net.output, a_out[i], y[i])
     });
 
     let mut grad = Gradient::zeros_like(net);

@@ -139,8 +139,8 @@ impl<T: Scalar> Network<T> {
     pub fn feedforward(&self, x: &Vector<T>) -> Vector<T> {
         let mut a = x.clone();
         for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let z = &w.mul_vec(&a) + b;
-            a = z.map(|zi| self.activation(l).apply(zi));
+            a = &w.mul_vec(&a) + b;
+            self.activation(l).apply_column(a.as_mut_slice());
         }
         a
     }
