@@ -1,15 +1,20 @@
 //! scratchnet: a neural network that reads handwritten digits, from scratch, std only.
 pub mod activation;
+pub mod augment;
 pub mod backprop;
 pub mod checksum;
 pub mod cost;
 pub mod download;
 pub mod error;
 pub mod inflate;
+pub mod init;
 pub mod linalg;
 pub mod mnist;
 pub mod network;
+pub mod optimizer;
+pub mod preset;
 pub mod rng;
+pub mod schedule;
 pub mod sha256;
 pub mod train;
 
