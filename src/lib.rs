@@ -8,6 +8,7 @@ pub mod error;
 pub mod inflate;
 pub mod linalg;
 pub mod mnist;
+pub mod model;
 pub mod network;
 pub mod rng;
 pub mod sha256;
