@@ -5,6 +5,7 @@ pub mod checksum;
 pub mod cost;
 pub mod download;
 pub mod error;
+pub mod image;
 pub mod inflate;
 pub mod linalg;
 pub mod mnist;
