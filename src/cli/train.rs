@@ -260,13 +260,14 @@ fn header_line(a: &TrainArgs, dir: &Path, sets: [&Samples<f32>; 3]) -> String {
     let layers: Vec<String> = a.layers.iter().map(|n| n.to_string()).collect();
     format!(
         "training {} (sigmoid, quadratic cost, N(0,1) weights) on {} images from {}, \
-         validating on {}, testing on {}: {} epochs, batch {}, η = {}, seed {}, {} threads",
+         validating on {}, testing on {}: {} epoch{}, batch {}, η = {}, seed {}, {} threads",
         layers.join("-"),
         sets[0].len(),
         dir.display(),
         sets[1].len(),
         sets[2].len(),
         a.config.epochs,
+        if a.config.epochs == 1 { "" } else { "s" },
         a.config.batch_size,
         a.config.eta,
         a.seed,
