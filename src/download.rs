@@ -105,7 +105,7 @@ fn fetch(
                 return Err(by_hand(
                     dir,
                     file,
-                    &format!("could not run `{curl}` ({err}); is curl installed?"),
+                    &format!("could not run `{curl}` ({err}): is curl installed and on PATH?"),
                 ));
             }
         };
@@ -142,7 +142,7 @@ fn fetch(
     let why = if failures.is_empty() {
         "no mirror to download from".to_string()
     } else {
-        format!("every mirror failed ({})", failures.join("; "))
+        format!("every mirror failed: {}", failures.join("; "))
     };
     Err(by_hand(dir, file, &why))
 }
@@ -153,7 +153,7 @@ fn by_hand(dir: &Path, file: &str, why: &str) -> Error {
     Error::Download {
         file: file.to_string(),
         reason: format!(
-            "{why}.\nTo set up the data by hand, download the four MNIST files {} (e.g. from {}) \
+            "{why}\nTo set up the data by hand, download the four MNIST files {} (e.g. from {}) \
              and put them in the folder {} (gzipped or not), or put them in any folder and \
              point scratchnet at it with `--data DIR` or the MNIST_DIR environment variable.",
             names.join(", "),

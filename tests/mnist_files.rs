@@ -27,10 +27,7 @@ fn temp_dir(tag: &str) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "scratchnet-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("scratchnet-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -43,7 +40,11 @@ const TINY_PIXELS: [u8; 18] = [
 fn tiny_raw_and_gzipped_agree() {
     for name in ["tiny-images-idx3-ubyte", "tiny-images-idx3-ubyte.gz"] {
         let images = read_images(name).unwrap();
-        assert_eq!((images.count, images.rows, images.cols), (3, 2, 3), "{name}");
+        assert_eq!(
+            (images.count, images.rows, images.cols),
+            (3, 2, 3),
+            "{name}"
+        );
         assert_eq!(images.pixels, TINY_PIXELS, "{name}");
         assert_eq!(images.image(2), &TINY_PIXELS[12..]);
     }
