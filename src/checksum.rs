@@ -104,6 +104,7 @@ impl Default for Crc32 {
     }
 }
 
+// ANCHOR: crc32_bytewise
 /// The textbook CRC loop on the (inverted) register: one table lookup per byte.
 fn bytewise(mut crc: u32, bytes: &[u8]) -> u32 {
     for &byte in bytes {
@@ -111,6 +112,7 @@ fn bytewise(mut crc: u32, bytes: &[u8]) -> u32 {
     }
     crc
 }
+// ANCHOR_END: crc32_bytewise
 
 /// CRC-32 (IEEE) of `bytes`, one byte at a time: the reference [`crc32`] is tested against.
 pub fn crc32_bytewise(bytes: &[u8]) -> u32 {
@@ -124,6 +126,7 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     crc.finish()
 }
 
+// ANCHOR: adler32
 /// Adler-32 (RFC 1950 §8.2): `A = 1 + Σ bytes`, `B = Σ A after each byte`, both mod 65521,
 /// packed as `B << 16 | A`.
 pub fn adler32(bytes: &[u8]) -> u32 {
@@ -142,6 +145,7 @@ pub fn adler32(bytes: &[u8]) -> u32 {
     }
     (b << 16) | a
 }
+// ANCHOR_END: adler32
 
 #[cfg(test)]
 mod tests {

@@ -6,11 +6,11 @@
 //! A DEFLATE stream is a run of blocks, each stored (raw bytes), or Huffman-coded with a fixed
 //! or a per-block ("dynamic") code. Huffman-coded blocks mix literal bytes with
 //! (length, distance) pairs that copy earlier output: "repeat the 258 bytes that began 784
-//! bytes ago" is how a blank image row after a blank row costs a few bits.
+//! bytes ago" is how background shared with the previous 28×28 image costs only a few bits.
 //!
-//! Decoding is table-driven: the next [`FAST_BITS`] bits of input index a table that gives the
-//! symbol and its code length in one lookup; the rare longer codes fall back to the canonical
-//! bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
+//! Decoding is table-driven: the next `FAST_BITS` (10) bits of input index a table that gives
+//! the symbol and its code length in one lookup; the rare longer codes fall back to the
+//! canonical bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
 //! validity check here. Every malformed input is an `Err`, never a panic, and output is capped
 //! at [`MAX_OUTPUT`] bytes so a hostile file cannot exhaust memory.
 //!
@@ -72,16 +72,20 @@ struct Bits<'a> {
     count: u32,
     /// Names the stream in errors ("deflate stream", "gzip data").
     what: &'a str,
+    /// Where `data` starts in the enclosing file (after a gzip or zlib header), so that
+    /// error messages count bytes of the file, not of the stream.
+    base: usize,
 }
 
 impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], what: &'a str) -> Self {
+    fn new(data: &'a [u8], base: usize, what: &'a str) -> Self {
         Bits {
             data,
             pos: 0,
             buf: 0,
             count: 0,
             what,
+            base,
         }
     }
 
@@ -145,8 +149,8 @@ impl<'a> Bits<'a> {
     fn truncated(&self) -> Error {
         Error::Truncated {
             what: self.what.to_string(),
-            needed: self.data.len() as u64 + 1,
-            available: self.data.len() as u64,
+            needed: (self.base + self.data.len()) as u64 + 1,
+            available: (self.base + self.data.len()) as u64,
         }
     }
 
@@ -294,8 +298,9 @@ fn fixed_codes(what: &str) -> Result<(Huffman, Huffman)> {
 
 /// Inflates the DEFLATE stream at the start of `data`, appending to `out`; returns how many
 /// bytes of `data` the stream used (it ends on a byte boundary after the final block).
-fn inflate_into(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
-    let mut bits = Bits::new(data, what);
+/// `base` is where `data` starts in the whole file, for error messages.
+fn inflate_into(data: &[u8], base: usize, out: &mut Vec<u8>, what: &str) -> Result<usize> {
+    let mut bits = Bits::new(data, base, what);
     loop {
         let is_final = bits.take(1)? == 1;
         match bits.take(2)? {
@@ -334,8 +339,8 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     if end > bits.data.len() {
         return Err(Error::Truncated {
             what: bits.what.to_string(),
-            needed: end as u64,
-            available: bits.data.len() as u64,
+            needed: (bits.base + end) as u64,
+            available: (bits.base + bits.data.len()) as u64,
         });
     }
     check_room(bits, out, len)?;
@@ -355,6 +360,7 @@ fn check_room(bits: &Bits, out: &[u8], more: usize) -> Result<()> {
     Ok(())
 }
 
+// ANCHOR: dynamic_codes
 /// Block type 2's header: the code-length code, then the literal/length and distance code
 /// lengths run-length coded with it (RFC 1951 §3.2.7).
 fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
@@ -400,7 +406,9 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
     let distance = Huffman::new(&lengths[hlit..hlit + hdist], true, bits.what)?;
     Ok((litlen, distance))
 }
+// ANCHOR_END: dynamic_codes
 
+// ANCHOR: huffman_block
 /// Block types 1 and 2: literals and (length, distance) copies until symbol 256.
 fn huffman_block(
     bits: &mut Bits,
@@ -439,7 +447,9 @@ fn huffman_block(
         copy_match(out, dist, len);
     }
 }
+// ANCHOR_END: huffman_block
 
+// ANCHOR: copy_match
 /// Appends `len` bytes copied from `dist` bytes back; the source may overlap what is being
 /// written (dist < len repeats the last `dist` bytes), as LZ77 intends.
 #[inline(always)]
@@ -461,6 +471,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
         }
     }
 }
+// ANCHOR_END: copy_match
 
 // ---------------------------------------------------------------------------------------------
 // Public API: raw DEFLATE, gzip, zlib
@@ -469,7 +480,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 /// Inflates a raw DEFLATE stream (RFC 1951). Bytes after the final block are ignored.
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    inflate_into(data, &mut out, "deflate stream")?;
+    inflate_into(data, 0, &mut out, "deflate stream")?;
     Ok(out)
 }
 
@@ -488,6 +499,7 @@ pub fn is_gzip(data: &[u8]) -> bool {
     data.starts_with(&GZIP_MAGIC)
 }
 
+// ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
@@ -520,6 +532,7 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
         }
     }
 }
+// ANCHOR_END: gunzip
 
 /// Decodes one gzip member at the start of `data` into `out`; returns the bytes it used.
 fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
@@ -591,7 +604,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     }
 
     let start = out.len();
-    pos += inflate_into(&data[pos..], out, what)?;
+    pos += inflate_into(&data[pos..], pos, out, what)?;
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
@@ -647,7 +660,7 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
     let mut out = Vec::new();
-    let end = 2 + inflate_into(&data[2..], &mut out, WHAT)?;
+    let end = 2 + inflate_into(&data[2..], 2, &mut out, WHAT)?;
     if data.len() < end + 4 {
         return Err(Error::Truncated {
             what: WHAT.to_string(),

@@ -159,6 +159,7 @@ fn check_header(bytes: &[u8], header: usize, magic: u32, kind: &str, name: &str)
     Ok(())
 }
 
+// ANCHOR: parse_images
 /// Parses an IDX image file (already decompressed). `name` names it in errors.
 pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
     let what = format!("IDX image file {name}");
@@ -185,7 +186,9 @@ pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
         pixels: bytes[16..].to_vec(),
     })
 }
+// ANCHOR_END: parse_images
 
+// ANCHOR: parse_labels
 /// Parses an IDX label file (already decompressed): one digit 0–9 per image.
 pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
     let what = format!("IDX label file {name}");
@@ -201,6 +204,7 @@ pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
     }
     Ok(labels.to_vec())
 }
+// ANCHOR_END: parse_labels
 
 /// Reads a whole IDX file, gunzipping it when it starts with the gzip magic bytes.
 pub fn read_idx_file(path: &Path) -> Result<Vec<u8>> {
