@@ -75,6 +75,8 @@ struct Bits<'a> {
     /// Where `data` starts in the enclosing file (after a gzip or zlib header), so that
     /// error messages count bytes of the file, not of the stream.
     base: usize,
+    /// The most bytes the output may hold ([`MAX_OUTPUT`] except in tests).
+    limit: usize,
 }
 
 impl<'a> Bits<'a> {
@@ -86,6 +88,7 @@ impl<'a> Bits<'a> {
             count: 0,
             what,
             base,
+            limit: MAX_OUTPUT,
         }
     }
 
@@ -300,7 +303,19 @@ fn fixed_codes(what: &str) -> Result<(Huffman, Huffman)> {
 /// bytes of `data` the stream used (it ends on a byte boundary after the final block).
 /// `base` is where `data` starts in the whole file, for error messages.
 fn inflate_into(data: &[u8], base: usize, out: &mut Vec<u8>, what: &str) -> Result<usize> {
+    inflate_limited(data, base, out, what, MAX_OUTPUT)
+}
+
+/// [`inflate_into`] with the output limit as a parameter, so tests can reach it cheaply.
+fn inflate_limited(
+    data: &[u8],
+    base: usize,
+    out: &mut Vec<u8>,
+    what: &str,
+    limit: usize,
+) -> Result<usize> {
     let mut bits = Bits::new(data, base, what);
+    bits.limit = limit;
     loop {
         let is_final = bits.take(1)? == 1;
         match bits.take(2)? {
@@ -349,12 +364,13 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to grow `out` past [`MAX_OUTPUT`].
+/// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
 #[inline(always)]
 fn check_room(bits: &Bits, out: &[u8], more: usize) -> Result<()> {
-    if out.len() + more > MAX_OUTPUT {
+    if out.len() + more > bits.limit {
         return Err(bits.corrupt(format!(
-            "output would exceed {MAX_OUTPUT} bytes; refusing to inflate further"
+            "output would exceed {} bytes; refusing to inflate further",
+            bits.limit
         )));
     }
     Ok(())
@@ -865,6 +881,23 @@ mod tests {
         w.code(5, 7).code(1, 5);
         w.code(0, 7); // end of block
         assert_eq!(inflate(&w.bytes).unwrap(), b"ababababa");
+    }
+
+    #[test]
+    fn output_is_capped() {
+        // A "bomb": one literal then 258-byte copies at distance 1, 1000 of them (≈ 258 KB
+        // from ≈ 1.5 KB). With the limit at 100,000 bytes it must stop with an error.
+        let mut w = BitWriter::new();
+        w.bits(1, 1).bits(1, 2).code(0x30, 8);
+        for _ in 0..1000 {
+            w.code(0xC5, 8).code(0, 5); // length 258 (symbol 285 = 8-bit code 0xC5), distance 1
+        }
+        w.code(0, 7);
+        assert_eq!(inflate(&w.bytes).unwrap().len(), 1 + 258 * 1000);
+        let mut out = Vec::new();
+        let err = inflate_limited(&w.bytes, 0, &mut out, "bomb", 100_000).unwrap_err();
+        assert!(reason(err).starts_with("output would exceed 100000 bytes"));
+        assert!(out.len() <= 100_000);
     }
 
     #[test]
