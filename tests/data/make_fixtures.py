@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the small IDX and gzip fixtures in this folder. Run from this folder:
-`python3 make_fixtures.py`. Needs only python3 and the `gzip` tool. See README.md."""
+"""Writes the small IDX and gzip fixtures in this script's folder (from any working
+directory): `python3 tests/data/make_fixtures.py`. Needs only python3 and the `gzip` tool.
+See README.md."""
 import os
 import shutil
 import struct
 import subprocess
+
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
 
 # Three 2×3 images (row-major, 0 = background, 255 = ink) and their labels.
 PIXELS = bytes([0, 128, 255, 255, 128, 0,
