@@ -1070,6 +1070,74 @@ mod tests {
         std::fs::remove_file(&path).ok();
     }
 
+    #[test]
+    fn python_zlib_round_trip() {
+        // A second independent compressor: Python's zlib, every level and strategy, several
+        // window sizes, on data with a skewed byte distribution so that some Huffman codes are
+        // longer than FAST_BITS and take the slow path. Skipped when python3 is missing.
+        const SCRIPT: &str = r#"
+import random, sys, zlib
+random.seed(7)
+data = bytearray()
+for _ in range(60000):
+    data.append(min(255, int(random.expovariate(0.05))))
+data += bytes(range(256)) * 40 + b"abc" * 3000
+data = bytes(data)
+out = sys.stdout.buffer
+def emit(blob):
+    out.write(len(blob).to_bytes(4, "little")); out.write(blob)
+emit(data)
+for level in range(0, 10):
+    for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_HUFFMAN_ONLY, zlib.Z_RLE, zlib.Z_FIXED):
+        for wbits in (9, 12, 15):
+            c = zlib.compressobj(level, zlib.DEFLATED, wbits, 9, strategy)
+            emit(c.compress(data) + c.flush())
+"#;
+        let output = match std::process::Command::new("python3")
+            .args(["-c", SCRIPT])
+            .output()
+        {
+            Ok(output) if output.status.success() => output.stdout,
+            _ => {
+                eprintln!("note: `python3` not available, skipping the zlib round-trip test");
+                return;
+            }
+        };
+        let mut blobs = Vec::new();
+        let mut rest = &output[..];
+        while rest.len() >= 4 {
+            let n = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+            blobs.push(&rest[4..4 + n]);
+            rest = &rest[4 + n..];
+        }
+        let (data, streams) = blobs.split_first().unwrap();
+        assert_eq!(streams.len(), 10 * 5 * 3);
+        let mut longest = 0;
+        for (i, stream) in streams.iter().enumerate() {
+            assert_eq!(&zlib_decompress(stream).unwrap(), data, "stream {i}");
+            longest = longest.max(longest_code(&stream[2..]));
+        }
+        assert!(
+            longest > FAST_BITS as usize,
+            "no code longer than FAST_BITS was exercised"
+        );
+    }
+
+    /// The longest literal/length code in the first block if it is dynamic (0 otherwise):
+    /// proves the test data reaches [`Huffman::decode_slow`].
+    fn longest_code(stream: &[u8]) -> usize {
+        let mut bits = Bits::new(stream, 0, "probe");
+        bits.take(1).unwrap();
+        if bits.take(2).unwrap() != 2 {
+            return 0;
+        }
+        let (litlen, _) = dynamic_codes(&mut bits).unwrap();
+        (1..=MAX_CODE_BITS)
+            .rev()
+            .find(|&len| litlen.counts[len] > 0)
+            .unwrap_or(0)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
