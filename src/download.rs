@@ -93,8 +93,10 @@ fn fetch(
             format!("{mirror}/{file}")
         };
         progress(&format!("{file}: fetching {url}"));
+        // A mirror that does not answer within 30 s is skipped rather than waited on forever.
         let output = Command::new(curl)
-            .args(["--fail", "--location", "--silent", "--show-error", "-o"])
+            .args(["--fail", "--location", "--silent", "--show-error"])
+            .args(["--connect-timeout", "30", "-o"])
             .arg(&part)
             .arg(&url)
             .output();
