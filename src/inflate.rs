@@ -6,11 +6,11 @@
 //! A DEFLATE stream is a run of blocks, each stored (raw bytes), or Huffman-coded with a fixed
 //! or a per-block ("dynamic") code. Huffman-coded blocks mix literal bytes with
 //! (length, distance) pairs that copy earlier output: "repeat the 258 bytes that began 784
-//! bytes ago" is how a blank image row after a blank row costs a few bits.
+//! bytes ago" is how background shared with the previous 28×28 image costs only a few bits.
 //!
-//! Decoding is table-driven: the next [`FAST_BITS`] bits of input index a table that gives the
-//! symbol and its code length in one lookup; the rare longer codes fall back to the canonical
-//! bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
+//! Decoding is table-driven: the next `FAST_BITS` (10) bits of input index a table that gives
+//! the symbol and its code length in one lookup; the rare longer codes fall back to the
+//! canonical bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
 //! validity check here. Every malformed input is an `Err`, never a panic, and output is capped
 //! at [`MAX_OUTPUT`] bytes so a hostile file cannot exhaust memory.
 //!
@@ -72,16 +72,23 @@ struct Bits<'a> {
     count: u32,
     /// Names the stream in errors ("deflate stream", "gzip data").
     what: &'a str,
+    /// Where `data` starts in the enclosing file (after a gzip or zlib header), so that
+    /// error messages count bytes of the file, not of the stream.
+    base: usize,
+    /// The most bytes the output may hold ([`MAX_OUTPUT`] except in tests).
+    limit: usize,
 }
 
 impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], what: &'a str) -> Self {
+    fn new(data: &'a [u8], base: usize, what: &'a str) -> Self {
         Bits {
             data,
             pos: 0,
             buf: 0,
             count: 0,
             what,
+            base,
+            limit: MAX_OUTPUT,
         }
     }
 
@@ -145,8 +152,8 @@ impl<'a> Bits<'a> {
     fn truncated(&self) -> Error {
         Error::Truncated {
             what: self.what.to_string(),
-            needed: self.data.len() as u64 + 1,
-            available: self.data.len() as u64,
+            needed: (self.base + self.data.len()) as u64 + 1,
+            available: (self.base + self.data.len()) as u64,
         }
     }
 
@@ -294,8 +301,21 @@ fn fixed_codes(what: &str) -> Result<(Huffman, Huffman)> {
 
 /// Inflates the DEFLATE stream at the start of `data`, appending to `out`; returns how many
 /// bytes of `data` the stream used (it ends on a byte boundary after the final block).
-fn inflate_into(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
-    let mut bits = Bits::new(data, what);
+/// `base` is where `data` starts in the whole file, for error messages.
+fn inflate_into(data: &[u8], base: usize, out: &mut Vec<u8>, what: &str) -> Result<usize> {
+    inflate_limited(data, base, out, what, MAX_OUTPUT)
+}
+
+/// [`inflate_into`] with the output limit as a parameter, so tests can reach it cheaply.
+fn inflate_limited(
+    data: &[u8],
+    base: usize,
+    out: &mut Vec<u8>,
+    what: &str,
+    limit: usize,
+) -> Result<usize> {
+    let mut bits = Bits::new(data, base, what);
+    bits.limit = limit;
     loop {
         let is_final = bits.take(1)? == 1;
         match bits.take(2)? {
@@ -334,8 +354,8 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     if end > bits.data.len() {
         return Err(Error::Truncated {
             what: bits.what.to_string(),
-            needed: end as u64,
-            available: bits.data.len() as u64,
+            needed: (bits.base + end) as u64,
+            available: (bits.base + bits.data.len()) as u64,
         });
     }
     check_room(bits, out, len)?;
@@ -344,17 +364,19 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// Refuses to grow `out` past [`MAX_OUTPUT`].
+/// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
 #[inline(always)]
 fn check_room(bits: &Bits, out: &[u8], more: usize) -> Result<()> {
-    if out.len() + more > MAX_OUTPUT {
+    if out.len() + more > bits.limit {
         return Err(bits.corrupt(format!(
-            "output would exceed {MAX_OUTPUT} bytes; refusing to inflate further"
+            "output would exceed {} bytes; refusing to inflate further",
+            bits.limit
         )));
     }
     Ok(())
 }
 
+// ANCHOR: dynamic_codes
 /// Block type 2's header: the code-length code, then the literal/length and distance code
 /// lengths run-length coded with it (RFC 1951 §3.2.7).
 fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
@@ -400,7 +422,9 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
     let distance = Huffman::new(&lengths[hlit..hlit + hdist], true, bits.what)?;
     Ok((litlen, distance))
 }
+// ANCHOR_END: dynamic_codes
 
+// ANCHOR: huffman_block
 /// Block types 1 and 2: literals and (length, distance) copies until symbol 256.
 fn huffman_block(
     bits: &mut Bits,
@@ -427,8 +451,8 @@ fn huffman_block(
         if dist_symbol >= DIST_BASE.len() {
             return Err(bits.corrupt(format!("invalid distance symbol {dist_symbol}")));
         }
-        let dist = DIST_BASE[dist_symbol] as usize
-            + bits.take(DIST_EXTRA[dist_symbol] as u32)? as usize;
+        let dist =
+            DIST_BASE[dist_symbol] as usize + bits.take(DIST_EXTRA[dist_symbol] as u32)? as usize;
         if dist > out.len() {
             return Err(bits.corrupt(format!(
                 "distance {dist} reaches before the start of the output ({} bytes so far)",
@@ -439,7 +463,9 @@ fn huffman_block(
         copy_match(out, dist, len);
     }
 }
+// ANCHOR_END: huffman_block
 
+// ANCHOR: copy_match
 /// Appends `len` bytes copied from `dist` bytes back; the source may overlap what is being
 /// written (dist < len repeats the last `dist` bytes), as LZ77 intends.
 #[inline(always)]
@@ -461,6 +487,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
         }
     }
 }
+// ANCHOR_END: copy_match
 
 // ---------------------------------------------------------------------------------------------
 // Public API: raw DEFLATE, gzip, zlib
@@ -469,7 +496,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 /// Inflates a raw DEFLATE stream (RFC 1951). Bytes after the final block are ignored.
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    inflate_into(data, &mut out, "deflate stream")?;
+    inflate_into(data, 0, &mut out, "deflate stream")?;
     Ok(out)
 }
 
@@ -488,6 +515,7 @@ pub fn is_gzip(data: &[u8]) -> bool {
     data.starts_with(&GZIP_MAGIC)
 }
 
+// ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
@@ -520,6 +548,7 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
         }
     }
 }
+// ANCHOR_END: gunzip
 
 /// Decodes one gzip member at the start of `data` into `out`; returns the bytes it used.
 fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
@@ -591,7 +620,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     }
 
     let start = out.len();
-    pos += inflate_into(&data[pos..], out, what)?;
+    pos += inflate_into(&data[pos..], pos, out, what)?;
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
@@ -641,10 +670,13 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
     if flg & 0x20 != 0 {
-        return Err(Error::corrupt(WHAT, "preset dictionaries are not supported"));
+        return Err(Error::corrupt(
+            WHAT,
+            "preset dictionaries are not supported",
+        ));
     }
     let mut out = Vec::new();
-    let end = 2 + inflate_into(&data[2..], &mut out, WHAT)?;
+    let end = 2 + inflate_into(&data[2..], 2, &mut out, WHAT)?;
     if data.len() < end + 4 {
         return Err(Error::Truncated {
             what: WHAT.to_string(),
@@ -758,7 +790,12 @@ mod tests {
     /// The text our dynamic-block vector encodes.
     fn fox_text() -> Vec<u8> {
         (0..40u32)
-            .map(|i| format!("The quick brown fox {} jumps over the lazy dog; ", i * i % 97))
+            .map(|i| {
+                format!(
+                    "The quick brown fox {} jumps over the lazy dog; ",
+                    i * i % 97
+                )
+            })
             .flat_map(String::into_bytes)
             .collect()
     }
@@ -809,7 +846,11 @@ mod tests {
     #[test]
     fn dynamic_huffman_block() {
         let data = unhex(FOX_DYNAMIC);
-        assert_eq!((data[0] >> 1) & 3, 2, "the vector really is a dynamic block");
+        assert_eq!(
+            (data[0] >> 1) & 3,
+            2,
+            "the vector really is a dynamic block"
+        );
         let text = inflate(&data).unwrap();
         assert_eq!(text.len(), 1913);
         assert_eq!(crc32(&text), 1117909511); // Python's zlib.crc32 of the same text
@@ -821,7 +862,11 @@ mod tests {
         for len in [0, 1, 100, 65534, 65535, 65536, 65535 * 2 + 7] {
             let data: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
             assert_eq!(inflate(&deflate_stored(&data)).unwrap(), data, "len {len}");
-            assert_eq!(zlib_decompress(&zlib_stored(&data)).unwrap(), data, "len {len}");
+            assert_eq!(
+                zlib_decompress(&zlib_stored(&data)).unwrap(),
+                data,
+                "len {len}"
+            );
         }
     }
 
@@ -839,8 +884,28 @@ mod tests {
     }
 
     #[test]
+    fn output_is_capped() {
+        // A "bomb": one literal then 258-byte copies at distance 1, 1000 of them (≈ 258 KB
+        // from ≈ 1.5 KB). With the limit at 100,000 bytes it must stop with an error.
+        let mut w = BitWriter::new();
+        w.bits(1, 1).bits(1, 2).code(0x30, 8);
+        for _ in 0..1000 {
+            w.code(0xC5, 8).code(0, 5); // length 258 (symbol 285 = 8-bit code 0xC5), distance 1
+        }
+        w.code(0, 7);
+        assert_eq!(inflate(&w.bytes).unwrap().len(), 1 + 258 * 1000);
+        let mut out = Vec::new();
+        let err = inflate_limited(&w.bytes, 0, &mut out, "bomb", 100_000).unwrap_err();
+        assert!(reason(err).starts_with("output would exceed 100000 bytes"));
+        assert!(out.len() <= 100_000);
+    }
+
+    #[test]
     fn invalid_block_type() {
-        assert_eq!(reason(inflate(&[0x07]).unwrap_err()), "invalid block type 3");
+        assert_eq!(
+            reason(inflate(&[0x07]).unwrap_err()),
+            "invalid block type 3"
+        );
     }
 
     #[test]
@@ -848,7 +913,12 @@ mod tests {
         // Fixed block whose first symbol is a match: length 3 (symbol 257 = 7-bit code 1),
         // distance 5000 (symbol 24: base 4097 + 11 extra bits holding 903).
         let mut w = BitWriter::new();
-        w.bits(1, 1).bits(1, 2).code(1, 7).code(24, 5).bits(903, 11).code(0, 7);
+        w.bits(1, 1)
+            .bits(1, 2)
+            .code(1, 7)
+            .code(24, 5)
+            .bits(903, 11)
+            .code(0, 7);
         let reason = reason(inflate(&w.bytes).unwrap_err());
         assert!(
             reason.starts_with("distance 5000 reaches before the start of the output"),
@@ -998,6 +1068,74 @@ mod tests {
             assert_eq!(gunzip(&output).unwrap(), data, "gzip {level}");
         }
         std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn python_zlib_round_trip() {
+        // A second independent compressor: Python's zlib, every level and strategy, several
+        // window sizes, on data with a skewed byte distribution so that some Huffman codes are
+        // longer than FAST_BITS and take the slow path. Skipped when python3 is missing.
+        const SCRIPT: &str = r#"
+import random, sys, zlib
+random.seed(7)
+data = bytearray()
+for _ in range(60000):
+    data.append(min(255, int(random.expovariate(0.05))))
+data += bytes(range(256)) * 40 + b"abc" * 3000
+data = bytes(data)
+out = sys.stdout.buffer
+def emit(blob):
+    out.write(len(blob).to_bytes(4, "little")); out.write(blob)
+emit(data)
+for level in range(0, 10):
+    for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_HUFFMAN_ONLY, zlib.Z_RLE, zlib.Z_FIXED):
+        for wbits in (9, 12, 15):
+            c = zlib.compressobj(level, zlib.DEFLATED, wbits, 9, strategy)
+            emit(c.compress(data) + c.flush())
+"#;
+        let output = match std::process::Command::new("python3")
+            .args(["-c", SCRIPT])
+            .output()
+        {
+            Ok(output) if output.status.success() => output.stdout,
+            _ => {
+                eprintln!("note: `python3` not available, skipping the zlib round-trip test");
+                return;
+            }
+        };
+        let mut blobs = Vec::new();
+        let mut rest = &output[..];
+        while rest.len() >= 4 {
+            let n = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+            blobs.push(&rest[4..4 + n]);
+            rest = &rest[4 + n..];
+        }
+        let (data, streams) = blobs.split_first().unwrap();
+        assert_eq!(streams.len(), 10 * 5 * 3);
+        let mut longest = 0;
+        for (i, stream) in streams.iter().enumerate() {
+            assert_eq!(&zlib_decompress(stream).unwrap(), data, "stream {i}");
+            longest = longest.max(longest_code(&stream[2..]));
+        }
+        assert!(
+            longest > FAST_BITS as usize,
+            "no code longer than FAST_BITS was exercised"
+        );
+    }
+
+    /// The longest literal/length code in the first block if it is dynamic (0 otherwise):
+    /// proves the test data reaches [`Huffman::decode_slow`].
+    fn longest_code(stream: &[u8]) -> usize {
+        let mut bits = Bits::new(stream, 0, "probe");
+        bits.take(1).unwrap();
+        if bits.take(2).unwrap() != 2 {
+            return 0;
+        }
+        let (litlen, _) = dynamic_codes(&mut bits).unwrap();
+        (1..=MAX_CODE_BITS)
+            .rev()
+            .find(|&len| litlen.counts[len] > 0)
+            .unwrap_or(0)
     }
 
     proptest! {
