@@ -110,7 +110,7 @@ pub fn preset(name: &str) -> Result<Settings> {
         "best-mlp" => best,
         "best-mlp-augmented" => Settings {
             train: TrainConfig {
-                epochs: 30,
+                epochs: 35,
                 augment: true,
                 ..best.train
             },
@@ -129,12 +129,12 @@ pub fn preset(name: &str) -> Result<Settings> {
 /// What each option expects, for `--help` and error messages.
 pub const OPTIONS: &str = "\
   --preset NAME                       writeup | nielsen-ch1 | nielsen-ch3 | best-mlp | best-mlp-augmented
-  --sizes 784,20,10,10                neurons per layer, input first
+  --layers 784,20,10,10                neurons per layer, input first
   --activation sigmoid|tanh|relu|leaky-relu|identity   hidden layers
   --output sigmoid|softmax            output layer
   --cost quadratic|cross-entropy|log-likelihood
   --init normal|scaled|xavier|he
-  --epochs N  --batch-size N  --eta X  --lambda X  --seed N
+  --epochs N  --batch N  --eta X  --lambda X  --seed N
   --optimizer sgd|momentum|adam       (--eta is the learning rate for all three)
   --dropout P                         hidden-neuron dropout in training, 0 <= P < 1
   --schedule constant|step|cosine
@@ -173,13 +173,13 @@ impl Settings {
     pub fn knows(flag: &str) -> bool {
         Self::is_switch(flag)
             || [
-                "--sizes",
+                "--layers",
                 "--activation",
                 "--output",
                 "--cost",
                 "--init",
                 "--epochs",
-                "--batch-size",
+                "--batch",
                 "--eta",
                 "--lambda",
                 "--seed",
@@ -198,7 +198,7 @@ impl Settings {
     pub fn set(&mut self, flag: &str, value: &str) -> Result<()> {
         let t = &mut self.train;
         match flag {
-            "--sizes" => self.sizes = parse_sizes(value)?,
+            "--layers" => self.sizes = parse_sizes(value)?,
             "--activation" => {
                 let names = Activation::HIDDEN.map(Activation::name);
                 self.hidden = choice(flag, value, Activation::from_name, &names)?
@@ -221,7 +221,7 @@ impl Settings {
                 t.schedule = choice(flag, value, Schedule::from_name, &names)?
             }
             "--epochs" => t.epochs = number(flag, value)?,
-            "--batch-size" => t.batch_size = number(flag, value)?,
+            "--batch" => t.batch_size = number(flag, value)?,
             "--eta" => t.eta = number(flag, value)?,
             "--lambda" => t.lambda = number(flag, value)?,
             "--dropout" => t.dropout = number(flag, value)?,
@@ -283,12 +283,12 @@ impl Settings {
         let bad = |what: String| Err(Error::Invalid(what));
         if self.sizes.len() < 2 || self.sizes.contains(&0) {
             return bad(format!(
-                "--sizes {:?}: need ≥ 2 layers, none empty",
+                "--layers {:?}: need ≥ 2 layers, none empty",
                 self.sizes
             ));
         }
         if t.batch_size == 0 || t.epochs == 0 {
-            return bad("--batch-size and --epochs must be at least 1".into());
+            return bad("--batch and --epochs must be at least 1".into());
         }
         if !(0.0..1.0).contains(&t.dropout) {
             return bad(format!("--dropout {} must be in [0, 1)", t.dropout));
@@ -319,7 +319,7 @@ impl Settings {
         let t = &self.train;
         let sizes: Vec<String> = self.sizes.iter().map(|n| n.to_string()).collect();
         format!(
-            "sizes={} activation={} output={} cost={} init={} epochs={} batch-size={} \
+            "layers={} activation={} output={} cost={} init={} epochs={} batch={} \
              eta={} lambda={} optimizer={} dropout={} schedule={} patience={} augment={} seed={}",
             sizes.join(","),
             self.hidden.name(),
@@ -344,7 +344,7 @@ impl Settings {
 fn parse_sizes(value: &str) -> Result<Vec<usize>> {
     value
         .split(',')
-        .map(|n| number::<usize>("--sizes", n.trim()))
+        .map(|n| number::<usize>("--layers", n.trim()))
         .collect()
 }
 
@@ -379,7 +379,7 @@ mod tests {
     #[test]
     fn explicit_options_override_the_preset_in_any_order() {
         let (s, rest) = Settings::from_args(&args(
-            "--eta 0.1 --preset nielsen-ch3 --data /x --augment --sizes 784,50,10 --log f.csv",
+            "--eta 0.1 --preset nielsen-ch3 --data /x --augment --layers 784,50,10 --log f.csv",
         ))
         .unwrap();
         assert_eq!(s.train.eta, 0.1);

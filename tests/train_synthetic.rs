@@ -30,6 +30,7 @@ fn config() -> TrainConfig {
         epochs: 15,
         batch_size: 10,
         eta: 3.0,
+        ..TrainConfig::default()
     }
 }
 
