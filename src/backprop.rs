@@ -211,19 +211,6 @@ pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
     forward_batch(net, ws);
     backward_batch(net, y, ws);
 }
-// ANCHOR_END: backprop_batch
-
-/// [`backprop_batch`] with dropout p on the hidden layers (masks drawn from `rng`).
-pub fn backprop_batch_dropout<T: Scalar>(
-    net: &Network<T>,
-    y: &Matrix<T>,
-    ws: &mut Workspace<T>,
-    p: f64,
-    rng: &mut crate::rng::Rng,
-) {
-    forward_batch_dropout(net, ws, p, rng);
-    backward_batch(net, y, ws);
-}
 
 // ANCHOR: backward_batch
 /// The backward half of [`backprop_batch`]: Eqs 1, 2, 5, 6 for every layer, from the
@@ -271,6 +258,19 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
     }
 }
 // ANCHOR_END: backward_batch
+// ANCHOR_END: backprop_batch
+
+/// [`backprop_batch`] with dropout p on the hidden layers (masks drawn from `rng`).
+pub fn backprop_batch_dropout<T: Scalar>(
+    net: &Network<T>,
+    y: &Matrix<T>,
+    ws: &mut Workspace<T>,
+    p: f64,
+    rng: &mut crate::rng::Rng,
+) {
+    forward_batch_dropout(net, ws, p, rng);
+    backward_batch(net, y, ws);
+}
 
 #[cfg(test)]
 mod tests {

@@ -97,7 +97,6 @@ impl Cost {
                     .zip(y)
                     .fold(T::ZERO, |s, (&ai, &yi)| s + half * (ai - yi) * (ai - yi))
             }
-            // ANCHOR_END: quadratic
             // ANCHOR: cross_entropy
             // A term with y = 0 (or 1 − y = 0) is skipped, not computed as 0·ln 0 = NaN.
             Cost::CrossEntropy => {
@@ -126,6 +125,7 @@ impl Cost {
             } // ANCHOR_END: cross_entropy
         }
     }
+    // ANCHOR_END: quadratic
 
     // ANCHOR: output_delta
     /// Eq 1 for one element of the output layer, δ^L = ∂C/∂a ⊙ f′(z^L), with f′ written from
