@@ -129,7 +129,7 @@ impl Activation {
     }
 
     /// f′(z) written in terms of the output a = f(z): σ′ = a(1 − a), tanh′ = 1 − a²,
-    /// ReLU′ = [a > 0], leaky′ = 1 or 0.01 by the sign of a (which is z's), identity′ = 1.
+    /// ReLU′ = 1 if a > 0 else 0, leaky′ = 1 or 0.01 by the sign of a (which is z's), identity′ = 1.
     ///
     /// The batched backward pass uses this so it needs to keep only A, not Z, and computes
     /// no second exponential. At the kink z = 0 ReLU and leaky ReLU take the left slope.

@@ -533,6 +533,19 @@ mod tests {
     }
 
     #[test]
+    fn presets_and_their_overrides() {
+        let a = parse_strs(&["--eta=0.1", "--preset", "nielsen-ch3", "--augment"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.settings.sizes, vec![784, 100, 10]);
+        assert_eq!((a.settings.train.eta, a.settings.train.lambda), (0.1, 5.0));
+        assert!(a.settings.train.augment);
+        let message = usage_message(&["--output", "softmax"]);
+        assert!(message.contains("log-likelihood"), "{message}");
+        assert!(usage_message(&["--preset", "huge"]).contains("nielsen-ch3"));
+    }
+
+    #[test]
     fn help_is_not_an_error() {
         assert_eq!(parse_strs(&["--epochs", "3", "-h"]).unwrap(), None);
     }
