@@ -223,3 +223,29 @@ fn every_option_together_is_reproducible_and_learns() {
         assert!(best > 0.4, "{optimizer:?}: best validation accuracy {best}");
     }
 }
+
+#[test]
+fn dropout_only_in_training_no_stale_masks_afterwards() {
+    // A workspace that has just done a dropout step must give the plain gradient next time.
+    use scratchnet::backprop::{backprop_batch, backprop_batch_dropout};
+    let mut rng = Rng::new(3);
+    let net: Network<f64> = Network::new(&[6, 9, 4], &mut rng);
+    let x = Matrix::from_fn(6, 5, |_, _| rng.uniform());
+    let y = Matrix::from_fn(4, 5, |i, j| if i == j % 4 { 1.0 } else { 0.0 });
+    let gradient = |ws: &mut Workspace<f64>| {
+        *ws.input(6, 5) = x.clone();
+        backprop_batch(&net, &y, ws);
+        ws.grad.clone().unwrap()
+    };
+    let fresh = gradient(&mut Workspace::new());
+    let mut used = Workspace::new();
+    *used.input(6, 5) = x.clone();
+    backprop_batch_dropout(&net, &y, &mut used, 0.5, &mut Rng::new(1));
+    assert_ne!(used.grad.clone().unwrap(), fresh, "dropout changed nothing");
+    assert_eq!(gradient(&mut used), fresh);
+    // And evaluating (after that dropout step) drops nothing: it predicts what the plain
+    // one-image forward pass predicts.
+    let samples = Samples::new(x.transpose(), vec![0, 1, 2, 3, 0]);
+    let expected: Vec<usize> = (0..5).map(|k| net.predict(&x.column(k))).collect();
+    assert_eq!(evaluate(&net, &samples).predictions, expected);
+}
