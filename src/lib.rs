@@ -3,6 +3,7 @@ pub mod activation;
 pub mod backprop;
 pub mod checksum;
 pub mod cost;
+pub mod deflate;
 pub mod download;
 pub mod error;
 pub mod inflate;
