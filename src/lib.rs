@@ -10,6 +10,7 @@ pub mod inflate;
 pub mod linalg;
 pub mod mnist;
 pub mod network;
+pub mod png;
 pub mod rng;
 pub mod sha256;
 pub mod train;
