@@ -11,6 +11,7 @@ pub mod linalg;
 pub mod mnist;
 pub mod network;
 pub mod png;
+pub mod preprocess;
 pub mod rng;
 pub mod sha256;
 pub mod train;
