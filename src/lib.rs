@@ -16,6 +16,8 @@ pub mod png;
 pub mod preprocess;
 pub mod rng;
 pub mod sha256;
+pub mod svg;
 pub mod train;
+pub mod visualize;
 
 pub use error::{Error, Result};
