@@ -15,6 +15,7 @@ pub mod network;
 pub mod png;
 pub mod preprocess;
 pub mod rng;
+pub mod serve;
 pub mod sha256;
 pub mod svg;
 pub mod train;
