@@ -2,6 +2,7 @@
 pub mod activation;
 pub mod backprop;
 pub mod checksum;
+pub mod cli;
 pub mod cost;
 pub mod deflate;
 pub mod download;

@@ -116,7 +116,33 @@ fn temporary_path(path: &Path) -> PathBuf {
 /// [`Error::Io`] if the file cannot be read, and everything [`from_bytes`] rejects.
 pub fn load(path: &Path) -> Result<Network<f32>> {
     let bytes = fs::read(path).map_err(|source| Error::io(path, source))?;
-    from_bytes(&bytes)
+    from_bytes(&bytes).map_err(|err| name_the_file(err, path))
+}
+
+/// Puts the file's name into a format error, so "not a scratchnet model (m.bin)".
+fn name_the_file(err: Error, path: &Path) -> Error {
+    let what = format!("{WHAT} ({})", path.display());
+    match err {
+        Error::BadMagic { expected, got, .. } => Error::BadMagic {
+            what,
+            expected,
+            got,
+        },
+        Error::Truncated {
+            needed, available, ..
+        } => Error::Truncated {
+            what,
+            needed,
+            available,
+        },
+        Error::Checksum { expected, got, .. } => Error::Checksum {
+            what,
+            expected,
+            got,
+        },
+        Error::Corrupt { reason, .. } => Error::Corrupt { what, reason },
+        other => other,
+    }
 }
 
 /// Parses a model file's contents (see the module doc for the checks and their order).
