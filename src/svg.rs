@@ -84,7 +84,7 @@ impl Svg {
     pub fn text_vertical(&mut self, (x, y): (f64, f64), size: f64, text: &str) {
         let _ = writeln!(
             self.body,
-            r#"<text x="{x:.1}" y="{y:.1}" font-family="sans-serif" font-size="{size}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})">{}</text>"#,
+            r#"<text transform="translate({x:.1} {y:.1}) rotate(-90)" font-family="sans-serif" font-size="{size}" text-anchor="middle">{}</text>"#,
             escape(text)
         );
     }
@@ -217,11 +217,19 @@ impl Svg {
             &chart.x_label,
         );
         self.text_vertical((x + 15.0, (top + bottom) / 2.0), 12.0, &chart.y_label);
+        // The legend goes top-right unless a line passes through that corner, then bottom-right.
+        let legend_h = 16.0 * chart.series.len() as f64 + 6.0;
+        let crowded = chart
+            .series
+            .iter()
+            .flat_map(|s| &s.points)
+            .any(|&(px, py)| sx(px) > right - 160.0 && sy(py) < top + legend_h);
+        let legend_top = if crowded { bottom - legend_h } else { top };
         for (i, s) in chart.series.iter().enumerate() {
             let points: Vec<(f64, f64)> =
                 s.points.iter().map(|&(px, py)| (sx(px), sy(py))).collect();
             self.polyline(&points, &s.colour, 2.0);
-            let ly = top + 14.0 + 16.0 * i as f64;
+            let ly = legend_top + 14.0 + 16.0 * i as f64;
             self.line(
                 (right - 150.0, ly - 4.0),
                 (right - 130.0, ly - 4.0),
@@ -281,7 +289,7 @@ fn is_dark(colour: &str) -> bool {
     let hex = colour.trim_start_matches('#');
     let channel =
         |i: usize| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("ff"), 16).unwrap_or(255) as f64;
-    0.299 * channel(0) + 0.587 * channel(2) + 0.114 * channel(4) < 128.0
+    0.299 * channel(0) + 0.587 * channel(2) + 0.114 * channel(4) < 140.0
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod download;
 pub mod eval;
 pub mod predict;
 pub mod train;
+pub mod visualize;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -51,6 +52,12 @@ pub const COMMANDS: &[Command] = &[
         summary: predict::SUMMARY,
         usage: predict::USAGE,
         main: predict::main,
+    },
+    Command {
+        name: "visualize",
+        summary: visualize::SUMMARY,
+        usage: visualize::USAGE,
+        main: visualize::main,
     },
     Command {
         name: "download",
