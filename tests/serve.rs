@@ -89,7 +89,10 @@ fn get_page_and_post_predict() {
     let json = String::from_utf8(reply.body).unwrap();
     assert!(json.starts_with("{\"digit\":"), "{json}");
     // Two hidden layers: "hidden":[[…20…],[…10…]].
-    assert!(json.contains("\"hidden\":[[") && json.contains("],["), "{json}");
+    assert!(
+        json.contains("\"hidden\":[[") && json.contains("],["),
+        "{json}"
+    );
     server.shutdown();
 }
 
