@@ -11,6 +11,7 @@
 pub mod download;
 pub mod eval;
 pub mod predict;
+pub mod serve;
 pub mod train;
 pub mod visualize;
 
@@ -52,6 +53,12 @@ pub const COMMANDS: &[Command] = &[
         summary: predict::SUMMARY,
         usage: predict::USAGE,
         main: predict::main,
+    },
+    Command {
+        name: "serve",
+        summary: serve::SUMMARY,
+        usage: serve::USAGE,
+        main: serve::main,
     },
     Command {
         name: "visualize",
