@@ -446,7 +446,11 @@ pub fn serve(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of file descriptors or similar: back off instead of spinning.
+            thread::sleep(Duration::from_millis(10));
+            continue;
+        };
         match sender.try_send(stream) {
             Ok(()) => {}
             Err(TrySendError::Full(stream)) => {
@@ -577,6 +581,22 @@ mod tests {
             ..post
         };
         assert_eq!(route(&net, &blank).status, 422);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_get_an_answer_never_a_panic(
+            head in proptest::sample::select(vec!["GET / HTTP/1.1\r\n", "POST /predict?w=3&h=2 HTTP/1.1\r\n", "", "POST /predict?w=0&h=99999999999 HTTP/1.0\r\n"]),
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let net: Network<f32> = Network::new(&[784, 3, 10], &mut Rng::new(2));
+            let mut raw = head.as_bytes().to_vec();
+            raw.extend_from_slice(&bytes);
+            if let Ok(request) = read_request(&mut BufReader::new(&raw[..]), &Limits::default()) {
+                let status = route(&net, &request).status;
+                proptest::prop_assert!([200, 400, 404, 405, 422].contains(&status));
+            }
+        }
     }
 
     #[test]
