@@ -176,6 +176,15 @@ impl Args {
         let text = self.value(flag)?;
         parse_value(flag, &text)
     }
+
+    /// Fails if `flag` was written `--flag=value` although it takes no value (`predict
+    /// --show`).
+    pub fn no_value(&mut self, flag: &str) -> Result<()> {
+        match self.pending.take() {
+            Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Parses `text`, the value of `flag`, as a `T`, with a message naming both on failure.

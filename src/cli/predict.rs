@@ -143,6 +143,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(a.show);
+        let err = parse(vec!["m".into(), "i".into(), "--show=yes".into()]).unwrap_err();
+        assert!(err.to_string().contains("takes no value"), "{err}");
         for bad in [
             vec![],
             vec!["m".to_string()],
