@@ -91,6 +91,7 @@ fn luma(r: u8, g: u8, b: u8) -> f32 {
 // ---------------------------------------------------------------------------------------
 // Writing
 
+// ANCHOR: chunk
 /// Appends one chunk: length, type, data, CRC-32 of type and data.
 fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
@@ -101,6 +102,7 @@ fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     crc.update(data);
     out.extend_from_slice(&crc.finish().to_be_bytes());
 }
+// ANCHOR_END: chunk
 
 /// PNG colour type for 1–4 channels of 8 bits.
 fn colour_type(channels: usize) -> u8 {
@@ -160,6 +162,7 @@ pub fn write(path: &Path, image: &Image) -> Result<()> {
     std::fs::write(path, encode(image)).map_err(|e| Error::io(path, e))
 }
 
+// ANCHOR: paeth
 /// Paeth's predictor (PNG spec §9.4): whichever of left `a`, above `b`, upper-left `c` is
 /// closest to `a + b − c`, ties broken in that order.
 fn paeth(a: u8, b: u8, c: u8) -> u8 {
@@ -177,6 +180,7 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
         c
     }
 }
+// ANCHOR_END: paeth
 
 /// The predictor of filter `f` for byte `i` of a row: from left `a`, above `b`, upper-left `c`.
 fn predict(f: u8, a: u8, b: u8, c: u8) -> u8 {
