@@ -97,3 +97,22 @@ fn the_binary_prints_the_same_lines_for_the_same_seed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[ignore = "needs MNIST: set MNIST_DIR"]
+fn a_diverged_run_exits_1_and_leaves_the_old_model_alone() {
+    let dir = temp_dir("diverge");
+    let model = dir.join("keep.bin");
+    std::fs::write(&model, b"an older model").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        .args(["train", "--epochs", "1", "--eta", "1e300", "--out"])
+        .arg(&model)
+        .env("MNIST_DIR", mnist_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("diverged in epoch 1"), "{stderr}");
+    assert_eq!(std::fs::read(&model).unwrap(), b"an older model");
+    let _ = std::fs::remove_dir_all(&dir);
+}

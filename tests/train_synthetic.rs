@@ -6,6 +6,7 @@ use scratchnet::linalg::Matrix;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 use scratchnet::train::{evaluate, EpochReport, Samples, TrainConfig};
+use scratchnet::Error;
 
 /// `n` images: class c = quadrant c (top left, top right, bottom left, bottom right) is
 /// bright (0.6 … 1.0), the rest dim (0 … 0.4). Separable by a single linear layer.
@@ -91,4 +92,19 @@ fn same_seed_same_bits_and_same_reports() {
         bits(&net_c),
         "a different seed gives different weights"
     );
+}
+
+#[test]
+fn an_absurd_learning_rate_diverges_with_an_error_naming_the_epoch() {
+    let train = quadrants(100, &mut Rng::new(3));
+    // η = 10³⁰⁰ is infinite in f32: the first step turns the weights into ±∞ and NaN.
+    let config = TrainConfig {
+        epochs: 3,
+        batch_size: 10,
+        eta: 1e300,
+        ..TrainConfig::default()
+    };
+    let err = train_network(&[16, 8, 4], &config, 1, &train, None, None, &mut ()).unwrap_err();
+    assert!(matches!(err, Error::Diverged { epoch: 1, .. }), "{err:?}");
+    assert!(err.to_string().contains("smaller learning rate"), "{err}");
 }

@@ -6,13 +6,15 @@
 //! `SUMMARY`, `USAGE` and `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad
 //! command line is an [`Error::Usage`] whose message ends with the usage (exit code 2,
 //! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1).
-//! Left out: shell completion, colours, and `--flag=value` for flags that take no value.
+//! Left out: shell completion, colours, and combined short flags (`-abc`).
 
 pub mod download;
 pub mod eval;
 pub mod predict;
 pub mod presets;
+pub mod serve;
 pub mod train;
+pub mod visualize;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -58,6 +60,18 @@ pub const COMMANDS: &[Command] = &[
         summary: presets::SUMMARY,
         usage: presets::USAGE,
         main: presets::main,
+    },
+    Command {
+        name: "serve",
+        summary: serve::SUMMARY,
+        usage: serve::USAGE,
+        main: serve::main,
+    },
+    Command {
+        name: "visualize",
+        summary: visualize::SUMMARY,
+        usage: visualize::USAGE,
+        main: visualize::main,
     },
     Command {
         name: "download",
@@ -170,7 +184,8 @@ impl Args {
         parse_value(flag, &text)
     }
 
-    /// Fails if `flag` was written `--flag=value` although it takes no value.
+    /// Fails if `flag` was written `--flag=value` although it takes no value (`predict
+    /// --show`).
     pub fn no_value(&mut self, flag: &str) -> Result<()> {
         match self.pending.take() {
             Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
