@@ -31,6 +31,35 @@ fn ln_clamped<T: Scalar>(a: T) -> f64 {
     a.to_f64().max(TINY).ln()
 }
 
+// ANCHOR: cross_entropy
+/// C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)], in f64. A term whose weight y_j (or
+/// 1 − y_j) is 0 is skipped, not computed as 0 · ln 0 = NaN.
+fn cross_entropy<T: Scalar>(a: &[T], y: &[T]) -> f64 {
+    a.iter().zip(y).fold(0.0, |c, (&aj, &yj)| {
+        let (aj, yj) = (aj.to_f64(), yj.to_f64());
+        let on = if yj > 0.0 { yj * ln_clamped(aj) } else { 0.0 };
+        let off = if yj < 1.0 {
+            (1.0 - yj) * ln_clamped(1.0 - aj)
+        } else {
+            0.0
+        };
+        c - on - off
+    })
+}
+
+/// C_x = −Σ_j y_j ln a_j, which for a one-hot y is −ln a_y, in f64.
+fn log_likelihood<T: Scalar>(a: &[T], y: &[T]) -> f64 {
+    a.iter().zip(y).fold(0.0, |c, (&aj, &yj)| {
+        let yj = yj.to_f64();
+        if yj > 0.0 {
+            c - yj * ln_clamped(aj)
+        } else {
+            c
+        }
+    })
+}
+// ANCHOR_END: cross_entropy
+
 // ANCHOR: validate
 /// Checks that the hidden activation, output activation and cost make sense together.
 ///
@@ -97,32 +126,8 @@ impl Cost {
                     .zip(y)
                     .fold(T::ZERO, |s, (&ai, &yi)| s + half * (ai - yi) * (ai - yi))
             }
-            // ANCHOR: cross_entropy
-            // A term with y = 0 (or 1 − y = 0) is skipped, not computed as 0·ln 0 = NaN.
-            Cost::CrossEntropy => {
-                let c = a.iter().zip(y).fold(0.0, |s, (&ai, &yi)| {
-                    let (ai, yi) = (ai.to_f64(), yi.to_f64());
-                    let on = if yi > 0.0 { yi * ln_clamped(ai) } else { 0.0 };
-                    let off = if yi < 1.0 {
-                        (1.0 - yi) * ln_clamped(1.0 - ai)
-                    } else {
-                        0.0
-                    };
-                    s - on - off
-                });
-                T::from_f64(c)
-            }
-            Cost::LogLikelihood => {
-                let c = a.iter().zip(y).fold(0.0, |s, (&ai, &yi)| {
-                    let yi = yi.to_f64();
-                    if yi > 0.0 {
-                        s - yi * ln_clamped(ai)
-                    } else {
-                        s
-                    }
-                });
-                T::from_f64(c)
-            } // ANCHOR_END: cross_entropy
+            Cost::CrossEntropy => T::from_f64(cross_entropy(a, y)),
+            Cost::LogLikelihood => T::from_f64(log_likelihood(a, y)),
         }
     }
     // ANCHOR_END: quadratic
