@@ -1,0 +1,490 @@
+//! MNIST's IDX files: parsing images and labels, finding the four files on disk, and
+//! Nielsen's train/validation split.
+//!
+//! Book chapter: "Reading MNIST". An IDX file is a big-endian header then raw bytes:
+//!
+//! ```text
+//! images: 0x00000803 (2051)  count  rows  cols   then count × rows × cols pixel bytes
+//! labels: 0x00000801 (2049)  count               then count label bytes (0–9)
+//! ```
+//!
+//! Pixels are stored row by row from the top left, 0 = background, 255 = ink. Files may be raw
+//! or gzipped (detected by their first two bytes, not their name); see [`crate::inflate`].
+//! Every header value is checked against the file's real length *before* anything is
+//! allocated from it, so a corrupt count cannot ask for terabytes.
+//!
+//! Left out: IDX element types other than unsigned bytes (the format also allows i8, i16,
+//! i32, f32, f64) and dimensions other than 1 (labels) and 3 (images); scaling pixels to
+//! [0, 1] belongs to the network's input layer, not here.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::inflate::{gunzip, is_gzip};
+use crate::{Error, Result};
+
+/// The magic number that opens an IDX image file: unsigned bytes, 3 dimensions.
+pub const IMAGES_MAGIC: u32 = 2051;
+/// The magic number that opens an IDX label file: unsigned bytes, 1 dimension.
+pub const LABELS_MAGIC: u32 = 2049;
+
+/// The four MNIST files as distributed (gzipped), with the SHA-256 of each `.gz` file.
+/// Order: training images, training labels, test images, test labels.
+pub const FILES: [(&str, &str); 4] = [
+    (
+        "train-images-idx3-ubyte.gz",
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    ),
+    (
+        "train-labels-idx1-ubyte.gz",
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    ),
+    (
+        "t10k-images-idx3-ubyte.gz",
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    ),
+    (
+        "t10k-labels-idx1-ubyte.gz",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ),
+];
+
+/// Where the data lives when nothing says otherwise (relative to the working directory).
+pub const DEFAULT_DIR: &str = "data/mnist";
+
+/// A stack of greyscale images, all `rows × cols`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Images {
+    /// Number of images.
+    pub count: usize,
+    /// Pixel rows per image (28 for MNIST).
+    pub rows: usize,
+    /// Pixel columns per image (28 for MNIST).
+    pub cols: usize,
+    /// pixels: (count, rows × cols), row-major; image i is
+    /// `pixels[i*rows*cols..(i+1)*rows*cols]`, 0 = background, 255 = ink.
+    pub pixels: Vec<u8>,
+}
+
+impl Images {
+    /// Pixels per image: rows × cols (784 for MNIST, the input layer's size).
+    pub fn pixels_per_image(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Image `i`'s rows × cols pixels, row by row.
+    ///
+    /// # Panics
+    /// If `i >= self.count`.
+    #[track_caller]
+    pub fn image(&self, i: usize) -> &[u8] {
+        assert!(
+            i < self.count,
+            "image index {i} out of range: there are {} images",
+            self.count
+        );
+        let n = self.pixels_per_image();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+
+    /// Images `start..end` as a new stack.
+    ///
+    /// # Panics
+    /// If `start > end` or `end > self.count`.
+    #[track_caller]
+    pub fn slice(&self, start: usize, end: usize) -> Images {
+        assert!(
+            start <= end && end <= self.count,
+            "image range {start}..{end} out of range: there are {} images",
+            self.count
+        );
+        let n = self.pixels_per_image();
+        Images {
+            count: end - start,
+            rows: self.rows,
+            cols: self.cols,
+            pixels: self.pixels[start * n..end * n].to_vec(),
+        }
+    }
+}
+
+/// Reads the big-endian u32 at `at` (the caller has checked the length).
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// Checks that `bytes` is exactly `header + body` long, where `body` comes from header
+/// fields: Truncated if shorter, Corrupt if longer. Works in u128 so no header can overflow.
+fn check_length(bytes: &[u8], header: u64, body: u128, what: &str) -> Result<()> {
+    let needed = header as u128 + body;
+    let available = bytes.len() as u128;
+    if needed > available {
+        return Err(Error::Truncated {
+            what: what.to_string(),
+            needed: needed.min(u64::MAX as u128) as u64,
+            available: available as u64,
+        });
+    }
+    if needed < available {
+        return Err(Error::corrupt(
+            what,
+            format!(
+                "{} bytes after the {needed} its header describes",
+                available - needed
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an IDX header's length and magic number.
+fn check_header(bytes: &[u8], header: usize, magic: u32, what: &str) -> Result<()> {
+    // The magic first: a label file passed as images should say so, not "truncated".
+    if bytes.len() >= 4 && be_u32(bytes, 0) != magic {
+        return Err(Error::BadMagic {
+            what: what.to_string(),
+            expected: magic,
+            got: be_u32(bytes, 0),
+        });
+    }
+    if bytes.len() < header {
+        return Err(Error::Truncated {
+            what: what.to_string(),
+            needed: header as u64,
+            available: bytes.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Parses an IDX image file (already decompressed). `what` names it in errors.
+pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
+    let what = format!("IDX image file {what}");
+    check_header(bytes, 16, IMAGES_MAGIC, &what)?;
+    let count = be_u32(bytes, 4);
+    let rows = be_u32(bytes, 8);
+    let cols = be_u32(bytes, 12);
+    if rows == 0 || cols == 0 {
+        return Err(Error::corrupt(
+            &what,
+            format!("images of {rows} × {cols} pixels hold nothing"),
+        ));
+    }
+    check_length(bytes, 16, count as u128 * rows as u128 * cols as u128, &what)?;
+    Ok(Images {
+        count: count as usize,
+        rows: rows as usize,
+        cols: cols as usize,
+        pixels: bytes[16..].to_vec(),
+    })
+}
+
+/// Parses an IDX label file (already decompressed): one digit 0–9 per image.
+pub fn parse_labels(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
+    let what = format!("IDX label file {what}");
+    check_header(bytes, 8, LABELS_MAGIC, &what)?;
+    let count = be_u32(bytes, 4);
+    check_length(bytes, 8, count as u128, &what)?;
+    let labels = &bytes[8..];
+    if let Some(i) = labels.iter().position(|&label| label > 9) {
+        return Err(Error::corrupt(
+            &what,
+            format!("label {} at index {i} is not a digit 0–9", labels[i]),
+        ));
+    }
+    Ok(labels.to_vec())
+}
+
+/// Reads a whole IDX file, gunzipping it when it starts with the gzip magic bytes.
+pub fn read_idx_file(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    if is_gzip(&bytes) {
+        gunzip(&bytes).map_err(|err| name_file(err, path))
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Replaces the generic "gzip data" in a decompression error with the file's path.
+fn name_file(err: Error, path: &Path) -> Error {
+    let name = path.display().to_string();
+    match err {
+        Error::Truncated {
+            needed, available, ..
+        } => Error::Truncated {
+            what: name,
+            needed,
+            available,
+        },
+        Error::Checksum {
+            what,
+            expected,
+            got,
+        } => Error::Checksum {
+            what: what.replace("gzip data", &name),
+            expected,
+            got,
+        },
+        Error::Corrupt { reason, .. } => Error::Corrupt { what: name, reason },
+        other => other,
+    }
+}
+
+/// Images and their labels: `labels[i]` is the digit drawn in `images.image(i)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataSet {
+    /// The images.
+    pub images: Images,
+    /// One digit 0–9 per image.
+    pub labels: Vec<u8>,
+}
+
+impl DataSet {
+    /// Pairs images with labels, which must be equally many.
+    pub fn new(images: Images, labels: Vec<u8>) -> Result<DataSet> {
+        if images.count != labels.len() {
+            return Err(Error::CountMismatch {
+                images: images.count,
+                labels: labels.len(),
+            });
+        }
+        Ok(DataSet { images, labels })
+    }
+
+    /// Number of (image, label) pairs.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The first `n` pairs and the rest, as Nielsen splits MNIST's 60,000 training images
+    /// into 50,000 for training and 10,000 for validation: `train.split_at(50_000)`.
+    ///
+    /// # Panics
+    /// If `n > self.len()`.
+    #[track_caller]
+    pub fn split_at(&self, n: usize) -> (DataSet, DataSet) {
+        assert!(
+            n <= self.len(),
+            "cannot split {} images at {n}",
+            self.len()
+        );
+        let first = DataSet {
+            images: self.images.slice(0, n),
+            labels: self.labels[..n].to_vec(),
+        };
+        let second = DataSet {
+            images: self.images.slice(n, self.len()),
+            labels: self.labels[n..].to_vec(),
+        };
+        (first, second)
+    }
+}
+
+/// All of MNIST: 60,000 training pairs and 10,000 test pairs.
+#[derive(Clone, Debug)]
+pub struct Mnist {
+    /// The training set (split it with [`DataSet::split_at`] for validation).
+    pub train: DataSet,
+    /// The test set, reported separately.
+    pub test: DataSet,
+}
+
+impl Mnist {
+    /// Loads the four files from `dir`, gzipped or raw, under any of the names in
+    /// [`find_file`]. A missing file is an [`Error::Io`] naming it and `scratchnet download`.
+    pub fn load(dir: &Path) -> Result<Mnist> {
+        let read = |index: usize| -> Result<(Vec<u8>, String)> {
+            let path = require_file(dir, FILES[index].0)?;
+            Ok((read_idx_file(&path)?, path.display().to_string()))
+        };
+        let load_set = |images: usize, labels: usize| -> Result<DataSet> {
+            let (bytes, name) = read(images)?;
+            let images = parse_images(&bytes, &name)?;
+            drop(bytes);
+            let (bytes, name) = read(labels)?;
+            DataSet::new(images, parse_labels(&bytes, &name)?)
+        };
+        Ok(Mnist {
+            train: load_set(0, 1)?,
+            test: load_set(2, 3)?,
+        })
+    }
+}
+
+/// The names a file in [`FILES`] may go by: `NAME-idx3-ubyte.gz` as distributed, unzipped
+/// `NAME-idx3-ubyte`, and the dotted `NAME.idx3-ubyte(.gz)` some mirrors use.
+pub fn file_names(file: &str) -> [String; 4] {
+    let stem = file.strip_suffix(".gz").unwrap_or(file);
+    let dotted = stem.replacen("-idx", ".idx", 1);
+    [
+        format!("{stem}.gz"),
+        stem.to_string(),
+        format!("{dotted}.gz"),
+        dotted,
+    ]
+}
+
+/// The first of [`file_names`]`(file)` that exists in `dir`.
+pub fn find_file(dir: &Path, file: &str) -> Option<PathBuf> {
+    file_names(file)
+        .into_iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// [`find_file`], or an [`Error::Io`] that names the file and says how to get it.
+fn require_file(dir: &Path, file: &str) -> Result<PathBuf> {
+    find_file(dir, file).ok_or_else(|| {
+        let [_, raw, dotted_gz, dotted] = file_names(file);
+        Error::io(
+            dir.join(file),
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "MNIST file not found (also looked for {raw}, {dotted_gz} and {dotted} in \
+                     {}); run `scratchnet download` to fetch the four files, or point \
+                     `--data DIR` or MNIST_DIR at a folder that holds them",
+                    dir.display()
+                ),
+            ),
+        )
+    })
+}
+
+/// True when all four MNIST files are in `dir` (under any of their names).
+pub fn has_all_files(dir: &Path) -> bool {
+    FILES.iter().all(|(file, _)| find_file(dir, file).is_some())
+}
+
+/// The data folder: the `--data` flag if given, else `MNIST_DIR` if set and non-empty, else
+/// [`DEFAULT_DIR`].
+pub fn data_dir(flag: Option<&Path>) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    match std::env::var_os("MNIST_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(DEFAULT_DIR),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An IDX image file built by hand: `count` images of rows × cols, pixel value = index.
+    fn idx_images(count: u32, rows: u32, cols: u32) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for v in [IMAGES_MAGIC, count, rows, cols] {
+            bytes.extend_from_slice(&v.to_be_bytes());
+        }
+        bytes.extend((0..count * rows * cols).map(|i| i as u8));
+        bytes
+    }
+
+    fn idx_labels(labels: &[u8]) -> Vec<u8> {
+        let mut bytes = LABELS_MAGIC.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&(labels.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(labels);
+        bytes
+    }
+
+    #[test]
+    fn images_parse_row_major() {
+        let images = parse_images(&idx_images(3, 2, 3), "test").unwrap();
+        assert_eq!((images.count, images.rows, images.cols), (3, 2, 3));
+        assert_eq!(images.image(1), &[6, 7, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn image_headers_are_checked_before_allocating() {
+        let mut huge = idx_images(1, 2, 3);
+        huge[4..8].copy_from_slice(&4_000_000_000u32.to_be_bytes());
+        match parse_images(&huge, "test") {
+            Err(Error::Truncated { needed, .. }) => assert_eq!(needed, 16 + 24_000_000_000),
+            other => panic!("{other:?}"),
+        }
+        let mut zero = idx_images(1, 2, 3);
+        zero[8..12].copy_from_slice(&0u32.to_be_bytes());
+        assert!(matches!(
+            parse_images(&zero, "t"),
+            Err(Error::Corrupt { .. })
+        ));
+        let mut trailing = idx_images(1, 2, 3);
+        trailing.push(0);
+        assert!(matches!(
+            parse_images(&trailing, "t"),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(matches!(
+            parse_images(&idx_labels(&[1]), "t"),
+            Err(Error::BadMagic {
+                expected: 2051,
+                got: 2049,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_images(&[0, 0, 8, 3, 0], "t"),
+            Err(Error::Truncated { needed: 16, .. })
+        ));
+    }
+
+    #[test]
+    fn labels_must_be_digits() {
+        assert_eq!(
+            parse_labels(&idx_labels(&[5, 0, 9]), "t").unwrap(),
+            [5, 0, 9]
+        );
+        assert!(matches!(
+            parse_labels(&idx_labels(&[5, 10]), "t"),
+            Err(Error::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn split_keeps_pairs_together() {
+        let images = parse_images(&idx_images(5, 1, 2), "t").unwrap();
+        let set = DataSet::new(images, vec![0, 1, 2, 3, 4]).unwrap();
+        let (train, validation) = set.split_at(3);
+        assert_eq!((train.len(), validation.len()), (3, 2));
+        assert_eq!(validation.labels, [3, 4]);
+        assert_eq!(validation.images.image(0), &[6, 7]);
+        assert_eq!(train.images.image(2), &[4, 5]);
+    }
+
+    #[test]
+    fn count_mismatch() {
+        let images = parse_images(&idx_images(2, 1, 1), "t").unwrap();
+        assert!(matches!(
+            DataSet::new(images, vec![1]),
+            Err(Error::CountMismatch {
+                images: 2,
+                labels: 1
+            })
+        ));
+    }
+
+    #[test]
+    fn file_name_variants() {
+        assert_eq!(
+            file_names("train-images-idx3-ubyte.gz"),
+            [
+                "train-images-idx3-ubyte.gz",
+                "train-images-idx3-ubyte",
+                "train-images.idx3-ubyte.gz",
+                "train-images.idx3-ubyte"
+            ]
+        );
+    }
+
+    #[test]
+    fn data_dir_prefers_the_flag() {
+        assert_eq!(data_dir(Some(Path::new("x/y"))), PathBuf::from("x/y"));
+    }
+}
