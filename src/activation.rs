@@ -16,6 +16,8 @@ pub enum Activation {
 // ANCHOR: sigmoid
 /// σ(z) = 1 / (1 + e⁻ᶻ).
 ///
+/// Book: "Activation".
+///
 /// For very negative z, e⁻ᶻ overflows to +∞ and σ(z) becomes exactly 0: no NaN.
 #[inline]
 pub fn sigmoid<T: Scalar>(z: T) -> T {
@@ -23,6 +25,8 @@ pub fn sigmoid<T: Scalar>(z: T) -> T {
 }
 
 /// σ′(z) = σ(z)(1 − σ(z)).
+///
+/// Book: "Activation", "Backpropagation".
 #[inline]
 pub fn sigmoid_prime<T: Scalar>(z: T) -> T {
     let s = sigmoid(z);
@@ -51,6 +55,8 @@ impl Activation {
     }
 
     /// f′(z) written in terms of the output a = f(z): for σ, σ′(z) = a(1 − a).
+    ///
+    /// Book: "Backpropagation".
     ///
     /// The batched backward pass uses this so it needs to keep only A, not Z, and computes
     /// no second exponential.

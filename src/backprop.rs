@@ -41,6 +41,8 @@ impl<T: Scalar> Gradient<T> {
 /// Backpropagation for one image `x` with one-hot target `y`: the gradient of that image's
 /// cost C_x (for the quadratic cost, ½‖a^L − y‖²).
 ///
+/// Book: "Backpropagation".
+///
 /// `x`: (sizes[0]), `y`: (sizes[L−1]). Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
 ///
 /// # Panics
@@ -132,6 +134,8 @@ impl<T: Scalar> Workspace<T> {
 
 /// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
 /// layer, keeping every A^l for the backward pass. `ws.a[0]` must hold X.
+///
+/// Book: "The forward pass", "Backpropagation".
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     let layers = net.num_weight_layers();
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
@@ -144,6 +148,8 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
 // ANCHOR: backprop_batch
 /// Backpropagation for a mini-batch, one column per image: the mean gradient over the
 /// batch, Eqs 5–6, computed as matrix products. The result is left in `ws.grad`.
+///
+/// Book: "Backpropagation".
 ///
 /// `ws.a[0]` holds X: (sizes[0], n); `y`: (sizes[L−1], n), one one-hot column per image.
 ///

@@ -13,6 +13,7 @@ const POLY: u32 = 0xEDB8_8320;
 /// `TABLE[b]` is the CRC register after shifting byte `b` through eight polynomial steps.
 const TABLE: [u32; 256] = make_table();
 
+// ANCHOR: crc_table
 const fn make_table() -> [u32; 256] {
     let mut table = [0u32; 256];
     let mut b = 0;
@@ -32,6 +33,7 @@ const fn make_table() -> [u32; 256] {
     }
     table
 }
+// ANCHOR_END: crc_table
 
 /// An incremental CRC-32 (IEEE): feed bytes with [`Crc32::update`], read with
 /// [`Crc32::finish`]. Splitting the input anywhere gives the same result as [`crc32`].
@@ -47,7 +49,10 @@ impl Crc32 {
         Crc32 { state: !0 }
     }
 
+    // ANCHOR: crc_update
     /// Feeds `bytes` through the register, one table lookup per byte.
+    ///
+    /// Book: "Reading MNIST".
     pub fn update(&mut self, bytes: &[u8]) {
         let mut crc = self.state;
         for &byte in bytes {
@@ -55,6 +60,7 @@ impl Crc32 {
         }
         self.state = crc;
     }
+    // ANCHOR_END: crc_update
 
     /// The CRC-32 of everything fed so far (the register, inverted back).
     pub fn finish(&self) -> u32 {
@@ -69,6 +75,8 @@ impl Default for Crc32 {
 }
 
 /// CRC-32 (IEEE) of `bytes` in one call.
+///
+/// Book: "Reading MNIST".
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = Crc32::new();
     crc.update(bytes);

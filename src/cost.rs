@@ -21,6 +21,8 @@ impl Cost {
     // ANCHOR: quadratic
     /// The cost of one image, C_x = ½ ‖a − y‖² (quadratic).
     ///
+    /// Book: "Cost".
+    ///
     /// `a` and `y` have the output layer's length `n_L`.
     ///
     /// # Panics
@@ -45,16 +47,22 @@ impl Cost {
     }
     // ANCHOR_END: quadratic
 
+    // ANCHOR: output_delta
     /// Eq 1 for one element of the output layer: δ^L = ∂C/∂a ⊙ σ′(z^L), with ∂C/∂a = a − y
     /// for the quadratic cost. `a` is the output, `y` the target, and `act_prime` = σ′(z^L).
+    ///
+    /// Book: "Cost", "Backpropagation".
     #[inline]
     pub fn output_delta<T: Scalar>(self, a: T, y: T, act_prime: T) -> T {
         match self {
             Cost::Quadratic => (a - y) * act_prime,
         }
     }
+    // ANCHOR_END: output_delta
 
     /// Eq 1 for a whole batch: Δ^L = (A^L − Y) ⊙ σ′(Z^L), with σ′ computed from A^L.
+    ///
+    /// Book: "Backpropagation".
     ///
     /// `a`, `y` and `delta` are `(n_L, batch)`; `delta` is resized to fit.
     ///

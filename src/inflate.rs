@@ -252,6 +252,7 @@ impl Huffman {
         self.decode_slow(bits)
     }
 
+    // ANCHOR: decode_slow
     /// The canonical decode of `puff.c`: extend the code one bit at a time; codes of each
     /// length are consecutive integers starting at `first`.
     #[cold]
@@ -273,6 +274,7 @@ impl Huffman {
         }
         Err(bits.corrupt("invalid Huffman code (no symbol has this bit pattern)"))
     }
+    // ANCHOR_END: decode_slow
 }
 
 /// The fixed literal/length and distance codes of block type 1 (RFC 1951 §3.2.6).
@@ -319,6 +321,7 @@ fn inflate_into(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     }
 }
 
+// ANCHOR: stored_block
 /// Block type 0: LEN, NLEN (its ones' complement), then LEN raw bytes.
 fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.align_to_byte();
@@ -343,6 +346,7 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.seek(end);
     Ok(())
 }
+// ANCHOR_END: stored_block
 
 /// Refuses to grow `out` past [`MAX_OUTPUT`].
 #[inline(always)]
@@ -401,6 +405,7 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
     Ok((litlen, distance))
 }
 
+// ANCHOR: huffman_block
 /// Block types 1 and 2: literals and (length, distance) copies until symbol 256.
 fn huffman_block(
     bits: &mut Bits,
@@ -439,7 +444,9 @@ fn huffman_block(
         copy_match(out, dist, len);
     }
 }
+// ANCHOR_END: huffman_block
 
+// ANCHOR: copy_match
 /// Appends `len` bytes copied from `dist` bytes back; the source may overlap what is being
 /// written (dist < len repeats the last `dist` bytes), as LZ77 intends.
 #[inline(always)]
@@ -461,12 +468,15 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
         }
     }
 }
+// ANCHOR_END: copy_match
 
 // ---------------------------------------------------------------------------------------------
 // Public API: raw DEFLATE, gzip, zlib
 // ---------------------------------------------------------------------------------------------
 
 /// Inflates a raw DEFLATE stream (RFC 1951). Bytes after the final block are ignored.
+///
+/// Book: "Reading MNIST".
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     inflate_into(data, &mut out, "deflate stream")?;
@@ -490,6 +500,8 @@ pub fn is_gzip(data: &[u8]) -> bool {
 
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
+///
+/// Book: "Reading MNIST".
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
     const WHAT: &str = "gzip data";
     // ISIZE of the last member pre-sizes the output, within a bound: DEFLATE cannot expand
@@ -595,6 +607,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
+    // ANCHOR: gzip_trailer
     let stored_crc = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap());
     let stored_size = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap());
     let mut crc = Crc32::new();
@@ -613,6 +626,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
             format!("ISIZE trailer says {stored_size} bytes (mod 2^32) but {size} were inflated"),
         ));
     }
+    // ANCHOR_END: gzip_trailer
     Ok(pos + 8)
 }
 

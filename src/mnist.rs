@@ -157,7 +157,10 @@ fn check_header(bytes: &[u8], header: usize, magic: u32, what: &str) -> Result<(
     Ok(())
 }
 
+// ANCHOR: parse_images
 /// Parses an IDX image file (already decompressed). `what` names it in errors.
+///
+/// Book: "Reading MNIST".
 pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
     let what = format!("IDX image file {what}");
     check_header(bytes, 16, IMAGES_MAGIC, &what)?;
@@ -178,8 +181,11 @@ pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
         pixels: bytes[16..].to_vec(),
     })
 }
+// ANCHOR_END: parse_images
 
 /// Parses an IDX label file (already decompressed): one digit 0–9 per image.
+///
+/// Book: "Reading MNIST".
 pub fn parse_labels(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
     let what = format!("IDX label file {what}");
     check_header(bytes, 8, LABELS_MAGIC, &what)?;
@@ -264,6 +270,8 @@ impl DataSet {
     /// The first `n` pairs and the rest, as Nielsen splits MNIST's 60,000 training images
     /// into 50,000 for training and 10,000 for validation: `train.split_at(50_000)`.
     ///
+    /// Book: "Reading MNIST", "Gradient descent and mini-batches".
+    ///
     /// # Panics
     /// If `n > self.len()`.
     #[track_caller]
@@ -297,6 +305,8 @@ pub struct Mnist {
 impl Mnist {
     /// Loads the four files from `dir`, gzipped or raw, under any of the names in
     /// [`find_file`]. A missing file is an [`Error::Io`] naming it and `scratchnet download`.
+    ///
+    /// Book: "Reading MNIST".
     pub fn load(dir: &Path) -> Result<Mnist> {
         let read = |index: usize| -> Result<(Vec<u8>, String)> {
             let path = require_file(dir, FILES[index].0)?;

@@ -29,8 +29,11 @@ pub struct Network<T> {
 }
 
 impl<T: Scalar> Network<T> {
+    // ANCHOR: init
     /// The write-up's network shape and choices: `sizes` layers, sigmoid everywhere,
     /// quadratic cost, every weight and bias drawn from N(0, 1) by `rng`.
+    ///
+    /// Book: "The forward pass".
     ///
     /// # Panics
     /// If there are fewer than two layers or a layer has no neurons.
@@ -61,6 +64,7 @@ impl<T: Scalar> Network<T> {
             cost: Cost::Quadratic,
         }
     }
+    // ANCHOR_END: init
 
     /// Builds a network from parameters, checking that their shapes chain together.
     ///
@@ -131,6 +135,8 @@ impl<T: Scalar> Network<T> {
     /// The forward pass for one image: for each layer, z^l = W^l a^{l−1} + B^l and
     /// a^l = σ(z^l). Returns the output a^L.
     ///
+    /// Book: "The forward pass".
+    ///
     /// `x`: (sizes[0]). Returns: (sizes[L−1]).
     ///
     /// # Panics
@@ -149,6 +155,8 @@ impl<T: Scalar> Network<T> {
     /// The forward pass for a batch, one column per image: Z^l = W^l A^{l−1} + B^l,
     /// A^l = σ(Z^l). Returns A^L.
     ///
+    /// Book: "The forward pass".
+    ///
     /// `x`: (sizes[0], batch). Returns: (sizes[L−1], batch).
     ///
     /// # Panics
@@ -164,7 +172,10 @@ impl<T: Scalar> Network<T> {
         a
     }
 
+    // ANCHOR: layer_forward
     /// One layer of the batched forward pass: out ← σ(W^l a + B^l), all columns at once.
+    ///
+    /// Book: "The forward pass".
     ///
     /// `a_prev`: (sizes[l], batch); `out`: resized to (sizes[l+1], batch).
     #[track_caller]
@@ -173,8 +184,11 @@ impl<T: Scalar> Network<T> {
         out.add_to_columns(&self.biases[l]);
         self.activation(l).apply_in_place(out);
     }
+    // ANCHOR_END: layer_forward
 
     /// The predicted digit for one image: the index of the largest output.
+    ///
+    /// Book: "The forward pass".
     pub fn predict(&self, x: &Vector<T>) -> usize {
         self.feedforward(x).argmax()
     }

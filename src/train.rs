@@ -39,7 +39,10 @@ impl<T: Scalar> Samples<T> {
         Samples { inputs, labels }
     }
 
+    // ANCHOR: from_pixels
     /// Scales raw 8-bit pixels (0 = background, 255 = ink) to [0, 1]: the input layer A¹.
+    ///
+    /// Book: "An image as a vector".
     ///
     /// `pixels`: (n · pixels_per_image) bytes, image after image.
     ///
@@ -57,6 +60,7 @@ impl<T: Scalar> Samples<T> {
             labels,
         )
     }
+    // ANCHOR_END: from_pixels
 
     /// Number of images.
     pub fn len(&self) -> usize {
@@ -68,8 +72,11 @@ impl<T: Scalar> Samples<T> {
         self.labels.is_empty()
     }
 
+    // ANCHOR: gather
     /// Copies the images `indices` into a batch: `x` becomes (pixels, batch) with image
     /// `indices[j]` in column j, and `y` (classes, batch) its one-hot targets.
+    ///
+    /// Book: "Gradient descent and mini-batches".
     ///
     /// # Panics
     /// If an index is out of range or a label is not below `classes`.
@@ -92,6 +99,7 @@ impl<T: Scalar> Samples<T> {
             y[(label, j)] = T::ONE;
         }
     }
+    // ANCHOR_END: gather
 }
 
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
@@ -165,6 +173,8 @@ impl Evaluation {
 }
 
 /// Runs every sample through the network (in batches of 1,000 columns) and scores it.
+///
+/// Book: "Gradient descent and mini-batches".
 pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation {
     const CHUNK: usize = 1000;
     let classes = *net.sizes().last().unwrap();
@@ -198,6 +208,8 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
 // ANCHOR: sgd_step
 /// One step of gradient descent on one mini-batch: W ← W − η ∂C/∂W, B ← B − η ∂C/∂B,
 /// with the gradient the batch mean of Eqs 5–6. `ws.a[0]` holds the batch X.
+///
+/// Book: "Gradient descent and mini-batches".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {
     backprop_batch(net, y, ws);
     let grad = ws.grad.as_ref().expect("backprop_batch fills the gradient");
@@ -213,8 +225,11 @@ pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut
 }
 // ANCHOR_END: sgd_step
 
+// ANCHOR: train_epoch
 /// One epoch: shuffle, then one [`sgd_step`] per mini-batch, reusing `ws` throughout. The last batch is smaller when
 /// the batch size does not divide the number of images.
+///
+/// Book: "Gradient descent and mini-batches".
 pub fn train_epoch<T: Scalar>(
     net: &mut Network<T>,
     train: &Samples<T>,
@@ -237,8 +252,11 @@ pub fn train_epoch<T: Scalar>(
         observer.batch_done(epoch, done + 1, total);
     }
 }
+// ANCHOR_END: train_epoch
 
 /// Mini-batch gradient descent for `config.epochs` epochs, reporting after each.
+///
+/// Book: "Gradient descent and mini-batches".
 ///
 /// # Errors
 /// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost
