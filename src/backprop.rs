@@ -17,9 +17,9 @@ use crate::network::Network;
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradient<T> {
-    /// `nabla_w[l]`: (sizes[l+1], sizes[l]), ∂C/∂W for weight layer l.
+    /// `nabla_w[l]`: `(sizes[l+1], sizes[l])`, ∂C/∂W for weight layer l.
     pub nabla_w: Vec<Matrix<T>>,
-    /// `nabla_b[l]`: (sizes[l+1]), ∂C/∂B for weight layer l.
+    /// `nabla_b[l]`: `(sizes[l+1])`, ∂C/∂B for weight layer l.
     pub nabla_b: Vec<Vector<T>>,
 }
 
@@ -43,7 +43,7 @@ impl<T: Scalar> Gradient<T> {
 ///
 /// Book: "Backpropagation".
 ///
-/// `x`: (sizes[0]), `y`: (sizes[L−1]). Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
+/// `x`: `(sizes[0])`, `y`: `(sizes[L−1])`. Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
 ///
 /// # Panics
 /// If `x` or `y` has the wrong length.
@@ -94,11 +94,11 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
 /// nothing after the first batch.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
-    /// `a[l]`: (sizes[l], batch); `a[0]` is the input batch X, one column per image.
+    /// `a[l]`: `(sizes[l], batch)`; `a[0]` is the input batch X, one column per image.
     pub a: Vec<Matrix<T>>,
-    /// Δ^l for the layer being processed: (sizes[l+1], batch).
+    /// Δ^l for the layer being processed: `(sizes[l+1], batch)`.
     delta: Matrix<T>,
-    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: (sizes[l], batch).
+    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: `(sizes[l], batch)`.
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
@@ -115,7 +115,7 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The input batch buffer X = A¹, (sizes[0], batch), resized for `batch` columns.
+    /// The input batch buffer X = A¹, `(sizes[0], batch)`, resized for `batch` columns.
     pub fn input(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
         if self.a.is_empty() {
             self.a.push(Matrix::zeros(0, 0));
@@ -124,7 +124,7 @@ impl<T: Scalar> Workspace<T> {
         &mut self.a[0]
     }
 
-    /// The network's output A^L from the last forward pass: (sizes[L−1], batch).
+    /// The network's output A^L from the last forward pass: `(sizes[L−1], batch)`.
     pub fn output(&self) -> &Matrix<T> {
         self.a
             .last()
@@ -151,7 +151,7 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
 ///
 /// Book: "Backpropagation".
 ///
-/// `ws.a[0]` holds X: (sizes[0], n); `y`: (sizes[L−1], n), one one-hot column per image.
+/// `ws.a[0]` holds X: `(sizes[0], n)`; `y`: `(sizes[L−1], n)`, one one-hot column per image.
 ///
 /// # Panics
 /// If `y`'s shape does not match the output layer and the batch.

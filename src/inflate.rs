@@ -8,7 +8,7 @@
 //! (length, distance) pairs that copy earlier output: "repeat the 258 bytes that began 784
 //! bytes ago" is how a blank image row after a blank row costs a few bits.
 //!
-//! Decoding is table-driven: the next [`FAST_BITS`] bits of input index a table that gives the
+//! Decoding is table-driven: the next `FAST_BITS` (10) bits of input index a table that gives the
 //! symbol and its code length in one lookup; the rare longer codes fall back to the canonical
 //! bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
 //! validity check here. Every malformed input is an `Err`, never a panic, and output is capped

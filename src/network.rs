@@ -16,9 +16,9 @@ use crate::rng::Rng;
 pub struct Network<T> {
     /// Neurons per layer, input first: the write-up's `[784, 20, 10, 10]`.
     sizes: Vec<usize>,
-    /// `weights[l]`: (sizes[l+1], sizes[l]) — row i holds neuron i's incoming weights.
+    /// `weights[l]`: `(sizes[l+1], sizes[l])` — row i holds neuron i's incoming weights.
     pub weights: Vec<Matrix<T>>,
-    /// `biases[l]`: (sizes[l+1]) — one bias per neuron of layer l + 1.
+    /// `biases[l]`: `(sizes[l+1])` — one bias per neuron of layer l + 1.
     pub biases: Vec<Vector<T>>,
     /// The activation of every hidden layer.
     pub hidden: Activation,
@@ -137,7 +137,7 @@ impl<T: Scalar> Network<T> {
     ///
     /// Book: "The forward pass".
     ///
-    /// `x`: (sizes[0]). Returns: (sizes[L−1]).
+    /// `x`: `(sizes[0])`. Returns: `(sizes[L−1])`.
     ///
     /// # Panics
     /// If `x.len()` is not the input layer's size.
@@ -157,7 +157,7 @@ impl<T: Scalar> Network<T> {
     ///
     /// Book: "The forward pass".
     ///
-    /// `x`: (sizes[0], batch). Returns: (sizes[L−1], batch).
+    /// `x`: `(sizes[0], batch)`. Returns: `(sizes[L−1], batch)`.
     ///
     /// # Panics
     /// If `x.rows()` is not the input layer's size.
@@ -177,7 +177,7 @@ impl<T: Scalar> Network<T> {
     ///
     /// Book: "The forward pass".
     ///
-    /// `a_prev`: (sizes[l], batch); `out`: resized to (sizes[l+1], batch).
+    /// `a_prev`: `(sizes[l], batch)`; `out`: resized to `(sizes[l+1], batch)`.
     #[track_caller]
     pub(crate) fn layer_forward(&self, l: usize, a_prev: &Matrix<T>, out: &mut Matrix<T>) {
         self.weights[l].matmul_into(a_prev, out);
