@@ -432,8 +432,8 @@ fn huffman_block(
         if dist_symbol >= DIST_BASE.len() {
             return Err(bits.corrupt(format!("invalid distance symbol {dist_symbol}")));
         }
-        let dist = DIST_BASE[dist_symbol] as usize
-            + bits.take(DIST_EXTRA[dist_symbol] as u32)? as usize;
+        let dist =
+            DIST_BASE[dist_symbol] as usize + bits.take(DIST_EXTRA[dist_symbol] as u32)? as usize;
         if dist > out.len() {
             return Err(bits.corrupt(format!(
                 "distance {dist} reaches before the start of the output ({} bytes so far)",
@@ -655,7 +655,10 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
     if flg & 0x20 != 0 {
-        return Err(Error::corrupt(WHAT, "preset dictionaries are not supported"));
+        return Err(Error::corrupt(
+            WHAT,
+            "preset dictionaries are not supported",
+        ));
     }
     let mut out = Vec::new();
     let end = 2 + inflate_into(&data[2..], &mut out, WHAT)?;
@@ -772,7 +775,12 @@ mod tests {
     /// The text our dynamic-block vector encodes.
     fn fox_text() -> Vec<u8> {
         (0..40u32)
-            .map(|i| format!("The quick brown fox {} jumps over the lazy dog; ", i * i % 97))
+            .map(|i| {
+                format!(
+                    "The quick brown fox {} jumps over the lazy dog; ",
+                    i * i % 97
+                )
+            })
             .flat_map(String::into_bytes)
             .collect()
     }
@@ -823,7 +831,11 @@ mod tests {
     #[test]
     fn dynamic_huffman_block() {
         let data = unhex(FOX_DYNAMIC);
-        assert_eq!((data[0] >> 1) & 3, 2, "the vector really is a dynamic block");
+        assert_eq!(
+            (data[0] >> 1) & 3,
+            2,
+            "the vector really is a dynamic block"
+        );
         let text = inflate(&data).unwrap();
         assert_eq!(text.len(), 1913);
         assert_eq!(crc32(&text), 1117909511); // Python's zlib.crc32 of the same text
@@ -835,7 +847,11 @@ mod tests {
         for len in [0, 1, 100, 65534, 65535, 65536, 65535 * 2 + 7] {
             let data: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
             assert_eq!(inflate(&deflate_stored(&data)).unwrap(), data, "len {len}");
-            assert_eq!(zlib_decompress(&zlib_stored(&data)).unwrap(), data, "len {len}");
+            assert_eq!(
+                zlib_decompress(&zlib_stored(&data)).unwrap(),
+                data,
+                "len {len}"
+            );
         }
     }
 
@@ -854,7 +870,10 @@ mod tests {
 
     #[test]
     fn invalid_block_type() {
-        assert_eq!(reason(inflate(&[0x07]).unwrap_err()), "invalid block type 3");
+        assert_eq!(
+            reason(inflate(&[0x07]).unwrap_err()),
+            "invalid block type 3"
+        );
     }
 
     #[test]
@@ -862,7 +881,12 @@ mod tests {
         // Fixed block whose first symbol is a match: length 3 (symbol 257 = 7-bit code 1),
         // distance 5000 (symbol 24: base 4097 + 11 extra bits holding 903).
         let mut w = BitWriter::new();
-        w.bits(1, 1).bits(1, 2).code(1, 7).code(24, 5).bits(903, 11).code(0, 7);
+        w.bits(1, 1)
+            .bits(1, 2)
+            .code(1, 7)
+            .code(24, 5)
+            .bits(903, 11)
+            .code(0, 7);
         let reason = reason(inflate(&w.bytes).unwrap_err());
         assert!(
             reason.starts_with("distance 5000 reaches before the start of the output"),

@@ -1,1 +1,14 @@
-fn main() {}
+//! The `scratchnet` command: parses nothing itself, see [`scratchnet::cli`].
+
+use scratchnet::{cli, Error};
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err}");
+        std::process::exit(cli::exit_code(&err));
+    }
+}
+
+fn run() -> Result<(), Error> {
+    cli::run(std::env::args().skip(1).collect())
+}

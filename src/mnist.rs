@@ -173,7 +173,12 @@ pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
             format!("images of {rows} × {cols} pixels hold nothing"),
         ));
     }
-    check_length(bytes, 16, count as u128 * rows as u128 * cols as u128, &what)?;
+    check_length(
+        bytes,
+        16,
+        count as u128 * rows as u128 * cols as u128,
+        &what,
+    )?;
     Ok(Images {
         count: count as usize,
         rows: rows as usize,
@@ -276,11 +281,7 @@ impl DataSet {
     /// If `n > self.len()`.
     #[track_caller]
     pub fn split_at(&self, n: usize) -> (DataSet, DataSet) {
-        assert!(
-            n <= self.len(),
-            "cannot split {} images at {n}",
-            self.len()
-        );
+        assert!(n <= self.len(), "cannot split {} images at {n}", self.len());
         let first = DataSet {
             images: self.images.slice(0, n),
             labels: self.labels[..n].to_vec(),

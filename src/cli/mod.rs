@@ -1,0 +1,316 @@
+//! The `scratchnet` command line: dispatch to one subcommand per file, and the small
+//! argument-parsing helpers they share.
+//!
+//! Book chapter: "Gradient descent and training" (running it). Arguments are parsed by hand
+//! with a `while let` / `match` loop, std only. To add a subcommand, add a file here with
+//! `SUMMARY`, `USAGE` and `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad
+//! command line is an [`Error::Usage`] whose message ends with the usage (exit code 2,
+//! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1).
+//! Left out: shell completion, colours, and `--flag=value` for flags that take no value.
+
+pub mod download;
+pub mod eval;
+pub mod predict;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::mnist::{self, DataSet};
+use crate::train::Samples;
+use crate::{Error, Result};
+
+/// A subcommand: its name, one-line summary, usage text and entry point.
+pub struct Command {
+    /// What the user types after `scratchnet`.
+    pub name: &'static str,
+    /// One line for the top-level help.
+    pub summary: &'static str,
+    /// The full `--help` text.
+    pub usage: &'static str,
+    /// Parses the arguments after the name and runs.
+    pub main: fn(Vec<String>) -> Result<()>,
+}
+
+/// Every subcommand, in the order the top-level help lists them.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "train",
+        summary: train::SUMMARY,
+        usage: train::USAGE,
+        main: train::main,
+    },
+    Command {
+        name: "eval",
+        summary: eval::SUMMARY,
+        usage: eval::USAGE,
+        main: eval::main,
+    },
+    Command {
+        name: "predict",
+        summary: predict::SUMMARY,
+        usage: predict::USAGE,
+        main: predict::main,
+    },
+    Command {
+        name: "download",
+        summary: download::SUMMARY,
+        usage: download::USAGE,
+        main: download::main,
+    },
+];
+
+/// The top-level `--help` text.
+pub fn usage() -> String {
+    let mut text = format!(
+        "scratchnet {}: a neural network that reads handwritten digits, from scratch\n\n\
+         Usage: scratchnet [COMMAND] [OPTIONS]\n\n\
+         With no command, trains the write-up's network (784-20-10-10) on MNIST, as\n\
+         `scratchnet train` does.\n\nCommands:\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for c in COMMANDS {
+        text += &format!("  {:<10}{}\n", c.name, c.summary);
+    }
+    text += "\nOptions:\n  -h, --help     Print this help (`scratchnet COMMAND --help` for a command's)\n  \
+             -V, --version  Print the version\n";
+    text
+}
+
+/// Runs the command line `args` (without the program name).
+pub fn run(args: Vec<String>) -> Result<()> {
+    let mut args = args.into_iter();
+    let Some(first) = args.next() else {
+        return (COMMANDS[0].main)(Vec::new());
+    };
+    match first.as_str() {
+        "-h" | "--help" | "help" => {
+            print!("{}", usage());
+            Ok(())
+        }
+        "-V" | "--version" => {
+            println!("scratchnet {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        name => match COMMANDS.iter().find(|c| c.name == name) {
+            Some(c) => (c.main)(args.collect()).map_err(|e| with_usage(e, c.usage)),
+            None => Err(with_usage(
+                Error::Usage(format!("unknown command or option '{name}'")),
+                &usage(),
+            )),
+        },
+    }
+}
+
+/// Appends `usage` to a usage error's message; other errors pass through.
+pub fn with_usage(err: Error, usage: &str) -> Error {
+    match err {
+        Error::Usage(message) => Error::Usage(format!("{message}\n\n{usage}")),
+        other => other,
+    }
+}
+
+/// The process exit code for an error: 2 for a bad command line, 1 for everything else.
+pub fn exit_code(err: &Error) -> i32 {
+    match err {
+        Error::Usage(_) => 2,
+        _ => 1,
+    }
+}
+
+/// The arguments of one subcommand, consumed flag by flag. `--flag=value` is split into
+/// `--flag` and `value`.
+pub struct Args {
+    items: std::vec::IntoIter<String>,
+    pending: Option<String>,
+}
+
+impl Args {
+    /// Wraps the arguments that follow the subcommand's name.
+    pub fn new(args: Vec<String>) -> Self {
+        Args {
+            items: args.into_iter(),
+            pending: None,
+        }
+    }
+
+    /// The next flag or positional argument.
+    #[allow(clippy::should_implement_trait)] // `while let` reads better than a for loop here
+    pub fn next(&mut self) -> Option<String> {
+        let arg = self.items.next()?;
+        match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                self.pending = Some(value.to_string());
+                Some(flag.to_string())
+            }
+            _ => Some(arg),
+        }
+    }
+
+    /// The value after `flag`, or a usage error saying it is missing.
+    pub fn value(&mut self, flag: &str) -> Result<String> {
+        if let Some(value) = self.pending.take() {
+            return Ok(value);
+        }
+        self.items
+            .next()
+            .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))
+    }
+
+    /// The value after `flag`, parsed as a `T` (see [`parse_value`]).
+    pub fn parse<T: FromStr>(&mut self, flag: &str) -> Result<T> {
+        let text = self.value(flag)?;
+        parse_value(flag, &text)
+    }
+
+    /// Fails if `flag` was written `--flag=value` although it takes no value.
+    pub fn no_value(&mut self, flag: &str) -> Result<()> {
+        match self.pending.take() {
+            Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Parses `text`, the value of `flag`, as a `T`, with a message naming both on failure.
+pub fn parse_value<T: FromStr>(flag: &str, text: &str) -> Result<T> {
+    text.trim().parse().map_err(|_| {
+        Error::Usage(format!(
+            "invalid value '{text}' for {flag}: expected {}",
+            type_description::<T>()
+        ))
+    })
+}
+
+/// "a whole number" or "a number", for messages.
+fn type_description<T>() -> &'static str {
+    let name = std::any::type_name::<T>();
+    if name.starts_with('u') || name.starts_with('i') {
+        "a whole number"
+    } else if name.starts_with('f') {
+        "a number"
+    } else {
+        "a valid value"
+    }
+}
+
+/// Parses a comma-separated list such as `784,20,10,10` (spaces allowed).
+pub fn parse_list<T: FromStr>(flag: &str, text: &str) -> Result<Vec<T>> {
+    text.split(',')
+        .map(|item| {
+            parse_value(flag, item).map_err(|_| {
+                Error::Usage(format!(
+                    "invalid value '{text}' for {flag}: expected a comma-separated list of \
+                     {}s, e.g. 784,20,10,10",
+                    type_description::<T>().trim_start_matches("a ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A usage error for an argument the subcommand does not know.
+pub fn unknown_argument(arg: &str) -> Error {
+    if arg.starts_with('-') {
+        Error::Usage(format!("unknown option '{arg}'"))
+    } else {
+        Error::Usage(format!("unexpected argument '{arg}'"))
+    }
+}
+
+/// True for `-h` and `--help`.
+pub fn is_help(arg: &str) -> bool {
+    arg == "-h" || arg == "--help"
+}
+
+/// The data folder ([`mnist::data_dir`]), with the four files downloaded into it first if
+/// any is missing.
+pub fn ensure_data(flag: Option<&Path>) -> Result<PathBuf> {
+    let dir = mnist::data_dir(flag);
+    if !mnist::has_all_files(&dir) {
+        eprintln!(
+            "MNIST files not found in {}; downloading them (about 11 MB)",
+            dir.display()
+        );
+        crate::download::download(&dir, &mut |line| eprintln!("  {line}"))?;
+    }
+    Ok(dir)
+}
+
+/// A data set's images scaled to [0, 1], one per row, as training and evaluation want them.
+pub fn samples(set: &DataSet) -> Samples<f32> {
+    Samples::from_pixels(
+        &set.images.pixels,
+        set.images.pixels_per_image(),
+        set.labels.clone(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Args {
+        Args::new(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn values_parse_with_clear_messages() {
+        assert_eq!(parse_value::<usize>("--epochs", "30").unwrap(), 30);
+        let err = parse_value::<usize>("--epochs", "thirty").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value 'thirty' for --epochs: expected a whole number"
+        );
+        let err = parse_value::<f64>("--eta", "fast").unwrap_err();
+        assert!(err.to_string().contains("expected a number"), "{err}");
+    }
+
+    #[test]
+    fn lists_parse_and_reject_garbage() {
+        assert_eq!(
+            parse_list::<usize>("--layers", "784, 20,10,10").unwrap(),
+            vec![784, 20, 10, 10]
+        );
+        for bad in ["784,,10", "784;10", "", "784,-3"] {
+            let err = parse_list::<usize>("--layers", bad).unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{bad}");
+            assert!(err.to_string().contains("comma-separated"), "{err}");
+        }
+    }
+
+    #[test]
+    fn flag_equals_value_and_missing_values() {
+        let mut a = args(&["--eta=0.5", "--epochs"]);
+        assert_eq!(a.next().as_deref(), Some("--eta"));
+        assert_eq!(a.parse::<f64>("--eta").unwrap(), 0.5);
+        assert_eq!(a.next().as_deref(), Some("--epochs"));
+        let err = a.value("--epochs").unwrap_err();
+        assert_eq!(err.to_string(), "--epochs needs a value");
+        assert!(a.next().is_none());
+    }
+
+    #[test]
+    fn usage_errors_get_the_usage_and_exit_2() {
+        let err = with_usage(Error::Usage("bad".into()), "Usage: x");
+        assert_eq!(err.to_string(), "bad\n\nUsage: x");
+        assert_eq!(exit_code(&err), 2);
+        assert_eq!(exit_code(&Error::Invalid("x".into())), 1);
+    }
+
+    #[test]
+    fn unknown_command_is_a_usage_error() {
+        let err = run(vec!["fly".into()]).unwrap_err();
+        assert_eq!(exit_code(&err), 2);
+        assert!(err.to_string().contains("unknown command or option 'fly'"));
+        assert!(err.to_string().contains("Commands:"));
+    }
+
+    #[test]
+    fn every_command_is_listed_in_the_help() {
+        let text = usage();
+        for c in COMMANDS {
+            assert!(text.contains(c.name) && c.usage.starts_with(c.summary));
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Reading greyscale pictures of digits, so `scratchnet predict` can classify your own.
+//!
+//! Book chapter: "The image as a vector". This file reads PGM ("portable grey map"), the
+//! simplest greyscale format there is, and one every image editor and `convert` can write:
+//!
+//! ```text
+//! P2 or P5      magic: P2 = pixel values as ASCII decimals, P5 = binary bytes
+//! width height  ASCII decimals, separated by any whitespace; `#` starts a comment to the
+//! maxval        end of the line; maxval is 1 … 65535
+//! pixels        row by row from the top left; for P5 one byte each if maxval < 256, else
+//!               two bytes big-endian, after exactly one whitespace byte following maxval
+//! ```
+//!
+//! Pixels are rescaled to 0 … 255 (`v · 255 / maxval`, rounded). A PGM's 0 is black, so a
+//! scanned digit is usually dark ink on white paper, the opposite of MNIST (0 = background,
+//! 255 = ink); deciding whether to invert is the caller's business (see [`GreyImage::mean`]).
+//! Left out: PNG and resizing (another file will add them), PBM/PPM colour formats, and
+//! files holding several images (only the first is read).
+
+use crate::{Error, Result};
+
+/// A greyscale image, 0 … 255 per pixel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GreyImage {
+    /// Pixels per row.
+    pub width: usize,
+    /// Number of rows.
+    pub height: usize,
+    /// (height · width): row by row from the top left.
+    pub pixels: Vec<u8>,
+}
+
+impl GreyImage {
+    /// The mean pixel value, 0 … 255 (0 for an empty image).
+    pub fn mean(&self) -> f64 {
+        let sum: u64 = self.pixels.iter().map(|&p| p as u64).sum();
+        sum as f64 / self.pixels.len().max(1) as f64
+    }
+
+    /// Swaps dark and light: every pixel p becomes 255 − p.
+    pub fn invert(&mut self) {
+        self.pixels.iter_mut().for_each(|p| *p = 255 - *p);
+    }
+}
+
+const WHAT: &str = "PGM image";
+
+/// Parses a P2 (ASCII) or P5 (binary) PGM file's bytes.
+///
+/// # Errors
+/// [`Error::Corrupt`] for anything that is not a well-formed PGM: another magic, a missing or
+/// non-numeric header field, maxval outside 1 … 65535, a pixel above maxval, or fewer pixels
+/// than width × height promise (checked before anything is allocated).
+pub fn read_pgm(bytes: &[u8]) -> Result<GreyImage> {
+    let binary = match bytes.get(..2) {
+        Some(b"P2") => false,
+        Some(b"P5") => true,
+        _ => {
+            return Err(Error::corrupt(
+                WHAT,
+                "it does not start with P2 or P5, so it is not a greyscale PGM",
+            ))
+        }
+    };
+    let mut t = Tokens { bytes, pos: 2 };
+    let width = t.number("width")?;
+    let height = t.number("height")?;
+    let maxval = t.number("maxval")?;
+    if !(1..=65535).contains(&maxval) {
+        return Err(Error::corrupt(
+            WHAT,
+            format!("maxval is {maxval}; it must be 1 to 65535"),
+        ));
+    }
+    let count = width
+        .checked_mul(height)
+        .ok_or_else(|| Error::corrupt(WHAT, format!("{width}×{height} is impossibly large")))?;
+    let values = if binary {
+        t.pos += 1; // exactly one whitespace byte separates maxval from the raster
+        binary_values(&bytes[t.pos.min(bytes.len())..], count, maxval)?
+    } else {
+        ascii_values(&mut t, count, maxval)?
+    };
+    let pixels = values
+        .into_iter()
+        .map(|v| ((v as u64 * 255 + maxval as u64 / 2) / maxval as u64) as u8)
+        .collect();
+    Ok(GreyImage {
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// `count` binary samples: one byte each for maxval < 256, else two bytes big-endian.
+fn binary_values(raster: &[u8], count: usize, maxval: usize) -> Result<Vec<usize>> {
+    let per = if maxval < 256 { 1 } else { 2 };
+    if count.saturating_mul(per) > raster.len() {
+        return Err(Error::corrupt(
+            WHAT,
+            format!(
+                "the header promises {count} pixels but only {} bytes of pixel data follow",
+                raster.len()
+            ),
+        ));
+    }
+    raster
+        .chunks_exact(per)
+        .take(count)
+        .map(|c| {
+            let v = if per == 1 {
+                c[0] as usize
+            } else {
+                u16::from_be_bytes([c[0], c[1]]) as usize
+            };
+            check_sample(v, maxval)
+        })
+        .collect()
+}
+
+/// `count` ASCII decimal samples.
+fn ascii_values(t: &mut Tokens, count: usize, maxval: usize) -> Result<Vec<usize>> {
+    // Every value takes at least one digit and one separator (the last needs no separator).
+    let room = (t.bytes.len() - t.pos.min(t.bytes.len())).div_ceil(2);
+    if count > room {
+        return Err(Error::corrupt(
+            WHAT,
+            format!("the header promises {count} pixels but the file is too short for them"),
+        ));
+    }
+    (0..count)
+        .map(|_| check_sample(t.number("pixel value")?, maxval))
+        .collect()
+}
+
+fn check_sample(v: usize, maxval: usize) -> Result<usize> {
+    if v > maxval {
+        return Err(Error::corrupt(
+            WHAT,
+            format!("a pixel value {v} is above maxval {maxval}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// Whitespace- and comment-separated decimal numbers, as PGM headers are written.
+struct Tokens<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Tokens<'_> {
+    /// Skips whitespace and `#` comments, then reads one decimal number called `what`.
+    fn number(&mut self, what: &str) -> Result<usize> {
+        self.skip_space_and_comments();
+        let start = self.pos;
+        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_digit() {
+            self.pos += 1;
+        }
+        let digits = &self.bytes[start..self.pos];
+        let followed_by_space = !matches!(
+            self.bytes.get(self.pos),
+            Some(b) if !(b.is_ascii_whitespace() || *b == b'#')
+        );
+        if digits.is_empty() || !followed_by_space || digits.len() > 9 {
+            return Err(Error::corrupt(
+                WHAT,
+                format!("expected the {what} as a decimal number at byte {start}"),
+            ));
+        }
+        Ok(std::str::from_utf8(digits).unwrap().parse().unwrap())
+    }
+
+    fn skip_space_and_comments(&mut self) {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b == b'#' {
+                while self.pos < self.bytes.len() && self.bytes[self.pos] != b'\n' {
+                    self.pos += 1;
+                }
+            } else if b.is_ascii_whitespace() {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_with_comments_and_odd_whitespace() {
+        let pgm = b"P2\n# made by hand\n3 2 # width height\n15\n0 15\t7\n\n 1 2\r\n3";
+        let img = read_pgm(pgm).unwrap();
+        assert_eq!((img.width, img.height), (3, 2));
+        // v · 255 / 15 = 17 v.
+        assert_eq!(img.pixels, vec![0, 255, 119, 17, 34, 51]);
+    }
+
+    #[test]
+    fn binary_8_bit() {
+        let mut pgm = b"P5 2 2 255\n".to_vec();
+        pgm.extend_from_slice(&[0, 10, 200, 255]);
+        let img = read_pgm(&pgm).unwrap();
+        assert_eq!(img.pixels, vec![0, 10, 200, 255]);
+    }
+
+    #[test]
+    fn binary_whitespace_byte_can_be_a_digit_lookalike() {
+        // The raster's first byte is b'5' (53): it must be read as a pixel, not as maxval.
+        let mut pgm = b"P5\n1 2\n255\n".to_vec();
+        pgm.extend_from_slice(b"5 ");
+        assert_eq!(read_pgm(&pgm).unwrap().pixels, vec![53, 32]);
+    }
+
+    #[test]
+    fn binary_16_bit_big_endian_is_rescaled() {
+        let mut pgm = b"P5 2 1 65535\n".to_vec();
+        pgm.extend_from_slice(&[0xFF, 0xFF, 0x80, 0x00]);
+        // 0x8000 · 255 / 65535 = 127.5019… → 128.
+        assert_eq!(read_pgm(&pgm).unwrap().pixels, vec![255, 128]);
+    }
+
+    #[test]
+    fn malformed_files_are_errors() {
+        let cases: [&[u8]; 8] = [
+            b"P6 1 1 255\n\0\0\0",
+            b"P2 2 2 255\n1 2 3",
+            b"P5 2 2 255\n\0\0\0",
+            b"P2 1 1 0\n0",
+            b"P2 1 1 70000\n0",
+            b"P2 1 1 9\n10",
+            b"P2 x 1 9\n1",
+            b"P5 99999 99999 255\n",
+        ];
+        for bytes in cases {
+            let err = read_pgm(bytes).unwrap_err();
+            assert!(matches!(err, Error::Corrupt { .. }), "{bytes:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_not_a_panic() {
+        let mut pgm = b"P5 3 3 255\n".to_vec();
+        pgm.extend_from_slice(&[9; 9]);
+        for len in 0..pgm.len() {
+            assert!(read_pgm(&pgm[..len]).is_err(), "length {len}");
+        }
+        assert!(read_pgm(&pgm).is_ok());
+    }
+
+    #[test]
+    fn mean_and_invert() {
+        let mut img = GreyImage {
+            width: 2,
+            height: 1,
+            pixels: vec![255, 205],
+        };
+        assert_eq!(img.mean(), 230.0);
+        img.invert();
+        assert_eq!(img.pixels, vec![0, 50]);
+    }
+}
