@@ -93,8 +93,10 @@ fn fetch(
             format!("{mirror}/{file}")
         };
         progress(&format!("{file}: fetching {url}"));
+        // A mirror that does not answer within 30 s is skipped rather than waited on forever.
         let output = Command::new(curl)
-            .args(["--fail", "--location", "--silent", "--show-error", "-o"])
+            .args(["--fail", "--location", "--silent", "--show-error"])
+            .args(["--connect-timeout", "30", "-o"])
             .arg(&part)
             .arg(&url)
             .output();
@@ -105,7 +107,7 @@ fn fetch(
                 return Err(by_hand(
                     dir,
                     file,
-                    &format!("could not run `{curl}` ({err}); is curl installed?"),
+                    &format!("could not run `{curl}` ({err}): is curl installed and on PATH?"),
                 ));
             }
         };
@@ -142,7 +144,7 @@ fn fetch(
     let why = if failures.is_empty() {
         "no mirror to download from".to_string()
     } else {
-        format!("every mirror failed ({})", failures.join("; "))
+        format!("every mirror failed: {}", failures.join("; "))
     };
     Err(by_hand(dir, file, &why))
 }
@@ -153,7 +155,7 @@ fn by_hand(dir: &Path, file: &str, why: &str) -> Error {
     Error::Download {
         file: file.to_string(),
         reason: format!(
-            "{why}.\nTo set up the data by hand, download the four MNIST files {} (e.g. from {}) \
+            "{why}\nTo set up the data by hand, download the four MNIST files {} (e.g. from {}) \
              and put them in the folder {} (gzipped or not), or put them in any folder and \
              point scratchnet at it with `--data DIR` or the MNIST_DIR environment variable.",
             names.join(", "),

@@ -6,11 +6,11 @@
 //! A DEFLATE stream is a run of blocks, each stored (raw bytes), or Huffman-coded with a fixed
 //! or a per-block ("dynamic") code. Huffman-coded blocks mix literal bytes with
 //! (length, distance) pairs that copy earlier output: "repeat the 258 bytes that began 784
-//! bytes ago" is how a blank image row after a blank row costs a few bits.
+//! bytes ago" is how background shared with the previous 28×28 image costs only a few bits.
 //!
-//! Decoding is table-driven: the next `FAST_BITS` (10) bits of input index a table that gives the
-//! symbol and its code length in one lookup; the rare longer codes fall back to the canonical
-//! bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
+//! Decoding is table-driven: the next `FAST_BITS` (10) bits of input index a table that gives
+//! the symbol and its code length in one lookup; the rare longer codes fall back to the
+//! canonical bit-at-a-time walk from Mark Adler's `puff.c`, which is also the reference for every
 //! validity check here. Every malformed input is an `Err`, never a panic, and output is capped
 //! at [`MAX_OUTPUT`] bytes so a hostile file cannot exhaust memory.
 //!
@@ -72,16 +72,23 @@ struct Bits<'a> {
     count: u32,
     /// Names the stream in errors ("deflate stream", "gzip data").
     what: &'a str,
+    /// Where `data` starts in the enclosing file (after a gzip or zlib header), so that
+    /// error messages count bytes of the file, not of the stream.
+    base: usize,
+    /// The most bytes the output may hold ([`MAX_OUTPUT`] except in tests).
+    limit: usize,
 }
 
 impl<'a> Bits<'a> {
-    fn new(data: &'a [u8], what: &'a str) -> Self {
+    fn new(data: &'a [u8], base: usize, what: &'a str) -> Self {
         Bits {
             data,
             pos: 0,
             buf: 0,
             count: 0,
             what,
+            base,
+            limit: MAX_OUTPUT,
         }
     }
 
@@ -145,8 +152,8 @@ impl<'a> Bits<'a> {
     fn truncated(&self) -> Error {
         Error::Truncated {
             what: self.what.to_string(),
-            needed: self.data.len() as u64 + 1,
-            available: self.data.len() as u64,
+            needed: (self.base + self.data.len()) as u64 + 1,
+            available: (self.base + self.data.len()) as u64,
         }
     }
 
@@ -296,8 +303,21 @@ fn fixed_codes(what: &str) -> Result<(Huffman, Huffman)> {
 
 /// Inflates the DEFLATE stream at the start of `data`, appending to `out`; returns how many
 /// bytes of `data` the stream used (it ends on a byte boundary after the final block).
-fn inflate_into(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
-    let mut bits = Bits::new(data, what);
+/// `base` is where `data` starts in the whole file, for error messages.
+fn inflate_into(data: &[u8], base: usize, out: &mut Vec<u8>, what: &str) -> Result<usize> {
+    inflate_limited(data, base, out, what, MAX_OUTPUT)
+}
+
+/// [`inflate_into`] with the output limit as a parameter, so tests can reach it cheaply.
+fn inflate_limited(
+    data: &[u8],
+    base: usize,
+    out: &mut Vec<u8>,
+    what: &str,
+    limit: usize,
+) -> Result<usize> {
+    let mut bits = Bits::new(data, base, what);
+    bits.limit = limit;
     loop {
         let is_final = bits.take(1)? == 1;
         match bits.take(2)? {
@@ -337,8 +357,8 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     if end > bits.data.len() {
         return Err(Error::Truncated {
             what: bits.what.to_string(),
-            needed: end as u64,
-            available: bits.data.len() as u64,
+            needed: (bits.base + end) as u64,
+            available: (bits.base + bits.data.len()) as u64,
         });
     }
     check_room(bits, out, len)?;
@@ -348,17 +368,19 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
 }
 // ANCHOR_END: stored_block
 
-/// Refuses to grow `out` past [`MAX_OUTPUT`].
+/// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
 #[inline(always)]
 fn check_room(bits: &Bits, out: &[u8], more: usize) -> Result<()> {
-    if out.len() + more > MAX_OUTPUT {
+    if out.len() + more > bits.limit {
         return Err(bits.corrupt(format!(
-            "output would exceed {MAX_OUTPUT} bytes; refusing to inflate further"
+            "output would exceed {} bytes; refusing to inflate further",
+            bits.limit
         )));
     }
     Ok(())
 }
 
+// ANCHOR: dynamic_codes
 /// Block type 2's header: the code-length code, then the literal/length and distance code
 /// lengths run-length coded with it (RFC 1951 §3.2.7).
 fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
@@ -404,6 +426,7 @@ fn dynamic_codes(bits: &mut Bits) -> Result<(Huffman, Huffman)> {
     let distance = Huffman::new(&lengths[hlit..hlit + hdist], true, bits.what)?;
     Ok((litlen, distance))
 }
+// ANCHOR_END: dynamic_codes
 
 // ANCHOR: huffman_block
 /// Block types 1 and 2: literals and (length, distance) copies until symbol 256.
@@ -479,7 +502,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 /// Book: "Reading MNIST".
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    inflate_into(data, &mut out, "deflate stream")?;
+    inflate_into(data, 0, &mut out, "deflate stream")?;
     Ok(out)
 }
 
@@ -498,6 +521,7 @@ pub fn is_gzip(data: &[u8]) -> bool {
     data.starts_with(&GZIP_MAGIC)
 }
 
+// ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
 ///
@@ -532,6 +556,7 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
         }
     }
 }
+// ANCHOR_END: gunzip
 
 /// Decodes one gzip member at the start of `data` into `out`; returns the bytes it used.
 fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
@@ -603,7 +628,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     }
 
     let start = out.len();
-    pos += inflate_into(&data[pos..], out, what)?;
+    pos += inflate_into(&data[pos..], pos, out, what)?;
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
@@ -661,7 +686,7 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
     let mut out = Vec::new();
-    let end = 2 + inflate_into(&data[2..], &mut out, WHAT)?;
+    let end = 2 + inflate_into(&data[2..], 2, &mut out, WHAT)?;
     if data.len() < end + 4 {
         return Err(Error::Truncated {
             what: WHAT.to_string(),
@@ -869,6 +894,23 @@ mod tests {
     }
 
     #[test]
+    fn output_is_capped() {
+        // A "bomb": one literal then 258-byte copies at distance 1, 1000 of them (≈ 258 KB
+        // from ≈ 1.5 KB). With the limit at 100,000 bytes it must stop with an error.
+        let mut w = BitWriter::new();
+        w.bits(1, 1).bits(1, 2).code(0x30, 8);
+        for _ in 0..1000 {
+            w.code(0xC5, 8).code(0, 5); // length 258 (symbol 285 = 8-bit code 0xC5), distance 1
+        }
+        w.code(0, 7);
+        assert_eq!(inflate(&w.bytes).unwrap().len(), 1 + 258 * 1000);
+        let mut out = Vec::new();
+        let err = inflate_limited(&w.bytes, 0, &mut out, "bomb", 100_000).unwrap_err();
+        assert!(reason(err).starts_with("output would exceed 100000 bytes"));
+        assert!(out.len() <= 100_000);
+    }
+
+    #[test]
     fn invalid_block_type() {
         assert_eq!(
             reason(inflate(&[0x07]).unwrap_err()),
@@ -1036,6 +1078,74 @@ mod tests {
             assert_eq!(gunzip(&output).unwrap(), data, "gzip {level}");
         }
         std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn python_zlib_round_trip() {
+        // A second independent compressor: Python's zlib, every level and strategy, several
+        // window sizes, on data with a skewed byte distribution so that some Huffman codes are
+        // longer than FAST_BITS and take the slow path. Skipped when python3 is missing.
+        const SCRIPT: &str = r#"
+import random, sys, zlib
+random.seed(7)
+data = bytearray()
+for _ in range(60000):
+    data.append(min(255, int(random.expovariate(0.05))))
+data += bytes(range(256)) * 40 + b"abc" * 3000
+data = bytes(data)
+out = sys.stdout.buffer
+def emit(blob):
+    out.write(len(blob).to_bytes(4, "little")); out.write(blob)
+emit(data)
+for level in range(0, 10):
+    for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_HUFFMAN_ONLY, zlib.Z_RLE, zlib.Z_FIXED):
+        for wbits in (9, 12, 15):
+            c = zlib.compressobj(level, zlib.DEFLATED, wbits, 9, strategy)
+            emit(c.compress(data) + c.flush())
+"#;
+        let output = match std::process::Command::new("python3")
+            .args(["-c", SCRIPT])
+            .output()
+        {
+            Ok(output) if output.status.success() => output.stdout,
+            _ => {
+                eprintln!("note: `python3` not available, skipping the zlib round-trip test");
+                return;
+            }
+        };
+        let mut blobs = Vec::new();
+        let mut rest = &output[..];
+        while rest.len() >= 4 {
+            let n = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+            blobs.push(&rest[4..4 + n]);
+            rest = &rest[4 + n..];
+        }
+        let (data, streams) = blobs.split_first().unwrap();
+        assert_eq!(streams.len(), 10 * 5 * 3);
+        let mut longest = 0;
+        for (i, stream) in streams.iter().enumerate() {
+            assert_eq!(&zlib_decompress(stream).unwrap(), data, "stream {i}");
+            longest = longest.max(longest_code(&stream[2..]));
+        }
+        assert!(
+            longest > FAST_BITS as usize,
+            "no code longer than FAST_BITS was exercised"
+        );
+    }
+
+    /// The longest literal/length code in the first block if it is dynamic (0 otherwise):
+    /// proves the test data reaches [`Huffman::decode_slow`].
+    fn longest_code(stream: &[u8]) -> usize {
+        let mut bits = Bits::new(stream, 0, "probe");
+        bits.take(1).unwrap();
+        if bits.take(2).unwrap() != 2 {
+            return 0;
+        }
+        let (litlen, _) = dynamic_codes(&mut bits).unwrap();
+        (1..=MAX_CODE_BITS)
+            .rev()
+            .find(|&len| litlen.counts[len] > 0)
+            .unwrap_or(0)
     }
 
     proptest! {

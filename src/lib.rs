@@ -1,4 +1,26 @@
-//! scratchnet: a neural network that reads handwritten digits, from scratch, std only.
+//! scratchnet: a neural network that reads handwritten digits, written from scratch in Rust
+//! with the standard library only, to be read beside its maths.
+//!
+//! # The crate map
+//!
+//! | module | what it holds | the write-up's equations |
+//! |---|---|---|
+//! | [`linalg`] | `Vector`, `Matrix`, `transpose`, `hadamard` (⊙), `outer`, matrix multiply | the notation |
+//! | [`activation`] | σ and σ′ | A = σ(Z) |
+//! | [`network`] | layers, initialisation, the forward pass | Z = W·A + B |
+//! | [`cost`] | the quadratic cost and the output error it produces | C, Eq 1 |
+//! | [`backprop`] | gradients for one image and for a mini-batch | Eqs 1–8 |
+//! | [`train`] | mini-batch gradient descent, evaluation | W ← W − η ∂C/∂W |
+//! | [`mnist`], [`inflate`], [`checksum`] | reading the IDX files, gzip included | — |
+//! | [`download`], [`sha256`] | fetching MNIST and checking it | — |
+//! | [`model`] | saving and loading trained networks | — |
+//! | [`image`] | reading PGM pictures for `predict` | — |
+//! | [`cli`] | the `scratchnet` command line, one file per subcommand | — |
+//! | [`rng`] | the one seeded random generator | — |
+//! | [`error`] | the error type for files and input | — |
+//!
+//! The book (`book/`, read it with `mdbook serve book`) explains each module beside its maths,
+//! one chapter per module, in the order above.
 pub mod activation;
 pub mod backprop;
 pub mod checksum;

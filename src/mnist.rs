@@ -137,12 +137,14 @@ fn check_length(bytes: &[u8], header: u64, body: u128, what: &str) -> Result<()>
     Ok(())
 }
 
-/// Checks an IDX header's length and magic number.
-fn check_header(bytes: &[u8], header: usize, magic: u32, what: &str) -> Result<()> {
+/// Checks an IDX header's length and magic number; `kind` is "image" or "label".
+fn check_header(bytes: &[u8], header: usize, magic: u32, kind: &str, name: &str) -> Result<()> {
+    let what = format!("IDX {kind} file {name}");
     // The magic first: a label file passed as images should say so, not "truncated".
     if bytes.len() >= 4 && be_u32(bytes, 0) != magic {
         return Err(Error::BadMagic {
-            what: what.to_string(),
+            // Read as "not a valid IDX image file (NAME): it starts with …".
+            what: format!("valid IDX {kind} file ({name})"),
             expected: magic,
             got: be_u32(bytes, 0),
         });
@@ -158,12 +160,12 @@ fn check_header(bytes: &[u8], header: usize, magic: u32, what: &str) -> Result<(
 }
 
 // ANCHOR: parse_images
-/// Parses an IDX image file (already decompressed). `what` names it in errors.
+/// Parses an IDX image file (already decompressed). `name` names it in errors.
 ///
 /// Book: "Reading MNIST".
-pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
-    let what = format!("IDX image file {what}");
-    check_header(bytes, 16, IMAGES_MAGIC, &what)?;
+pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
+    let what = format!("IDX image file {name}");
+    check_header(bytes, 16, IMAGES_MAGIC, "image", name)?;
     let count = be_u32(bytes, 4);
     let rows = be_u32(bytes, 8);
     let cols = be_u32(bytes, 12);
@@ -188,12 +190,13 @@ pub fn parse_images(bytes: &[u8], what: &str) -> Result<Images> {
 }
 // ANCHOR_END: parse_images
 
+// ANCHOR: parse_labels
 /// Parses an IDX label file (already decompressed): one digit 0–9 per image.
 ///
 /// Book: "Reading MNIST".
-pub fn parse_labels(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
-    let what = format!("IDX label file {what}");
-    check_header(bytes, 8, LABELS_MAGIC, &what)?;
+pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
+    let what = format!("IDX label file {name}");
+    check_header(bytes, 8, LABELS_MAGIC, "label", name)?;
     let count = be_u32(bytes, 4);
     check_length(bytes, 8, count as u128, &what)?;
     let labels = &bytes[8..];
@@ -205,6 +208,7 @@ pub fn parse_labels(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
     }
     Ok(labels.to_vec())
 }
+// ANCHOR_END: parse_labels
 
 /// Reads a whole IDX file, gunzipping it when it starts with the gzip magic bytes.
 pub fn read_idx_file(path: &Path) -> Result<Vec<u8>> {

@@ -100,6 +100,7 @@ impl Default for Sha256 {
     }
 }
 
+// ANCHOR: compress
 /// The SHA-256 compression function (FIPS 180-4 §6.2.2) on one 64-byte block.
 fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
     // Message schedule W₀…W₆₃.
@@ -140,6 +141,7 @@ fn compress(h: &mut [u32; 8], block: &[u8; 64]) {
         *hi = hi.wrapping_add(v);
     }
 }
+// ANCHOR_END: compress
 
 /// SHA-256 of `bytes` in one call.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {

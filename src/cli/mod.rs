@@ -6,7 +6,7 @@
 //! `SUMMARY`, `USAGE` and `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad
 //! command line is an [`Error::Usage`] whose message ends with the usage (exit code 2,
 //! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1).
-//! Left out: shell completion, colours, and `--flag=value` for flags that take no value.
+//! Left out: shell completion, colours, and combined short flags (`-abc`).
 
 pub mod download;
 pub mod eval;
@@ -161,14 +161,6 @@ impl Args {
     pub fn parse<T: FromStr>(&mut self, flag: &str) -> Result<T> {
         let text = self.value(flag)?;
         parse_value(flag, &text)
-    }
-
-    /// Fails if `flag` was written `--flag=value` although it takes no value.
-    pub fn no_value(&mut self, flag: &str) -> Result<()> {
-        match self.pending.take() {
-            Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
-            None => Ok(()),
-        }
     }
 }
 

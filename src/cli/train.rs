@@ -369,8 +369,9 @@ impl<'a> Progress<'a> {
 
 impl Observer for Progress<'_> {
     fn batch_done(&mut self, epoch: usize, done: usize, total: usize) {
+        let last = done == total;
         let due = match self.last_draw {
-            Some(t) => t.elapsed() >= Self::REDRAW,
+            Some(t) => last || t.elapsed() >= Self::REDRAW,
             None => true,
         };
         if !self.terminal || !due {
@@ -380,10 +381,11 @@ impl Observer for Progress<'_> {
         const WIDTH: usize = 40;
         let filled = WIDTH * done / total.max(1);
         eprint!(
-            "\repoch {epoch}/{} [{}{}] {done}/{total} batches",
+            "\repoch {epoch}/{} [{}{}] {done}/{total} batches{}",
             self.epochs,
             "#".repeat(filled),
-            ".".repeat(WIDTH - filled)
+            ".".repeat(WIDTH - filled),
+            if last { ", evaluating" } else { "" }
         );
     }
 

@@ -1,0 +1,208 @@
+//! The `scratchnet` binary from the outside: help, exit codes, messages, and `predict` on a
+//! model saved by the library. Nothing here needs MNIST or the network.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use scratchnet::linalg::Vector;
+use scratchnet::network::Network;
+use scratchnet::rng::Rng;
+
+const BIN: &str = env!("CARGO_BIN_EXE_scratchnet");
+
+/// Runs the binary with `args`, with no MNIST in reach and downloads pointed at nothing.
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("MNIST_DIR", empty_dir("mnist-env"))
+        .env(
+            "SCRATCHNET_MNIST_MIRROR",
+            "file:///nonexistent/scratchnet-test-mirror/",
+        )
+        .output()
+        .expect("the scratchnet binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh empty folder for one test.
+fn empty_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scratchnet-cli-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn help_everywhere_exits_0_with_usage() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["train", "--help"],
+        &["eval", "-h"],
+        &["predict", "--help"],
+        &["download", "--help"],
+    ] {
+        let out = run(args);
+        assert_exit(&out, 0);
+        assert!(text(&out.stdout).contains("Usage: scratchnet"), "{args:?}");
+    }
+    let top = text(&run(&["--help"]).stdout);
+    for command in ["train", "eval", "predict", "download"] {
+        assert!(top.contains(command), "top-level help lists {command}");
+    }
+}
+
+#[test]
+fn version_exits_0() {
+    let out = run(&["--version"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        text(&out.stdout).trim(),
+        format!("scratchnet {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["train", "--fast"],
+            "unknown option '--fast'",
+            "scratchnet train",
+        ),
+        (
+            &["train", "--epochs", "zero"],
+            "invalid value 'zero' for --epochs",
+            "scratchnet train",
+        ),
+        (
+            &["train", "--eta"],
+            "--eta needs a value",
+            "scratchnet train",
+        ),
+        (
+            &["train", "--layers", "100,10"],
+            "must start with 784",
+            "scratchnet train",
+        ),
+        (&["eval"], "needs a MODEL", "scratchnet eval"),
+        (&["fly"], "unknown command", "Commands:"),
+    ];
+    for (args, problem, usage) in cases {
+        let out = run(args);
+        assert_exit(&out, 2);
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(stderr.contains(problem), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("Usage:") && stderr.contains(usage),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn eval_of_a_file_that_is_not_a_model_exits_1() {
+    let dir = empty_dir("not-a-model");
+    let path = dir.join("notes.txt");
+    fs::write(&path, "these are not weights").unwrap();
+    let out = run(&["eval", path.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("not a scratchnet model"), "{stderr}");
+    assert!(
+        !stderr.contains("Usage:"),
+        "runtime errors print no usage: {stderr}"
+    );
+}
+
+/// A 28×28 binary PGM of a dark "1" on white paper.
+fn pgm_of_a_one() -> (Vec<u8>, Vec<u8>) {
+    let pixels: Vec<u8> = (0..28 * 28)
+        .map(|i| {
+            if (12..16).contains(&(i % 28)) && (4..24).contains(&(i / 28)) {
+                0
+            } else {
+                255
+            }
+        })
+        .collect();
+    let mut pgm = b"P5\n# a one, dark on white\n28 28\n255\n".to_vec();
+    pgm.extend_from_slice(&pixels);
+    (pgm, pixels)
+}
+
+#[test]
+fn predict_classifies_a_pgm_with_a_library_saved_model() {
+    let dir = empty_dir("predict");
+    let net: Network<f32> = Network::new(&[784, 16, 10], &mut Rng::new(5));
+    let model = dir.join("tiny.bin");
+    scratchnet::model::save(&net, &model).unwrap();
+    let (pgm, pixels) = pgm_of_a_one();
+    let image = dir.join("one.pgm");
+    fs::write(&image, pgm).unwrap();
+
+    let out = run(&["predict", model.to_str().unwrap(), image.to_str().unwrap()]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("inverted"), "{stdout}");
+    // The oracle: the library's own forward pass on the inverted pixels.
+    let x = Vector::from_fn(784, |i| (255 - pixels[i]) as f32 / 255.0);
+    let expected = net.feedforward(&x).argmax();
+    assert!(
+        stdout.contains(&format!("prediction: {expected}")),
+        "{stdout}"
+    );
+    // One "D  VALUE  BAR" line per digit.
+    let outputs = stdout
+        .lines()
+        .filter(|l| l.len() > 2 && l.as_bytes()[1] == b' ');
+    let outputs = outputs.filter(|l| l.as_bytes()[0].is_ascii_digit()).count();
+    assert_eq!(outputs, 10, "{stdout}");
+}
+
+#[test]
+fn predict_rejects_other_sizes_clearly() {
+    let dir = empty_dir("predict-size");
+    let net: Network<f32> = Network::new(&[784, 10], &mut Rng::new(1));
+    let model = dir.join("m.bin");
+    scratchnet::model::save(&net, &model).unwrap();
+    let image = dir.join("small.pgm");
+    fs::write(&image, "P2 2 2 255\n0 0 0 0\n").unwrap();
+    let out = run(&["predict", model.to_str().unwrap(), image.to_str().unwrap()]);
+    assert_exit(&out, 1);
+    assert!(text(&out.stderr).contains("2×2"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn download_and_train_without_network_explain_what_to_do() {
+    let data = empty_dir("no-network");
+    for args in [
+        &["download", "--data", data.to_str().unwrap()][..],
+        &["train", "--epochs", "1", "--data", data.to_str().unwrap()],
+    ] {
+        let out = run(args);
+        assert_exit(&out, 1);
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("error: could not download"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("by hand"), "{args:?}: {stderr}");
+        assert!(stderr.contains("MNIST_DIR"), "{args:?}: {stderr}");
+    }
+}
