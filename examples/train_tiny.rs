@@ -47,10 +47,10 @@ fn main() -> scratchnet::Result<()> {
     // ANCHOR: train
     let mut net: Network<f32> = Network::new(&[16, 8, 2], &mut rng);
     let before = evaluate(&net, &validation);
+    // Nielsen's mini-batches of 10 and η = 3.0 (the defaults), for 10 epochs.
     let config = TrainConfig {
         epochs: 10,
-        batch_size: 10,
-        eta: 3.0,
+        ..TrainConfig::default()
     };
     let reports = train(
         &mut net,
