@@ -20,6 +20,7 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
         nc: 4096,
         micro: micro::<T, 4, 8>,
         gemv: gemv::<T>,
+        dot: None,
     }
 }
 
@@ -27,12 +28,13 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
 /// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator.
 ///
 /// # Safety
-/// `a` holds `kc·MR` values, `b` holds `kc·NR`, the tile at `c` (row stride `ldc`) is
+/// `a` holds `kc·MR` values, `b` holds `kc` rows of NR (row stride `ldb`), the tile at `c` (row stride `ldc`) is
 /// writable, and readable unless β = 0.
 pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
     b: *const T,
+    ldb: usize,
     c: *mut T,
     ldc: usize,
     alpha: T,
@@ -41,7 +43,7 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     let mut acc = [[T::ZERO; NR]; MR];
     for p in 0..kc {
         let a_p = std::slice::from_raw_parts(a.add(p * MR), MR);
-        let b_p = std::slice::from_raw_parts(b.add(p * NR), NR);
+        let b_p = std::slice::from_raw_parts(b.add(p * ldb), NR);
         for i in 0..MR {
             for j in 0..NR {
                 acc[i][j] += a_p[i] * b_p[j];
