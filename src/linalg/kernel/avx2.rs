@@ -59,13 +59,15 @@ pub(super) fn blocking_f64() -> Blocking<f64> {
 /// it wastes fewer padded rows, as for the network's m = 20.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `a` holds `MR·kc` values, `b` holds `kc` rows of 8·NV
-/// with row stride `ldb`, and the tile at `c` (row stride `ldc`) is writable (and readable
-/// unless β = 0).
+/// The CPU must support AVX2 and FMA; ã_ip is at `a + i·rsa + p·csa` (`rsa = 1, csa = MR`
+/// when packed), `b` holds `kc` rows of 8·NV with row stride `ldb`, and the tile at `c`
+/// (row stride `ldc`) is writable (and readable unless β = 0).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_f32<const MR: usize, const NV: usize>(
     kc: usize,
     a: *const f32,
+    rsa: usize,
+    csa: usize,
     b: *const f32,
     ldb: usize,
     c: *mut f32,
@@ -73,22 +75,12 @@ unsafe fn micro_f32<const MR: usize, const NV: usize>(
     alpha: f32,
     beta: f32,
 ) {
-    // acc[i][v] holds C_tile[i, 8v .. 8v+8].
-    let mut acc = [[_mm256_setzero_ps(); NV]; MR];
-    for p in 0..kc {
-        let b_p = b.add(ldb * p);
-        // When B is read in place its rows are a page apart, too far for the hardware
-        // prefetchers: ask for row p + 8 now (measured: ~10 points of peak on 20×784×1000).
-        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb) as *const i8);
-        let b_v: [__m256; NV] = std::array::from_fn(|v| _mm256_loadu_ps(b_p.add(8 * v)));
-        for (i, acc_i) in acc.iter_mut().enumerate() {
-            // One value of Ã times a row of B̃: a rank-1 update, 8·NV multiply-adds.
-            let a_ip = _mm256_broadcast_ss(&*a.add(MR * p + i));
-            for (acc_iv, &b_pv) in acc_i.iter_mut().zip(&b_v) {
-                *acc_iv = _mm256_fmadd_ps(a_ip, b_pv, *acc_iv);
-            }
-        }
-    }
+    // Two copies of the loop: packed Ã gets constant strides, A read in place gets its own.
+    let acc = if rsa == 1 && csa == MR {
+        rank1_updates::<MR, NV>(kc, a, 1, MR, b, ldb)
+    } else {
+        rank1_updates::<MR, NV>(kc, a, rsa, csa, b, ldb)
+    };
     let alpha = _mm256_set1_ps(alpha);
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
@@ -106,16 +98,47 @@ unsafe fn micro_f32<const MR: usize, const NV: usize>(
         }
     }
 }
+
+/// The micro-kernel's loop: acc[i][v] = Σ_p ã_ip · b̃_p[8v .. 8v+8], kept in registers.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rank1_updates<const MR: usize, const NV: usize>(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+) -> [[__m256; NV]; MR] {
+    let mut acc = [[_mm256_setzero_ps(); NV]; MR];
+    for p in 0..kc {
+        let b_p = b.add(ldb * p);
+        // When B is read in place its rows are a page apart, too far for the hardware
+        // prefetchers: ask for row p + 8 now (measured: ~10 points of peak on 20×784×1000).
+        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb) as *const i8);
+        let b_v: [__m256; NV] = std::array::from_fn(|v| _mm256_loadu_ps(b_p.add(8 * v)));
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            // One value of Ã times a row of B̃: a rank-1 update, 8·NV multiply-adds.
+            let a_ip = _mm256_broadcast_ss(&*a.add(i * rsa + p * csa));
+            for (acc_iv, &b_pv) in acc_i.iter_mut().zip(&b_v) {
+                *acc_iv = _mm256_fmadd_ps(a_ip, b_pv, *acc_iv);
+            }
+        }
+    }
+    acc
+}
 // ANCHOR_END: avx2_micro
 
 /// The f64 twin of [`micro_f32`]: a 6 × 8 tile, four doubles per register.
 ///
 /// # Safety
-/// As [`micro_f32`], with rows of 8 in `b`.
+/// As [`micro_f32`], with MR = 6 and rows of 8 in `b`.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn micro_f64(
     kc: usize,
     a: *const f64,
+    rsa: usize,
+    csa: usize,
     b: *const f64,
     ldb: usize,
     c: *mut f64,
@@ -128,7 +151,7 @@ unsafe fn micro_f64(
         let b_p = b.add(ldb * p);
         let (b0, b1) = (_mm256_loadu_pd(b_p), _mm256_loadu_pd(b_p.add(4)));
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = _mm256_broadcast_sd(&*a.add(6 * p + i));
+            let a_ip = _mm256_broadcast_sd(&*a.add(i * rsa + p * csa));
             acc_i[0] = _mm256_fmadd_pd(a_ip, b0, acc_i[0]);
             acc_i[1] = _mm256_fmadd_pd(a_ip, b1, acc_i[1]);
         }
@@ -152,8 +175,8 @@ unsafe fn micro_f64(
 }
 
 // ANCHOR: avx2_gemv
-/// c ← αAx + βc for f32 without packing. When rows of A and x are contiguous, each dot
-/// product runs on four 8-wide accumulators (32 values per step, hiding FMA latency);
+/// c ← αAx + βc for f32 without packing. When rows of A and x are contiguous, eight rows
+/// at a time share each load of x (8 accumulators: enough to hide the FMA latency);
 /// otherwise the portable loop.
 pub(super) fn gemv_f32(
     alpha: f32,
@@ -165,48 +188,28 @@ pub(super) fn gemv_f32(
     if a.col_stride != 1 || x.row_stride != 1 {
         return portable::gemv(alpha, a, x, beta, c);
     }
-    let k = a.cols;
-    for (i, ci) in c.iter_mut().enumerate() {
-        let row = &a.data[i * a.row_stride..i * a.row_stride + k];
-        // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA.
-        let dot = unsafe { dot_f32(row, &x.data[..k]) };
+    let (m, k) = (a.rows, a.cols);
+    let row = |i: usize| a.data[i * a.row_stride..].as_ptr();
+    let x = [x.data.as_ptr()];
+    let mut store = |i: usize, dot: f32| {
         let ab = alpha * dot;
-        *ci = if beta == 0.0 { ab } else { beta * *ci + ab };
+        c[i] = if beta == 0.0 { ab } else { beta * c[i] + ab };
+    };
+    let m8 = m - m % 8;
+    for i0 in (0..m8).step_by(8) {
+        // SAFETY: `Kernel::Avx2` is only chosen when the CPU has AVX2 and FMA; rows i0..i0+8
+        // and x hold k values each (checked by `check_gemm_shapes`).
+        let d = unsafe { dots::<8, 1>(k, std::array::from_fn(|r| row(i0 + r)), x) };
+        for (r, d_r) in d.iter().enumerate() {
+            store(i0 + r, d_r[0]);
+        }
+    }
+    for i in m8..m {
+        // SAFETY: as above.
+        store(i, unsafe { dots::<1, 1>(k, [row(i)], x) }[0][0]);
     }
 }
 // ANCHOR_END: avx2_gemv
-
-/// Σ u_p v_p over two equal-length slices.
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_f32(u: &[f32], v: &[f32]) -> f32 {
-    let k = u.len();
-    let (u, v) = (u.as_ptr(), v.as_ptr());
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut p = 0;
-    while p + 32 <= k {
-        for (l, s) in acc.iter_mut().enumerate() {
-            *s = _mm256_fmadd_ps(
-                _mm256_loadu_ps(u.add(p + 8 * l)),
-                _mm256_loadu_ps(v.add(p + 8 * l)),
-                *s,
-            );
-        }
-        p += 32;
-    }
-    while p + 8 <= k {
-        acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(u.add(p)), _mm256_loadu_ps(v.add(p)), acc[0]);
-        p += 8;
-    }
-    let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
-    let s = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    let mut sum = _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)));
-    while p < k {
-        sum += *u.add(p) * *v.add(p);
-        p += 1;
-    }
-    sum
-}
 
 /// The f64 twin of [`gemv_f32`].
 pub(super) fn gemv_f64(

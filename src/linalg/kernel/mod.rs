@@ -218,8 +218,9 @@ pub fn gemm_with_threads<T: Scalar>(
     if n == 1 {
         return (bl.gemv)(alpha, a, b, beta, c);
     }
-    if m == 1 {
-        // c (1×n) = a·B is cᵀ = Bᵀaᵀ, and a 1×n row is laid out like an n×1 column.
+    if m == 1 && b.row_stride == 1 {
+        // c (1×n) = a·B is cᵀ = Bᵀaᵀ, and a 1×n row is laid out like an n×1 column. (For a
+        // row-major B, whose columns are strided, the blocked loops below do better.)
         return (bl.gemv)(alpha, b.t(), a.t(), beta, c);
     }
     // ANCHOR_END: skinny
@@ -242,25 +243,30 @@ pub fn gemm_with_threads<T: Scalar>(
 /// a thread's block), so every thread count runs the same arithmetic.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Path {
-    /// The BLIS loops, packing both operands.
-    Packed,
-    /// The BLIS loops, reading full NR-wide slivers of B where they lie (B row-major and
-    /// A short: each sliver is reused by at most MC/MR tiles, so copying it would cost about
-    /// as much as using it).
-    PackedDirectB,
+    /// The BLIS loops. Packing an operand pays when its panels are reused many times; when
+    /// they are not, the micro-kernel reads full panels where they lie (only ragged edge
+    /// panels are packed, for their zero padding).
+    Blis {
+        /// Read B in place: B row-major and A short (m ≤ MC), so each sliver of B is used
+        /// by at most MC/MR tiles and copying it would cost about as much as using it.
+        direct_b: bool,
+        /// Read A in place: C narrow (n ≤ 4·NR), so each panel of A meets at most 4 slivers.
+        direct_a: bool,
+    },
     /// Dot products of A's rows with B's columns, both contiguous, nothing packed.
     Dot,
 }
 
 // ANCHOR: choose_path
 fn choose_path<T>(bl: &Blocking<T>, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Path {
-    let short = a.rows <= bl.mc;
-    if short && bl.dot.is_some() && a.col_stride == 1 && b.row_stride == 1 && a.cols >= 64 {
-        Path::Dot
-    } else if short && b.col_stride == 1 {
-        Path::PackedDirectB
-    } else {
-        Path::Packed
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let short = m <= bl.mc;
+    if short && bl.dot.is_some() && a.col_stride == 1 && b.row_stride == 1 && k >= 64 {
+        return Path::Dot;
+    }
+    Path::Blis {
+        direct_b: short && b.col_stride == 1,
+        direct_a: n <= 4 * bl.nr,
     }
 }
 // ANCHOR_END: choose_path
@@ -281,10 +287,10 @@ unsafe fn run_block<T: Scalar>(
 ) {
     match (path, bl.dot) {
         (Path::Dot, Some(dot)) => dot(alpha, a, b, beta, c, ldc),
-        _ => with_workspace(|ws| {
-            let direct_b = path == Path::PackedDirectB;
-            gemm_packed(bl, direct_b, alpha, a, b, beta, c, ldc, ws)
-        }),
+        (Path::Blis { direct_a, direct_b }, _) => {
+            with_workspace(|ws| gemm_packed(bl, direct_a, direct_b, alpha, a, b, beta, c, ldc, ws))
+        }
+        (Path::Dot, None) => unreachable!("choose_path picks Dot only for kernels with one"),
     }
 }
 
@@ -367,7 +373,8 @@ unsafe impl<T: Send> Send for SendPtr<T> {}
 
 /// A micro-kernel: C_tile ← α·(Ã_panel · B̃_panel) + β·C_tile for one `MR × NR` tile.
 ///
-/// `a` holds `kc` columns of MR packed values; `b` holds `kc` rows of NR values, row `p` at
+/// ã_ip is at `a + i·rsa + p·csa`: (1, MR) when packed as `kc` columns of MR values, A's own
+/// strides when read in place; `b` holds `kc` rows of NR values, row `p` at
 /// `b + p·ldb` (`ldb = NR` when packed, B's own row stride when read in place); the tile
 /// starts at `c` with row stride `ldc`. β = 0 must not read C. The update must be
 /// `c ← β·c + α·acc` with a separate multiply and add, so edge tiles (computed into a buffer
@@ -375,6 +382,8 @@ unsafe impl<T: Send> Send for SendPtr<T> {}
 pub(crate) type MicroKernel<T> = unsafe fn(
     kc: usize,
     a: *const T,
+    rsa: usize,
+    csa: usize,
     b: *const T,
     ldb: usize,
     c: *mut T,
@@ -484,13 +493,14 @@ fn workspace_ptr<T>(ws: &mut Vec<Line>, elems: usize) -> *mut T {
 // ANCHOR: five_loops
 /// The BLIS five loops: C ← αAB + βC on one thread, C at `c` with row stride `ldc`.
 /// With `direct_b` (B must have unit column stride), full NR-wide slivers of B are read where
-/// they lie and only the ragged last one is packed.
+/// they lie and only the ragged last one is packed; `direct_a` does the same for A's panels.
 ///
 /// # Safety
 /// `c` must point to an `a.rows × b.cols` block with row stride `ldc` that nothing else
 /// touches during the call; shapes must have passed `check_gemm_shapes`.
 unsafe fn gemm_packed<T: Scalar>(
     bl: &Blocking<T>,
+    direct_a: bool,
     direct_b: bool,
     alpha: T,
     a: MatRef<'_, T>,
@@ -523,7 +533,12 @@ unsafe fn gemm_packed<T: Scalar>(
             for ic in (0..m).step_by(bl.mc) {
                 // Loop 3: a block of MC rows of A. Pack Ã = A[ic.., pc..] (mb × kb): L2.
                 let mb = bl.mc.min(m - ic);
-                pack::pack_a(a, ic, pc, mb, kb, mr, a_pack);
+                let ragged = mb - mb % mr;
+                if !direct_a {
+                    pack::pack_a(a, ic, pc, mb, kb, mr, a_pack);
+                } else if ragged < mb {
+                    pack::pack_a(a, ic + ragged, pc, mb - ragged, kb, mr, a_pack);
+                }
                 for jr in (0..nb).step_by(nr) {
                     // Loop 2: one kb × NR sliver of B̃, which stays in L1.
                     let (b_panel, ldb) = match direct_b {
@@ -539,14 +554,21 @@ unsafe fn gemm_packed<T: Scalar>(
                     };
                     for ir in (0..mb).step_by(mr) {
                         // Loop 1: one MR × kb sliver of Ã against it: the micro-kernel.
-                        let a_panel = a_pack.add(ir * kb);
+                        let (a_panel, rsa, csa) = match direct_a {
+                            false => (a_pack.add(ir * kb) as *const T, 1, mr),
+                            true if ir < ragged => {
+                                let (rs, cs) = (a.row_stride, a.col_stride);
+                                (a.data.as_ptr().add((ic + ir) * rs + pc * cs), rs, cs)
+                            }
+                            true => (a_pack as *const T, 1, mr),
+                        };
                         let tile = c.add((ic + ir) * ldc + jc + jr);
                         let (rows, cols) = (mr.min(mb - ir), nr.min(nb - jr));
                         if rows == mr && cols == nr {
-                            (bl.micro)(kb, a_panel, b_panel, ldb, tile, ldc, alpha, beta);
+                            (bl.micro)(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                         } else {
                             let e = edge.as_mut_ptr();
-                            (bl.micro)(kb, a_panel, b_panel, ldb, e, nr, T::ONE, T::ZERO);
+                            (bl.micro)(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
                             store_edge(&edge[..mr * nr], nr, rows, cols, tile, ldc, alpha, beta);
                         }
                     }

@@ -28,11 +28,13 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
 /// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator.
 ///
 /// # Safety
-/// `a` holds `kc·MR` values, `b` holds `kc` rows of NR (row stride `ldb`), the tile at `c` (row stride `ldc`) is
+/// ã_ip is at `a + i·rsa + p·csa` (`1, MR` when packed), `b` holds `kc` rows of NR (row stride `ldb`), the tile at `c` (row stride `ldc`) is
 /// writable, and readable unless β = 0.
 pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
+    rsa: usize,
+    csa: usize,
     b: *const T,
     ldb: usize,
     c: *mut T,
@@ -42,11 +44,11 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
 ) {
     let mut acc = [[T::ZERO; NR]; MR];
     for p in 0..kc {
-        let a_p = std::slice::from_raw_parts(a.add(p * MR), MR);
         let b_p = std::slice::from_raw_parts(b.add(p * ldb), NR);
-        for i in 0..MR {
-            for j in 0..NR {
-                acc[i][j] += a_p[i] * b_p[j];
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let a_ip = *a.add(i * rsa + p * csa);
+            for (acc_ij, &b_pj) in acc_i.iter_mut().zip(b_p) {
+                *acc_ij += a_ip * b_pj;
             }
         }
     }
