@@ -2,13 +2,26 @@
 //! squares 32…1024 and the network's own skinny shapes.
 //!
 //! Criterion's throughput is `Elements(2·m·n·k)`, so its "elem/s" is FLOP/s (one multiply
-//! and one add per term of every sum). Compare with `cargo bench --bench peak`.
+//! and one add per term of every sum). The first group, `peak`, measures the FMA ceiling in
+//! the same run, so every figure can be read as a fraction of it.
+//!
+//! `SCRATCHNET_BENCH_CLOCK=thread cargo bench --bench matmul` times with the benchmarking
+//! thread's CPU time instead of wall time (robust on a shared machine; one thread only).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use scratchnet::linalg::teaching::{matmul_blocked, matmul_ijk, matmul_ikj};
 use scratchnet::linalg::{gemm_with_threads, Kernel, MatRef};
 use std::hint::black_box;
 use std::time::Duration;
+
+#[path = "common/clock.rs"]
+mod clock;
+#[path = "common/peak_kernel.rs"]
+mod peak_kernel;
+
+use clock::Clock;
 
 fn data(len: usize, seed: u32) -> Vec<f32> {
     (0..len as u32)
@@ -25,10 +38,7 @@ fn packed() -> Vec<(&'static str, Kernel)> {
     out
 }
 
-fn group<'a>(
-    c: &'a mut Criterion,
-    name: &str,
-) -> criterion::BenchmarkGroup<'a, criterion::measurement::WallTime> {
+fn group<'a>(c: &'a mut Criterion<Clock>, name: &str) -> BenchmarkGroup<'a, Clock> {
     let mut g = c.benchmark_group(name);
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(300))
@@ -36,7 +46,16 @@ fn group<'a>(
     g
 }
 
-fn squares(c: &mut Criterion) {
+/// Thread counts to run: 2 only under the wall clock (see `common/clock.rs`).
+fn thread_counts() -> Vec<usize> {
+    if Clock::from_env().is_wall() {
+        vec![1, 2]
+    } else {
+        vec![1]
+    }
+}
+
+fn squares(c: &mut Criterion<Clock>) {
     let mut g = group(c, "square");
     for s in [32, 64, 128, 256, 512, 1024] {
         let (a, b) = (data(s * s, 1), data(s * s, 2));
@@ -57,7 +76,7 @@ fn squares(c: &mut Criterion) {
         }
         let (av, bv) = (MatRef::row_major(&a, s, s), MatRef::row_major(&b, s, s));
         for (name, kernel) in packed() {
-            for t in [1, 2] {
+            for &t in &thread_counts() {
                 if t == 2 && kernel == Kernel::Portable {
                     continue;
                 }
@@ -83,7 +102,7 @@ fn squares(c: &mut Criterion) {
 /// The 784→20 layer's three products, for a batch stored one column per image:
 /// forward Z = W·A (20×784 · 784×batch), weight gradient ∇W = Δ·Aᵀ (20×batch · batch×784,
 /// Aᵀ a strided view), and the next layer's backward Wᵀ·Δ (20×10 · 10×batch, Wᵀ a view).
-fn network(c: &mut Criterion) {
+fn network(c: &mut Criterion<Clock>) {
     let mut g = group(c, "network");
     for batch in [1, 10, 100, 1000] {
         let w = data(20 * 784, 3);
@@ -127,7 +146,7 @@ fn network(c: &mut Criterion) {
                 })
             });
             for (name, kernel) in packed() {
-                for t in [1, 2] {
+                for &t in &thread_counts() {
                     if t == 2 && (kernel == Kernel::Portable || batch < 100) {
                         continue;
                     }
@@ -154,5 +173,9 @@ fn network(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, squares, network);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = peak_kernel::bench_peak, squares, network
+}
 criterion_main!(benches);

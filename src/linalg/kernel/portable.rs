@@ -66,9 +66,14 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
 }
 // ANCHOR_END: portable_micro
 
-/// c ← αAx + βc without packing: one dot product per row, with 8 independent partial sums
-/// (which the compiler can vectorise, and which hide the add latency).
+/// c ← αAx + βc without packing. If A's columns are contiguous (a transposed view, like
+/// Wᵀ in the backward pass), c is built a column at a time, `acc += x_p · A[:, p]`, which
+/// vectorises; otherwise one dot product per row, with 8 independent partial sums (which the
+/// compiler can vectorise, and which hide the add latency).
 pub(super) fn gemv<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    if a.row_stride == 1 && a.col_stride != 1 {
+        return gemv_by_columns(alpha, a, x, beta, c);
+    }
     let k = a.cols;
     for (i, ci) in c.iter_mut().enumerate() {
         let mut part = [T::ZERO; 8];
@@ -85,5 +90,26 @@ pub(super) fn gemv<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta
             + ((part[4] + part[5]) + (part[6] + part[7]));
         let ab = alpha * dot;
         *ci = if beta == T::ZERO { ab } else { beta * *ci + ab };
+    }
+}
+
+/// [`gemv`] for A with unit row stride: 64 rows at a time, accumulated on the stack.
+fn gemv_by_columns<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    const ROWS: usize = 64;
+    for (block, c_block) in c.chunks_mut(ROWS).enumerate() {
+        let i0 = block * ROWS;
+        let mut acc = [T::ZERO; ROWS];
+        let acc = &mut acc[..c_block.len()];
+        for p in 0..a.cols {
+            let x_p = x.at(p, 0);
+            let col = &a.data[i0 + p * a.col_stride..][..acc.len()];
+            for (s, &a_ip) in acc.iter_mut().zip(col) {
+                *s += a_ip * x_p;
+            }
+        }
+        for (ci, &dot) in c_block.iter_mut().zip(acc.iter()) {
+            let ab = alpha * dot;
+            *ci = if beta == T::ZERO { ab } else { beta * *ci + ab };
+        }
     }
 }
