@@ -11,7 +11,13 @@
 //!   `KC × NR` sliver of B̃ sits in L1;
 //! * the **micro-kernel** (`portable.rs`, `avx2.rs`, `avx512.rs`) keeps an `MR × NR` tile of
 //!   C in registers and updates it with one rank-1 product (broadcast × vector FMA) per `p`;
+//! * **skinny products** (the network's m = 20): an operand whose panels would be used only a
+//!   few times is read in place instead of packed, A·Bᵀ with contiguous rows becomes blocks of
+//!   dot products (`avx2.rs`), and n = 1 is a plain matrix-vector product;
 //! * **threads** split C into blocks of whole columns (or rows); see [`gemm_with_threads`].
+//!
+//! No allocation on the hot path: pack buffers live in a small pool and are reused, so
+//! repeated products of the same size allocate nothing after the first (a test counts).
 //!
 //! Which micro-kernel runs is chosen once, at run time ([`kernel`]): the environment
 //! variable `SCRATCHNET_KERNEL=naive|portable|avx2|avx512` forces one; otherwise the best the
@@ -214,6 +220,7 @@ pub fn gemm_with_threads<T: Scalar>(
         return scale(beta, c);
     }
     let bl = blocking::<T>(kernel, m);
+    // ANCHOR: skinny
     // A matrix times a vector reuses nothing: packing would copy all of A to use it once.
     if n == 1 {
         return (bl.gemv)(alpha, a, b, beta, c);
