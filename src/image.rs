@@ -14,8 +14,9 @@
 //! Pixels are rescaled to 0 … 255 (`v · 255 / maxval`, rounded). A PGM's 0 is black, so a
 //! scanned digit is usually dark ink on white paper, the opposite of MNIST (0 = background,
 //! 255 = ink); deciding whether to invert is the caller's business (see [`GreyImage::mean`]).
-//! Left out: PNG and resizing (another file will add them), PBM/PPM colour formats, and
-//! files holding several images (only the first is read).
+//! [`read_image`] also reads PNG (through [`crate::png`]), choosing by the file's first bytes.
+//! Left out: resizing (see [`crate::preprocess`]), PBM/PPM colour formats, and files holding
+//! several images (only the first is read).
 
 use crate::{Error, Result};
 
@@ -89,6 +90,37 @@ pub fn read_pgm(bytes: &[u8]) -> Result<GreyImage> {
         width,
         height,
         pixels,
+    })
+}
+
+/// Decodes a PGM or PNG file's bytes, telling them apart by their first bytes; PNGs in
+/// colour are converted to luminance (see [`crate::png::Image::to_grey`]).
+pub fn decode_image(bytes: &[u8]) -> Result<GreyImage> {
+    if bytes.starts_with(&crate::png::SIGNATURE) {
+        let image = crate::png::decode(bytes)?;
+        return Ok(GreyImage {
+            width: image.width,
+            height: image.height,
+            pixels: image.to_grey(),
+        });
+    }
+    if bytes.starts_with(b"P2") || bytes.starts_with(b"P5") {
+        return read_pgm(bytes);
+    }
+    Err(Error::corrupt(
+        "image",
+        "it is neither a PNG nor a greyscale PGM (P2/P5); convert it, e.g. \
+         `convert photo.jpg digit.png`",
+    ))
+}
+
+/// Reads a PNG or PGM picture from `path` as greyscale; errors name the file.
+pub fn read_image(path: &std::path::Path) -> Result<GreyImage> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_image(&bytes).map_err(|e| match e {
+        Error::Corrupt { reason, .. } => Error::corrupt(path.display().to_string(), reason),
+        Error::Invalid(message) => Error::Invalid(format!("{}: {message}", path.display())),
+        other => other,
     })
 }
 
@@ -249,6 +281,15 @@ mod tests {
             assert!(read_pgm(&pgm[..len]).is_err(), "length {len}");
         }
         assert!(read_pgm(&pgm).is_ok());
+    }
+
+    #[test]
+    fn png_and_pgm_decode_to_the_same_grey_image() {
+        let pgm = b"P5 3 1 255\n\x00\x80\xff";
+        let png = crate::png::encode(&crate::png::Image::new(3, 1, 1, vec![0, 128, 255]));
+        assert_eq!(decode_image(pgm).unwrap(), decode_image(&png).unwrap());
+        let err = decode_image(b"GIF89a...").unwrap_err();
+        assert!(err.to_string().contains("neither a PNG nor"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,11 @@
 //! | [`mnist`], [`inflate`], [`checksum`] | reading the IDX files, gzip included | — |
 //! | [`download`], [`sha256`] | fetching MNIST and checking it | — |
 //! | [`model`] | saving and loading trained networks | — |
-//! | [`image`] | reading PGM pictures for `predict` | — |
+//! | [`image`] | reading PGM and PNG pictures for `predict` | — |
+//! | [`preprocess`] | preparing any picture as MNIST was (20×20 box, centre of mass) | — |
+//! | [`png`], [`deflate`], [`svg`] | writing and reading PNG, a small compressor, SVG charts | — |
+//! | [`visualize`] | pictures of the weights, templates, learning curve, mistakes | W⁴W³W² = W⁵ |
+//! | [`serve`] | the draw-a-digit web page and its `std::net` HTTP server | the forward pass |
 //! | [`cli`] | the `scratchnet` command line, one file per subcommand | — |
 //! | [`rng`] | the one seeded random generator | — |
 //! | [`error`] | the error type for files and input | — |
@@ -26,6 +30,7 @@ pub mod backprop;
 pub mod checksum;
 pub mod cli;
 pub mod cost;
+pub mod deflate;
 pub mod download;
 pub mod error;
 pub mod image;
@@ -34,8 +39,13 @@ pub mod linalg;
 pub mod mnist;
 pub mod model;
 pub mod network;
+pub mod png;
+pub mod preprocess;
 pub mod rng;
+pub mod serve;
 pub mod sha256;
+pub mod svg;
 pub mod train;
+pub mod visualize;
 
 pub use error::{Error, Result};

@@ -5,7 +5,6 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use scratchnet::linalg::Vector;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 
@@ -55,13 +54,15 @@ fn help_everywhere_exits_0_with_usage() {
         &["eval", "-h"],
         &["predict", "--help"],
         &["download", "--help"],
+        &["visualize", "--help"],
+        &["serve", "-h"],
     ] {
         let out = run(args);
         assert_exit(&out, 0);
         assert!(text(&out.stdout).contains("Usage: scratchnet"), "{args:?}");
     }
     let top = text(&run(&["--help"]).stdout);
-    for command in ["train", "eval", "predict", "download"] {
+    for command in ["train", "eval", "predict", "download", "visualize", "serve"] {
         assert!(top.contains(command), "top-level help lists {command}");
     }
 }
@@ -160,9 +161,11 @@ fn predict_classifies_a_pgm_with_a_library_saved_model() {
     assert_exit(&out, 0);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("inverted"), "{stdout}");
-    // The oracle: the library's own forward pass on the inverted pixels.
-    let x = Vector::from_fn(784, |i| (255 - pixels[i]) as f32 / 255.0);
-    let expected = net.feedforward(&x).argmax();
+    // The oracle: the library's own forward pass on the picture prepared as MNIST was
+    // (inverted, fitted to 20×20, centred; `preprocess` has its own hand-worked tests).
+    let prepared = scratchnet::preprocess::prepare(&pixels, 28, 28).unwrap();
+    assert!(prepared.inverted);
+    let expected = net.feedforward(&prepared.input()).argmax();
     assert!(
         stdout.contains(&format!("prediction: {expected}")),
         "{stdout}"
@@ -176,16 +179,31 @@ fn predict_classifies_a_pgm_with_a_library_saved_model() {
 }
 
 #[test]
-fn predict_rejects_other_sizes_clearly() {
+fn predict_takes_any_size_but_rejects_blank_pictures_clearly() {
     let dir = empty_dir("predict-size");
     let net: Network<f32> = Network::new(&[784, 10], &mut Rng::new(1));
     let model = dir.join("m.bin");
     scratchnet::model::save(&net, &model).unwrap();
-    let image = dir.join("small.pgm");
-    fs::write(&image, "P2 2 2 255\n0 0 0 0\n").unwrap();
-    let out = run(&["predict", model.to_str().unwrap(), image.to_str().unwrap()]);
+    let blank = dir.join("blank.pgm");
+    fs::write(&blank, "P2 2 2 255\n0 0 0 0\n").unwrap();
+    let out = run(&["predict", model.to_str().unwrap(), blank.to_str().unwrap()]);
     assert_exit(&out, 1);
-    assert!(text(&out.stderr).contains("2×2"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("blank"), "{}", text(&out.stderr));
+    // A 5×3 picture with one bright pixel in the middle is fine: it is scaled up to 20×20.
+    let dot = dir.join("dot.pgm");
+    fs::write(&dot, "P2 5 3 255\n0 0 0 0 0\n0 0 255 0 0\n0 0 0 0 0\n").unwrap();
+    let out = run(&[
+        "predict",
+        model.to_str().unwrap(),
+        dot.to_str().unwrap(),
+        "--show",
+    ]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("prediction: "),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

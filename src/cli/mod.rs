@@ -11,7 +11,9 @@
 pub mod download;
 pub mod eval;
 pub mod predict;
+pub mod serve;
 pub mod train;
+pub mod visualize;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -51,6 +53,18 @@ pub const COMMANDS: &[Command] = &[
         summary: predict::SUMMARY,
         usage: predict::USAGE,
         main: predict::main,
+    },
+    Command {
+        name: "serve",
+        summary: serve::SUMMARY,
+        usage: serve::USAGE,
+        main: serve::main,
+    },
+    Command {
+        name: "visualize",
+        summary: visualize::SUMMARY,
+        usage: visualize::USAGE,
+        main: visualize::main,
     },
     Command {
         name: "download",
@@ -162,6 +176,15 @@ impl Args {
         let text = self.value(flag)?;
         parse_value(flag, &text)
     }
+
+    /// Fails if `flag` was written `--flag=value` although it takes no value (`predict
+    /// --show`).
+    pub fn no_value(&mut self, flag: &str) -> Result<()> {
+        match self.pending.take() {
+            Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Parses `text`, the value of `flag`, as a `T`, with a message naming both on failure.
@@ -213,6 +236,18 @@ pub fn unknown_argument(arg: &str) -> Error {
 /// True for `-h` and `--help`.
 pub fn is_help(arg: &str) -> bool {
     arg == "-h" || arg == "--help"
+}
+
+/// Runs a subcommand on its parsed arguments, or prints its usage when `parse` returned
+/// `None` because `--help` was asked for.
+pub fn run_parsed<A>(parsed: Option<A>, usage: &str, run: fn(&A) -> Result<()>) -> Result<()> {
+    match parsed {
+        Some(args) => run(&args),
+        None => {
+            print!("{usage}");
+            Ok(())
+        }
+    }
 }
 
 /// The data folder ([`mnist::data_dir`]), with the four files downloaded into it first if

@@ -1,38 +1,40 @@
-//! `scratchnet predict MODEL IMAGE`: which digit a saved model sees in a picture.
+//! `scratchnet predict MODEL IMAGE [--show]`: which digit a saved model sees in a picture.
 //!
-//! Book chapter: "The forward pass". The picture must be a 28×28 PGM (see
-//! [`crate::image`]). MNIST digits are light ink (255) on a dark background (0), while a
-//! drawn or scanned digit is usually dark ink on white: when the picture's mean brightness
-//! is above half, it is inverted first, and the output says so. Left out: PNG, resizing and
-//! centring the digit (a later file adds them).
+//! Book chapters: "The forward pass" and "Looking inside". The picture is a PNG or PGM of any
+//! size (see [`crate::image::read_image`]); it is prepared the way MNIST's digits were
+//! ([`crate::preprocess::prepare`]: polarity, 20×20 box, centre of mass), then fed to the
+//! network. The ten outputs are printed as a bar chart; `--show` also prints the 28×28 image
+//! the network was actually given. Left out: several digits per picture.
 
 use std::path::PathBuf;
 
 use super::eval::load_mnist_model;
 use super::{is_help, unknown_argument, Args};
-use crate::image::{read_pgm, GreyImage};
-use crate::linalg::Vector;
+use crate::image::{read_image, GreyImage};
+use crate::preprocess::{ascii, prepare};
 use crate::{Error, Result};
 
 /// One line for the top-level help.
-pub const SUMMARY: &str = "Classify a 28×28 PGM picture with a saved model";
+pub const SUMMARY: &str = "Classify a picture of a digit (PNG or PGM, any size) with a saved model";
 
 /// The `--help` text.
 pub const USAGE: &str = "\
-Classify a 28×28 PGM picture with a saved model
+Classify a picture of a digit (PNG or PGM, any size) with a saved model
 
-Usage: scratchnet predict MODEL IMAGE
+Usage: scratchnet predict MODEL IMAGE [--show]
 
-Prints the network's ten outputs and the digit it predicts. IMAGE is a 28×28
-greyscale PGM (P2 or P5). MNIST digits are light on dark; a picture whose mean
-brightness is above half (dark ink on white) is inverted first, and the output
-says so.
+Prints the network's ten outputs as a bar chart and the digit it predicts. IMAGE
+is a PNG (8-bit grey, RGB or RGBA; 16-bit and palette too) or a PGM (P2/P5) of
+any size. It is prepared as MNIST was: dark ink on light paper is inverted, the
+ink is scaled to fit a 20×20 box keeping its shape, and centred by its centre
+of mass in 28×28.
 
 Arguments:
   MODEL                 A model file saved by `scratchnet train`
-  IMAGE                 A 28×28 PGM picture of one digit
+  IMAGE                 A picture of one digit
 
 Options:
+      --show            Also print the 28×28 image the network was given
   -h, --help            Print this help
 ";
 
@@ -43,14 +45,21 @@ pub struct PredictArgs {
     pub model: PathBuf,
     /// The picture.
     pub image: PathBuf,
+    /// `--show`: print the prepared 28×28 image.
+    pub show: bool,
 }
 
 /// Parses `scratchnet predict`'s arguments; `Ok(None)` means `--help` was asked for.
 pub fn parse(args: Vec<String>) -> Result<Option<PredictArgs>> {
     let mut paths = Vec::new();
+    let mut show = false;
     let mut args = Args::new(args);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--show" => {
+                args.no_value(&arg)?;
+                show = true;
+            }
             a if is_help(a) => return Ok(None),
             a if a.starts_with('-') || paths.len() == 2 => return Err(unknown_argument(a)),
             _ => paths.push(PathBuf::from(arg)),
@@ -59,51 +68,49 @@ pub fn parse(args: Vec<String>) -> Result<Option<PredictArgs>> {
     let [model, image]: [PathBuf; 2] = paths
         .try_into()
         .map_err(|_| Error::Usage("predict needs a MODEL and an IMAGE".into()))?;
-    Ok(Some(PredictArgs { model, image }))
+    Ok(Some(PredictArgs { model, image, show }))
 }
 
 /// `scratchnet predict ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
-/// Reads the model and the picture, and prints the outputs and the prediction.
+/// Reads the model and the picture, prepares it, and prints the outputs and the prediction.
 pub fn run(a: &PredictArgs) -> Result<()> {
     let net = load_mnist_model(&a.model)?;
-    let bytes = std::fs::read(&a.image).map_err(|e| Error::io(&a.image, e))?;
-    let mut image = read_pgm(&bytes).map_err(|e| match e {
-        Error::Corrupt { reason, .. } => Error::corrupt(a.image.display().to_string(), reason),
-        other => other,
-    })?;
-    if (image.width, image.height) != (28, 28) {
-        return Err(Error::Invalid(format!(
-            "{} is {}×{} pixels; predict needs a 28×28 image like MNIST's (resize it first)",
-            a.image.display(),
-            image.width,
-            image.height
-        )));
-    }
-    if to_mnist_polarity(&mut image) {
+    let image = read_image(&a.image)?;
+    let prepared = prepare(&image.pixels, image.width, image.height)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", a.image.display())))?;
+    if prepared.inverted {
         println!(
-            "note: {} is mostly bright (dark ink on a light background), so it was inverted \
-             to MNIST's light ink on a dark background",
+            "note: {} is dark ink on a light background, so it was inverted to MNIST's light \
+             ink on a dark background",
             a.image.display()
         );
     }
-    let x = Vector::from_fn(image.pixels.len(), |i| image.pixels[i] as f32 / 255.0);
-    let a_out = net.feedforward(&x);
-    for (digit, &value) in a_out.as_slice().iter().enumerate() {
-        let bar = "#".repeat((value.clamp(0.0, 1.0) * 40.0).round() as usize);
-        println!("{digit}  {value:.4}  {bar}");
+    if a.show {
+        println!(
+            "the 28×28 image the network was given:\n{}",
+            ascii(&prepared.pixels)
+        );
     }
+    let a_out = net.feedforward(&prepared.input());
+    print!("{}", bar_chart(a_out.as_slice()));
     println!("prediction: {}", a_out.argmax());
     Ok(())
+}
+
+/// One line per output: digit, value, and a bar of up to 40 `#` (the largest marked `<`).
+pub fn bar_chart(outputs: &[f32]) -> String {
+    let best = (0..outputs.len()).fold(0, |b, k| if outputs[k] > outputs[b] { k } else { b });
+    let mut text = String::new();
+    for (digit, &value) in outputs.iter().enumerate() {
+        let bar = "#".repeat((value.clamp(0.0, 1.0) * 40.0).round() as usize);
+        let mark = if digit == best { " <" } else { "" };
+        text += &format!("{digit}  {value:.4}  {bar:<40}{mark}\n");
+    }
+    text
 }
 
 /// Inverts `image` if its mean brightness is above half; returns whether it did.
@@ -122,7 +129,16 @@ mod tests {
     #[test]
     fn needs_exactly_two_paths() {
         let a = parse(vec!["m".into(), "i.pgm".into()]).unwrap().unwrap();
-        assert_eq!((a.model, a.image), ("m".into(), "i.pgm".into()));
+        assert_eq!(
+            (a.model, a.image, a.show),
+            ("m".into(), "i.pgm".into(), false)
+        );
+        let a = parse(vec!["m".into(), "--show".into(), "i.png".into()])
+            .unwrap()
+            .unwrap();
+        assert!(a.show);
+        let err = parse(vec!["m".into(), "i".into(), "--show=yes".into()]).unwrap_err();
+        assert!(err.to_string().contains("takes no value"), "{err}");
         for bad in [
             vec![],
             vec!["m".to_string()],
@@ -131,6 +147,16 @@ mod tests {
             assert!(matches!(parse(bad), Err(Error::Usage(_))));
         }
         assert!(matches!(parse(vec!["--x".into()]), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn bar_chart_scales_to_40_and_marks_the_largest() {
+        let text = bar_chart(&[0.5, 1.0, 0.0]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0].matches('#').count(), 20);
+        assert_eq!(lines[1].matches('#').count(), 40);
+        assert!(lines[1].ends_with(" <") && !lines[0].ends_with('<'));
     }
 
     #[test]

@@ -131,11 +131,13 @@ pub fn gemm_naive<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta:
 
 /// C ← αAB + βC with the fastest kernel this machine supports.
 ///
-/// Same contract as [`gemm_naive`], which it must agree with (up to rounding order).
+/// Same contract as [`gemm_naive`], which it must agree with (up to rounding order). The
+/// kernel is [`kernel_name`](super::kernel_name) (override with `SCRATCHNET_KERNEL`); large
+/// products use [`threads`](super::threads) threads, with results bit-identical for any count.
 ///
 /// # Panics
 /// If `a.cols != b.rows` or `c.len() != m * n`.
 #[track_caller]
 pub fn gemm<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: &mut [T]) {
-    gemm_naive(alpha, a, b, beta, c)
+    super::kernel::gemm_with(super::kernel::kernel(), alpha, a, b, beta, c)
 }

@@ -5,17 +5,28 @@
 //! are programming errors, so they panic, naming both shapes (as ndarray and nalgebra do);
 //! the `# Panics` section of each method says when.
 //!
+//! Every product goes through [`gemm`], which dispatches to the fastest kernel this CPU runs
+//! (`kernel/`; book chapter "Making it fast"). [`set_threads`] lets large
+//! products use several threads, with bit-identical results for any count; [`teaching`] holds
+//! the slow-but-clear loops that chapter measures.
+//!
 //! Left out: views, broadcasting beyond "add a column to every column", anything generic
 //! over more than `f32` and `f64`.
 
 mod gemm;
+mod kernel;
 mod matrix;
 mod scalar;
+pub mod teaching;
 mod vector;
 
 pub(crate) use vector::argmax;
 
 pub use gemm::{gemm, gemm_naive, MatRef};
+pub use kernel::{
+    gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, Kernel,
+    PARALLEL_MIN_WORK,
+};
 pub use matrix::Matrix;
 pub use scalar::Scalar;
 pub use vector::Vector;

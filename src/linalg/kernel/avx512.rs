@@ -1,0 +1,141 @@
+//! AVX-512F micro-kernels: a 6×32 f32 tile (6×16 for f64), twelve 512-bit accumulators.
+//!
+//! Book chapter: "Making it fast". The same loop as the AVX2 kernel with vectors twice as
+//! wide. **Untested on the machine this was written on** (its CPU reports no AVX-512 flags):
+//! it compiles everywhere on x86-64, and the kernel tests run it wherever
+//! `is_x86_feature_detected!("avx512f")` is true. With 32 registers a taller tile (e.g.
+//! 14×32) would keep more FMAs in flight; left for someone who can measure it.
+
+use super::{avx2, portable, Blocking, Kernel};
+use std::arch::x86_64::*;
+
+/// Block sizes: as AVX2's, with NR doubled.
+pub(super) fn blocking_f32() -> Blocking<f32> {
+    Blocking {
+        mr: 6,
+        nr: 32,
+        mc: 144,
+        kc: 256,
+        nc: 4064,
+        micro: micro_f32,
+        gemv: if Kernel::Avx2.is_supported() {
+            avx2::gemv_f32
+        } else {
+            portable::gemv
+        },
+        dot: if Kernel::Avx2.is_supported() {
+            Some(avx2::gemm_dot_f32)
+        } else {
+            None
+        },
+    }
+}
+
+/// As [`blocking_f32`], for f64.
+pub(super) fn blocking_f64() -> Blocking<f64> {
+    Blocking {
+        mr: 6,
+        nr: 16,
+        mc: 72,
+        kc: 256,
+        nc: 4064,
+        micro: micro_f64,
+        gemv: if Kernel::Avx2.is_supported() {
+            avx2::gemv_f64
+        } else {
+            portable::gemv
+        },
+        dot: None,
+    }
+}
+
+/// C_tile ← α·ÃB̃ + β·C_tile for a 6 × 32 f32 tile (contract: `super::MicroKernel`).
+///
+/// # Safety
+/// The CPU must support AVX-512F; ã_ip is at `a + i·rsa + p·csa`, `b` holds `kc` rows of 32 (row stride `ldb`), and the tile
+/// at `c` (row stride `ldc`) is writable (and readable unless β = 0).
+#[target_feature(enable = "avx512f")]
+unsafe fn micro_f32(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; 6];
+    for p in 0..kc {
+        let b_p = b.add(ldb * p);
+        let (b0, b1) = (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16)));
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let a_ip = _mm512_set1_ps(*a.add(i * rsa + p * csa));
+            acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
+            acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
+        }
+    }
+    let alpha = _mm512_set1_ps(alpha);
+    for (i, acc_i) in acc.iter().enumerate() {
+        for (v, &ab) in acc_i.iter().enumerate() {
+            let c_iv = c.add(i * ldc + 16 * v);
+            let ab = _mm512_mul_ps(alpha, ab);
+            let out = if beta == 0.0 {
+                ab
+            } else {
+                _mm512_add_ps(
+                    _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c_iv)),
+                    ab,
+                )
+            };
+            _mm512_storeu_ps(c_iv, out);
+        }
+    }
+}
+
+/// The f64 twin of [`micro_f32`]: a 6 × 16 tile.
+///
+/// # Safety
+/// As [`micro_f32`], with rows of 16 in `b`.
+#[target_feature(enable = "avx512f")]
+unsafe fn micro_f64(
+    kc: usize,
+    a: *const f64,
+    rsa: usize,
+    csa: usize,
+    b: *const f64,
+    ldb: usize,
+    c: *mut f64,
+    ldc: usize,
+    alpha: f64,
+    beta: f64,
+) {
+    let mut acc = [[_mm512_setzero_pd(); 2]; 6];
+    for p in 0..kc {
+        let b_p = b.add(ldb * p);
+        let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let a_ip = _mm512_set1_pd(*a.add(i * rsa + p * csa));
+            acc_i[0] = _mm512_fmadd_pd(a_ip, b0, acc_i[0]);
+            acc_i[1] = _mm512_fmadd_pd(a_ip, b1, acc_i[1]);
+        }
+    }
+    let alpha = _mm512_set1_pd(alpha);
+    for (i, acc_i) in acc.iter().enumerate() {
+        for (v, &ab) in acc_i.iter().enumerate() {
+            let c_iv = c.add(i * ldc + 8 * v);
+            let ab = _mm512_mul_pd(alpha, ab);
+            let out = if beta == 0.0 {
+                ab
+            } else {
+                _mm512_add_pd(
+                    _mm512_mul_pd(_mm512_set1_pd(beta), _mm512_loadu_pd(c_iv)),
+                    ab,
+                )
+            };
+            _mm512_storeu_pd(c_iv, out);
+        }
+    }
+}

@@ -1,0 +1,627 @@
+//! Pictures of what a trained network learned: its first layer's "chunks", each output's
+//! input-space template, the learning curve, the confusion matrix and the mistakes it makes.
+//!
+//! Book chapter: "Looking inside". Each first-hidden-layer neuron j computes
+//! σ(Σᵢ W²ⱼᵢ aᵢ + bⱼ): a weighted sum over the 784 pixels, so its 784 weights, laid out as a
+//! 28×28 picture, show which pixels push it on (red) and which push it off (blue). Without the
+//! σ between layers the network would be one linear map, W⁴W³W² = W⁵ (the write-up's
+//! argument); drawing the rows of that product shows, roughly, what each output neuron looks
+//! for in input space. The sigmoids make this an approximation, which is why it is only a
+//! picture and not the network.
+//!
+//! Raster pictures are drawn on a [`Canvas`] and saved with [`crate::png`]; labels use a
+//! 3×5-pixel font built in below. Charts are SVG from [`crate::svg`].
+//!
+//! Left out: deeper-layer feature visualisation by optimisation, saliency maps, animation.
+
+use crate::linalg::{Matrix, Scalar};
+use crate::mnist::DataSet;
+use crate::network::Network;
+use crate::png::{self, Image};
+use crate::svg::{LineChart, Series, Svg};
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// MNIST's image side.
+const SIDE: usize = 28;
+
+/// An RGB raster to draw on.
+#[derive(Clone, Debug)]
+pub struct Canvas {
+    /// Pixels per row.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// (height, width, 3) bytes.
+    pub rgb: Vec<u8>,
+}
+
+/// 3×5 glyphs, one row of 3 bits per byte (bit 2 = left column).
+const FONT: [(char, [u8; 5]); 16] = [
+    ('0', [7, 5, 5, 5, 7]),
+    ('1', [2, 6, 2, 2, 7]),
+    ('2', [7, 1, 7, 4, 7]),
+    ('3', [7, 1, 7, 1, 7]),
+    ('4', [5, 5, 7, 1, 1]),
+    ('5', [7, 4, 7, 1, 7]),
+    ('6', [7, 4, 7, 5, 7]),
+    ('7', [7, 1, 1, 1, 1]),
+    ('8', [7, 5, 7, 5, 7]),
+    ('9', [7, 5, 7, 1, 7]),
+    ('%', [5, 1, 2, 4, 5]),
+    ('>', [4, 2, 1, 2, 4]),
+    ('-', [0, 0, 7, 0, 0]),
+    (':', [0, 2, 0, 2, 0]),
+    ('.', [0, 0, 0, 0, 2]),
+    (' ', [0, 0, 0, 0, 0]),
+];
+
+impl Canvas {
+    /// A `width × height` canvas filled with `background`.
+    pub fn new(width: usize, height: usize, background: [u8; 3]) -> Self {
+        Canvas {
+            width,
+            height,
+            rgb: background.repeat(width * height),
+        }
+    }
+
+    /// Sets one pixel; points off the canvas are ignored.
+    pub fn set(&mut self, x: usize, y: usize, colour: [u8; 3]) {
+        if x < self.width && y < self.height {
+            let i = 3 * (y * self.width + x);
+            self.rgb[i..i + 3].copy_from_slice(&colour);
+        }
+    }
+
+    /// Fills the `w × h` rectangle with its top-left corner at (x, y).
+    pub fn fill_rect(&mut self, x: usize, y: usize, w: usize, h: usize, colour: [u8; 3]) {
+        for yy in y..y + h {
+            for xx in x..x + w {
+                self.set(xx, yy, colour);
+            }
+        }
+    }
+
+    /// Draws a `side × side` grid of colours, each cell `zoom × zoom` pixels, at (x, y).
+    pub fn tile(
+        &mut self,
+        (x, y): (usize, usize),
+        side: usize,
+        zoom: usize,
+        colour: impl Fn(usize) -> [u8; 3],
+    ) {
+        for i in 0..side * side {
+            self.fill_rect(
+                x + (i % side) * zoom,
+                y + (i / side) * zoom,
+                zoom,
+                zoom,
+                colour(i),
+            );
+        }
+    }
+
+    /// Writes `text` with the built-in 3×5 font, each font pixel `scale × scale`; characters
+    /// the font lacks are drawn as blanks. Returns the width drawn.
+    pub fn text(
+        &mut self,
+        (x, y): (usize, usize),
+        text: &str,
+        scale: usize,
+        colour: [u8; 3],
+    ) -> usize {
+        for (k, c) in text.chars().enumerate() {
+            let glyph = FONT
+                .iter()
+                .find(|(g, _)| *g == c)
+                .map_or([0; 5], |(_, rows)| *rows);
+            for (row, bits) in glyph.iter().enumerate() {
+                for col in 0..3 {
+                    if bits >> (2 - col) & 1 == 1 {
+                        let gx = x + (4 * k + col) * scale;
+                        self.fill_rect(gx, y + row * scale, scale, scale, colour);
+                    }
+                }
+            }
+        }
+        text.chars().count() * 4 * scale
+    }
+
+    /// The canvas as an 8-bit RGB [`Image`] for [`png::encode`].
+    pub fn into_image(self) -> Image {
+        Image::new(self.width, self.height, 3, self.rgb)
+    }
+}
+
+// ANCHOR: diverging
+/// A diverging colour for `v` in [−1, 1]: blue for negative, white for 0, red for positive
+/// (ColorBrewer's RdBu end colours); values outside the range are clamped.
+pub fn diverging(v: f32) -> [u8; 3] {
+    const BLUE: [f32; 3] = [33.0, 102.0, 172.0];
+    const RED: [f32; 3] = [178.0, 24.0, 43.0];
+    let t = v.clamp(-1.0, 1.0);
+    let end = if t < 0.0 { BLUE } else { RED };
+    let t = t.abs();
+    [0, 1, 2].map(|c| (255.0 * (1.0 - t) + end[c] * t).round() as u8)
+}
+// ANCHOR_END: diverging
+
+/// The largest |wᵢ| of a row, the scale that maps it onto [−1, 1] (1 for an all-zero row).
+fn symmetric_limit(row: &[f32]) -> f32 {
+    let m = row.iter().fold(0.0f32, |m, w| m.max(w.abs()));
+    if m > 0.0 {
+        m
+    } else {
+        1.0
+    }
+}
+
+/// Lays out `rows` (each 784 values) as 28×28 diverging heat maps in a grid of `columns`,
+/// each with its own symmetric colour scale (zero is white) and `label(i)` above it.
+pub fn heatmap_grid(
+    rows: &[&[f32]],
+    columns: usize,
+    zoom: usize,
+    label: impl Fn(usize) -> String,
+) -> Canvas {
+    let (tile, label_h, gap) = (SIDE * zoom, 14, 8);
+    let grid_rows = rows.len().div_ceil(columns);
+    let mut canvas = Canvas::new(
+        gap + columns * (tile + gap),
+        gap + grid_rows * (label_h + tile + gap),
+        [255; 3],
+    );
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), SIDE * SIDE, "heat map {i} needs 784 values");
+        let x = gap + (i % columns) * (tile + gap);
+        let y = gap + (i / columns) * (label_h + tile + gap);
+        canvas.text((x, y), &label(i), 2, [0; 3]);
+        let limit = symmetric_limit(row);
+        // A thin grey frame so white (zero) edges still show where the tile ends.
+        canvas.fill_rect(x - 1, y + label_h - 1, tile + 2, tile + 2, [190; 3]);
+        canvas.tile((x, y + label_h), SIDE, zoom, |p| diverging(row[p] / limit));
+    }
+    canvas
+}
+
+// ANCHOR: chunks
+/// The first hidden layer's weights W² (n_1, 784), one 28×28 heat map per neuron, labelled
+/// 1 … n_1: the "small chunks" the write-up hopes the first layer finds.
+pub fn chunks_image<T: Scalar>(net: &Network<T>) -> Image {
+    let w = as_f32(&net.weights[0]);
+    let rows: Vec<&[f32]> = (0..w.rows()).map(|j| w.row(j)).collect();
+    heatmap_grid(&rows, 5, 4, |j| format!("{}", j + 1)).into_image()
+}
+// ANCHOR_END: chunks
+
+fn as_f32<T: Scalar>(m: &Matrix<T>) -> Matrix<f32> {
+    Matrix::from_vec(
+        m.rows(),
+        m.cols(),
+        m.as_slice().iter().map(|&v| v.to_f64() as f32).collect(),
+    )
+}
+
+// ANCHOR: templates
+/// The product of all weight matrices, Wᴸ ⋯ W³W² (n_out, 784): what the network would be
+/// without its sigmoids (the write-up's W⁵). Row k is output k's template in input space.
+/// `None` for a network with a single weight layer, whose W² is already that.
+pub fn templates<T: Scalar>(net: &Network<T>) -> Option<Matrix<f32>> {
+    let mut product = as_f32(&net.weights[0]);
+    for w in &net.weights[1..] {
+        product = as_f32(w).matmul(&product);
+    }
+    (net.weights.len() > 1).then_some(product)
+}
+// ANCHOR_END: templates
+
+/// [`templates`] drawn as heat maps labelled 0–9 (the digit each output stands for).
+pub fn templates_image<T: Scalar>(net: &Network<T>) -> Option<Image> {
+    let t = templates(net)?;
+    let rows: Vec<&[f32]> = (0..t.rows()).map(|k| t.row(k)).collect();
+    Some(heatmap_grid(&rows, 5, 4, |k| k.to_string()).into_image())
+}
+
+/// One epoch's line of a training log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRow {
+    /// 1-based epoch.
+    pub epoch: f64,
+    /// Training cost after the epoch.
+    pub train_cost: Option<f64>,
+    /// Validation accuracy, 0–1.
+    pub validation_accuracy: Option<f64>,
+    /// Test accuracy, 0–1.
+    pub test_accuracy: Option<f64>,
+}
+
+/// Parses a training log CSV with header `epoch,train_cost,validation_accuracy,
+/// test_accuracy,seconds` (columns found by name, empty fields allowed).
+pub fn parse_log(csv: &str) -> Result<Vec<LogRow>> {
+    let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let column = |name: &str| header.iter().position(|h| *h == name);
+    let epoch = column("epoch").ok_or_else(|| {
+        Error::Invalid(format!(
+            "the log has no `epoch` column (header: {:?}); pass the CSV written by `scratchnet train --log`",
+            header.join(",")
+        ))
+    })?;
+    let (cost, val, test) = (
+        column("train_cost"),
+        column("validation_accuracy"),
+        column("test_accuracy"),
+    );
+    lines
+        .enumerate()
+        .map(|(n, line)| {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let get = |c: Option<usize>| {
+                c.and_then(|c| fields.get(c))
+                    .and_then(|f| f.parse::<f64>().ok())
+            };
+            Ok(LogRow {
+                epoch: get(Some(epoch)).ok_or_else(|| {
+                    Error::Invalid(format!("log line {}: no epoch number in {line:?}", n + 2))
+                })?,
+                train_cost: get(cost),
+                validation_accuracy: get(val),
+                test_accuracy: get(test),
+            })
+        })
+        .collect()
+}
+
+fn series(
+    rows: &[LogRow],
+    name: &str,
+    colour: &str,
+    pick: impl Fn(&LogRow) -> Option<f64>,
+) -> Option<Series> {
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| pick(r).map(|v| (r.epoch, v)))
+        .collect();
+    (!points.is_empty()).then(|| Series {
+        name: name.into(),
+        colour: colour.into(),
+        points,
+    })
+}
+
+/// The learning curve as SVG: training cost (top) and accuracy in % (bottom) per epoch.
+pub fn learning_curve_svg(rows: &[LogRow]) -> String {
+    let mut svg = Svg::new(640.0, 560.0);
+    let cost = LineChart {
+        title: "Training cost C = (1/2n) Σ‖a − y‖²".into(),
+        x_label: "epoch".into(),
+        y_label: "cost".into(),
+        series: series(rows, "training", "#b2182b", |r| r.train_cost)
+            .into_iter()
+            .collect(),
+    };
+    let accuracy = LineChart {
+        title: "Accuracy".into(),
+        x_label: "epoch".into(),
+        y_label: "correct (%)".into(),
+        series: [
+            series(rows, "validation (10,000)", "#2166ac", |r| {
+                r.validation_accuracy.map(|a| 100.0 * a)
+            }),
+            series(rows, "test (10,000)", "#1b7837", |r| {
+                r.test_accuracy.map(|a| 100.0 * a)
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    };
+    svg.line_chart((0.0, 0.0, 640.0, 280.0), &cost);
+    svg.line_chart((0.0, 280.0, 640.0, 280.0), &accuracy);
+    svg.finish()
+}
+
+/// Every test image's output a^L: (n_out, count), computed a batch at a time.
+fn outputs(net: &Network<f32>, data: &DataSet) -> Matrix<f32> {
+    let n_out = *net.sizes().last().expect("a network has layers");
+    let mut out = Matrix::zeros(n_out, data.len());
+    let per = data.images.pixels_per_image();
+    for start in (0..data.len()).step_by(1000) {
+        let end = (start + 1000).min(data.len());
+        // One image per column, scaled to [0, 1] as in training.
+        let x = Matrix::from_fn(per, end - start, |i, k| {
+            data.images.pixels[(start + k) * per + i] as f32 / 255.0
+        });
+        let a = net.feedforward_batch(&x);
+        for k in 0..n_out {
+            out.row_mut(k)[start..end].copy_from_slice(a.row(k));
+        }
+    }
+    out
+}
+
+/// A test image the network gets wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mistake {
+    /// Index in the test set.
+    pub index: usize,
+    /// The true digit.
+    pub label: u8,
+    /// The network's answer (its largest output).
+    pub predicted: usize,
+    /// The predicted output neuron's activation, 0–1 (sigmoid outputs are not
+    /// probabilities, but this is how sure that neuron is).
+    pub confidence: f32,
+}
+
+/// The network's predictions on `data`: the confusion matrix (true digit × predicted,
+/// (10, 10)) and every mistake, in test-set order.
+pub fn assess(net: &Network<f32>, data: &DataSet) -> (Vec<Vec<usize>>, Vec<Mistake>) {
+    let a = outputs(net, data);
+    let mut confusion = vec![vec![0; a.rows()]; a.rows()];
+    let mut mistakes = Vec::new();
+    for (index, &label) in data.labels.iter().enumerate() {
+        let column = a.column(index);
+        let predicted = column.argmax();
+        if let Some(row) = confusion.get_mut(label as usize) {
+            row[predicted] += 1;
+        }
+        if predicted != label as usize {
+            mistakes.push(Mistake {
+                index,
+                label,
+                predicted,
+                confidence: column.as_slice()[predicted],
+            });
+        }
+    }
+    (confusion, mistakes)
+}
+
+/// The confusion matrix as a coloured SVG grid: rows true digit, columns prediction; the
+/// diagonal (right) in blues, off-diagonal (wrong) in reds, darker for more.
+pub fn confusion_svg(confusion: &[Vec<usize>]) -> String {
+    let n = confusion.len();
+    let cell = 44.0;
+    let (x, y) = (70.0, 70.0);
+    let mut svg = Svg::new(x + cell * n as f64 + 20.0, y + cell * n as f64 + 20.0);
+    let total: usize = confusion.iter().flatten().sum();
+    let right: usize = (0..n).map(|i| confusion[i][i]).sum();
+    let title = format!(
+        "Confusion on the test set: {right} of {total} right ({:.2}%)",
+        100.0 * right as f64 / total.max(1) as f64
+    );
+    svg.text(
+        (x + cell * n as f64 / 2.0, 22.0),
+        14.0,
+        "middle",
+        "black",
+        &title,
+    );
+    svg.text(
+        (x + cell * n as f64 / 2.0, 44.0),
+        12.0,
+        "middle",
+        "#444",
+        "predicted digit",
+    );
+    svg.text_vertical((22.0, y + cell * n as f64 / 2.0), 12.0, "true digit");
+    let max_right = (0..n).map(|i| confusion[i][i]).max().unwrap_or(1).max(1) as f32;
+    let max_wrong = (0..n)
+        .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| confusion[i][j])
+        .max()
+        .unwrap_or(1)
+        .max(1) as f32;
+    let labels: Vec<String> = (0..n).map(|d| d.to_string()).collect();
+    svg.count_grid((x, y), cell, confusion, (&labels, &labels), |i, j, v| {
+        let [r, g, b] = if i == j {
+            diverging(-(v as f32) / max_right)
+        } else {
+            diverging(v as f32 / max_wrong)
+        };
+        format!("#{r:02x}{g:02x}{b:02x}")
+    });
+    svg.finish()
+}
+
+/// A gallery of `mistakes` (at most `max`), each digit dark-on-white at 2× with
+/// "true>predicted confidence%" under it.
+pub fn mistakes_image(mistakes: &[Mistake], data: &DataSet, max: usize) -> Image {
+    let (columns, zoom) = (10, 3);
+    let (tile, label_h, gap) = (SIDE * zoom, 14, 10);
+    let shown = &mistakes[..mistakes.len().min(max)];
+    let rows = shown.len().div_ceil(columns).max(1);
+    let mut canvas = Canvas::new(
+        gap + columns * (tile + gap),
+        gap + rows * (tile + label_h + gap),
+        [255; 3],
+    );
+    for (k, m) in shown.iter().enumerate() {
+        let x = gap + (k % columns) * (tile + gap);
+        let y = gap + (k / columns) * (tile + label_h + gap);
+        let pixels = data.images.image(m.index);
+        canvas.tile((x, y), SIDE, zoom, |p| [255 - pixels[p]; 3]);
+        let label = format!("{}>{} {:.0}%", m.label, m.predicted, 100.0 * m.confidence);
+        canvas.text((x, y + tile + 3), &label, 2, [178, 24, 43]);
+    }
+    canvas.into_image()
+}
+
+/// Writes every picture into `out` (created if missing): `chunks.png`, `templates.png` (two
+/// or more weight layers), `confusion.svg`, `mistakes.png`, and `learning-curve.svg` when a
+/// training log's text is given. Returns the paths written.
+pub fn write_all(
+    net: &Network<f32>,
+    test: &DataSet,
+    log: Option<&str>,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    if net.sizes()[0] != SIDE * SIDE {
+        return Err(Error::Invalid(format!(
+            "the model's input has {} values; pictures need a 784-input MNIST model",
+            net.sizes()[0]
+        )));
+    }
+    let mut written = Vec::new();
+    let mut save = |name: &str, bytes: Vec<u8>| -> Result<()> {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        written.push(path);
+        Ok(())
+    };
+    save("chunks.png", png::encode(&chunks_image(net)))?;
+    if let Some(image) = templates_image(net) {
+        save("templates.png", png::encode(&image))?;
+    }
+    if let Some(csv) = log {
+        save(
+            "learning-curve.svg",
+            learning_curve_svg(&parse_log(csv)?).into_bytes(),
+        )?;
+    }
+    let (confusion, mistakes) = assess(net, test);
+    save("confusion.svg", confusion_svg(&confusion).into_bytes())?;
+    save(
+        "mistakes.png",
+        png::encode(&mistakes_image(&mistakes, test, 60)),
+    )?;
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::cost::Cost;
+    use crate::mnist::Images;
+    use crate::rng::Rng;
+
+    #[test]
+    fn diverging_is_white_at_zero_and_saturates_at_the_ends() {
+        assert_eq!(diverging(0.0), [255, 255, 255]);
+        assert_eq!(diverging(1.0), [178, 24, 43]);
+        assert_eq!(diverging(-1.0), [33, 102, 172]);
+        assert_eq!(diverging(-7.0), diverging(-1.0));
+        // Halfway to red: (255 + 178) / 2 = 216.5 → 217 (round half away from zero).
+        assert_eq!(diverging(0.5)[0], 217);
+    }
+
+    #[test]
+    fn templates_are_the_product_of_the_weight_matrices() {
+        let net: Network<f32> = Network::new(&[784, 3, 2, 4], &mut Rng::new(3));
+        let t = templates(&net).unwrap();
+        assert_eq!(t.shape(), (4, 784));
+        // Entry (k, i) by hand: Σ_j Σ_m W4[k][m] W3[m][j] W2[j][i].
+        let (w2, w3, w4) = (&net.weights[0], &net.weights[1], &net.weights[2]);
+        for (k, i) in [(0, 0), (3, 500), (2, 783)] {
+            let mut sum = 0.0f64;
+            for m in 0..2 {
+                for j in 0..3 {
+                    sum += (w4.row(k)[m] * w3.row(m)[j] * w2.row(j)[i]) as f64;
+                }
+            }
+            assert!((t.row(k)[i] as f64 - sum).abs() < 1e-4, "({k},{i})");
+        }
+        let single: Network<f32> = Network::new(&[784, 10], &mut Rng::new(3));
+        assert!(templates(&single).is_none());
+    }
+
+    #[test]
+    fn heat_map_pixels_follow_the_weights() {
+        // One row: weight +2 at pixel 0, −1 at pixel 1, 0 elsewhere; limit 2.
+        let mut row = vec![0.0f32; 784];
+        row[0] = 2.0;
+        row[1] = -1.0;
+        let canvas = heatmap_grid(&[&row], 1, 1, |_| String::new());
+        let px = |x: usize, y: usize| canvas.rgb[3 * (y * canvas.width + x)..][..3].to_vec();
+        // Tiles start at (gap 8, gap 8 + label 14).
+        assert_eq!(px(8, 22), diverging(1.0).to_vec());
+        assert_eq!(px(9, 22), diverging(-0.5).to_vec());
+        assert_eq!(px(10, 22), vec![255, 255, 255]);
+    }
+
+    #[test]
+    fn font_draws_a_one_as_its_bitmap() {
+        let mut canvas = Canvas::new(3, 5, [255; 3]);
+        canvas.text((0, 0), "1", 1, [0; 3]);
+        let ink: Vec<u8> = canvas.rgb.chunks(3).map(|p| (p[0] == 0) as u8).collect();
+        assert_eq!(ink, vec![0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn log_parses_by_column_name_and_rejects_a_foreign_file() {
+        let csv = "epoch,train_cost,validation_accuracy,test_accuracy,seconds\n1,0.05,0.9,,3.2\n2,0.04,0.92,0.91,3.1\n";
+        let rows = parse_log(csv).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].test_accuracy, None);
+        assert_eq!(rows[1].test_accuracy, Some(0.91));
+        let svg = learning_curve_svg(&rows);
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        assert!(parse_log("a,b\n1,2\n").is_err());
+        assert!(parse_log("epoch,x\nnope,1\n").is_err());
+    }
+
+    /// Four 28×28 "images": blank, blank, full, full, labelled 0, 1, 1, 0.
+    fn tiny_set() -> DataSet {
+        let mut pixels = vec![0u8; 2 * 784];
+        pixels.extend(vec![255u8; 2 * 784]);
+        let images = Images {
+            count: 4,
+            rows: 28,
+            cols: 28,
+            pixels,
+        };
+        DataSet::new(images, vec![0, 1, 1, 0]).unwrap()
+    }
+
+    #[test]
+    fn confusion_and_mistakes_match_a_hand_built_network() {
+        // One layer, two outputs: output 1 = σ(Σ pixels · 0.01 − 5) rises with ink, output 0 is
+        // σ(0) = 0.5. Blank → 0 (output 1 = σ(−5)); full → 1 (σ(784·0.01−5) = σ(2.84) ≈ 0.945).
+        let w = Matrix::from_fn(2, 784, |k, _| if k == 1 { 0.01 } else { 0.0 });
+        let b = crate::linalg::Vector::from_vec(vec![0.0, -5.0]);
+        let net = Network::from_parameters(
+            vec![w],
+            vec![b],
+            Activation::Sigmoid,
+            Activation::Sigmoid,
+            Cost::Quadratic,
+        );
+        let (confusion, mistakes) = assess(&net, &tiny_set());
+        // Images: (0, blank) right, (1, blank) → 0, (1, full) right, (0, full) → 1.
+        assert_eq!(confusion, vec![vec![1, 1], vec![1, 1]]);
+        let indices: Vec<(usize, u8, usize)> = mistakes
+            .iter()
+            .map(|m| (m.index, m.label, m.predicted))
+            .collect();
+        assert_eq!(indices, vec![(1, 1, 0), (3, 0, 1)]);
+        assert!((mistakes[0].confidence - 0.5).abs() < 1e-6);
+        assert!((mistakes[1].confidence - 0.9448).abs() < 1e-3);
+    }
+
+    #[test]
+    fn write_all_writes_pictures_that_decode() {
+        let net: Network<f32> = Network::new(&[784, 4, 3, 10], &mut Rng::new(1));
+        let dir = std::env::temp_dir().join(format!("scratchnet-visualize-{}", std::process::id()));
+        let log = "epoch,train_cost,validation_accuracy,test_accuracy,seconds\n1,0.1,0.5,0.5,1\n";
+        let written = write_all(&net, &tiny_set(), Some(log), &dir).unwrap();
+        assert_eq!(written.len(), 5);
+        for path in &written {
+            let bytes = std::fs::read(path).unwrap();
+            if path.extension().unwrap() == "png" {
+                png::decode(&bytes).unwrap();
+            } else {
+                assert!(bytes.starts_with(b"<svg"));
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

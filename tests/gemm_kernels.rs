@@ -1,0 +1,283 @@
+//! Every kernel this CPU supports against the textbook `gemm_naive`, on awkward shapes, all
+//! four transpose combinations, and α/β including β = 0 over a C full of NaN.
+//!
+//! Tolerance. Each kernel and the reference compute c_ij = β·c_ij + α·Σ_p a_ip b_pj in some
+//! order, with or without fused multiply-add. Summing k products in any order has error at
+//! most γ_k·Σ|a_ip b_pj| with γ_k = kε/(1 − kε) ≈ kε (Higham, *Accuracy and Stability*, §3.1);
+//! the α and β steps add two more roundings. So both results lie within (k + 2)·ε·M of the
+//! exact value, where M = |α|·Σ_p |a_ip||b_pj| + |β|·|c_ij|, and they differ from each other
+//! by at most 2(k + 2)·ε·M, the bound we test. It is relative to M, not to |c_ij|, because
+//! cancellation can make c_ij tiny while the rounding errors are not.
+
+use proptest::prelude::*;
+use scratchnet::linalg::{
+    gemm, gemm_naive, gemm_with, gemm_with_threads, kernel_name, Kernel, MatRef, Scalar,
+};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts allocations made by the current thread, so the "no allocation" test is not
+/// disturbed by tests running on other threads.
+struct Counting;
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|n| n.set(n.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn supported() -> Vec<Kernel> {
+    Kernel::ALL
+        .into_iter()
+        .filter(|k| k.is_supported())
+        .collect()
+}
+
+/// A small deterministic generator (xorshift), values in [-1, 1).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    fn vec<T: Scalar>(&mut self, len: usize) -> Vec<T> {
+        (0..len).map(|_| T::from_f64(self.next())).collect()
+    }
+}
+
+/// Storage for an `rows × cols` operand; if `transposed`, it is kept as its `cols × rows`
+/// transpose and viewed through `.t()`, so the kernel sees swapped strides.
+fn view<T: Scalar>(data: &[T], rows: usize, cols: usize, transposed: bool) -> MatRef<'_, T> {
+    if transposed {
+        MatRef::row_major(data, cols, rows).t()
+    } else {
+        MatRef::row_major(data, rows, cols)
+    }
+}
+
+/// Runs `kernel` and the reference on one case and checks the bound in the module doc.
+#[allow(clippy::too_many_arguments)]
+fn check<T: Scalar>(
+    kernel: Kernel,
+    threads: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    ta: bool,
+    tb: bool,
+    alpha: f64,
+    beta: f64,
+    seed: u64,
+) {
+    let mut rng = Lcg(seed | 1);
+    let (a, b): (Vec<T>, Vec<T>) = (rng.vec(m * k), rng.vec(k * n));
+    let (av, bv) = (view(&a, m, k, ta), view(&b, k, n, tb));
+    let c0: Vec<T> = if beta == 0.0 {
+        vec![T::from_f64(f64::NAN); m * n]
+    } else {
+        rng.vec(m * n)
+    };
+    let (alpha, beta) = (T::from_f64(alpha), T::from_f64(beta));
+    let mut want = c0.clone();
+    gemm_naive(alpha, av, bv, beta, &mut want);
+    let mut got = c0.clone();
+    gemm_with_threads(kernel, threads, alpha, av, bv, beta, &mut got);
+    let eps = if std::mem::size_of::<T>() == 4 {
+        f32::EPSILON as f64
+    } else {
+        f64::EPSILON
+    };
+    for i in 0..m {
+        for j in 0..n {
+            let mag: f64 = (0..k)
+                .map(|p| (av.at(i, p).to_f64() * bv.at(p, j).to_f64()).abs())
+                .sum();
+            let old = if beta == T::ZERO {
+                0.0
+            } else {
+                c0[i * n + j].to_f64().abs()
+            };
+            let bound = 2.0
+                * (k as f64 + 2.0)
+                * eps
+                * (alpha.to_f64().abs() * mag + beta.to_f64().abs() * old);
+            let (g, w) = (got[i * n + j].to_f64(), want[i * n + j].to_f64());
+            assert!(
+                (g - w).abs() <= bound,
+                "{kernel:?} ×{threads} {m}×{k}×{n} ta={ta} tb={tb} α={alpha} β={beta}: c[{i},{j}] = {g}, naive {w}, bound {bound}"
+            );
+        }
+    }
+}
+
+/// Sizes around every tile and block edge: 0, 1, primes, and one past KC = 256 / MC = 144.
+const SIZES: [usize; 10] = [0, 1, 2, 5, 7, 13, 16, 17, 31, 40];
+
+#[test]
+fn every_kernel_matches_naive_on_small_shapes_f32_and_f64() {
+    for kernel in supported() {
+        for &m in &SIZES {
+            for &n in &SIZES {
+                for k in [0, 1, 3, 8, 29] {
+                    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                        let seed = (m * 1000 + n * 10 + k) as u64;
+                        check::<f32>(kernel, 1, m, k, n, ta, tb, 1.0, 0.0, seed);
+                        check::<f64>(kernel, 1, m, k, n, ta, tb, -0.5, 2.0, seed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_kernel_matches_naive_across_block_edges() {
+    // k = 257 and k = 1200 cross KC (256 portable; 768 AVX2, split into slices of equal
+    // depth: β is applied once, then slices accumulate); m = 97, 151 cross MC; n = 1 and
+    // m = 1 take the unpacked matrix-vector path; m = 20 and 28 the 5-row AVX2 tile.
+    let shapes = [
+        (151, 257, 37),
+        (23, 513, 19),
+        (1, 300, 45),
+        (45, 300, 1),
+        (20, 784, 10),
+        (97, 61, 103),
+        (20, 300, 61),
+        (28, 40, 50),
+        (150, 70, 1),
+        (13, 1200, 21),
+    ];
+    for kernel in supported() {
+        for (m, k, n) in shapes {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for (alpha, beta) in [(1.0, 0.0), (0.75, 1.0), (-2.0, 0.5)] {
+                    check::<f32>(kernel, 1, m, k, n, ta, tb, alpha, beta, (m + k + n) as u64);
+                    check::<f64>(kernel, 1, m, k, n, ta, tb, alpha, beta, (m * k * n) as u64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn beta_zero_ignores_nan_in_c_even_when_k_is_zero() {
+    for kernel in supported() {
+        let mut c = vec![f32::NAN; 6];
+        let a = MatRef::row_major(&[], 2, 0);
+        let b = MatRef::row_major(&[], 0, 3);
+        gemm_with(kernel, 1.0, a, b, 0.0, &mut c);
+        assert_eq!(c, vec![0.0; 6], "{kernel:?}");
+    }
+}
+
+#[test]
+fn results_are_bit_identical_for_any_thread_count() {
+    // Big enough to pass PARALLEL_MIN_WORK, ragged enough that the split lands mid-block;
+    // both a wide C (split by columns) and a tall one (split by rows).
+    let shapes = [
+        (67, 301, 211),
+        (211, 301, 67),
+        (256, 256, 256),
+        (20, 1000, 784),
+        (40, 1300, 211),
+    ];
+    for kernel in supported() {
+        for (m, k, n) in shapes {
+            for (ta, tb) in [(false, false), (true, true), (false, true)] {
+                let mut rng = Lcg((m + 3 * k + 7 * n) as u64);
+                let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
+                let c0: Vec<f32> = rng.vec(m * n);
+                let run = |t: usize| {
+                    let mut c = c0.clone();
+                    gemm_with_threads(
+                        kernel,
+                        t,
+                        0.5,
+                        view(&a, m, k, ta),
+                        view(&b, k, n, tb),
+                        0.25,
+                        &mut c,
+                    );
+                    c
+                };
+                let one = run(1);
+                for t in [2, 3, 4, 7] {
+                    let many = run(t);
+                    assert!(
+                        one.iter()
+                            .zip(&many)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{kernel:?} {m}×{k}×{n}: {t} threads differ from 1"
+                    );
+                }
+                check::<f32>(kernel, 2, m, k, n, ta, tb, 0.5, 0.25, 99);
+            }
+        }
+    }
+}
+
+#[test]
+fn repeated_products_do_not_allocate() {
+    for kernel in supported() {
+        for (m, k, n) in [
+            (20, 784, 100),
+            (100, 784, 20),
+            (300, 300, 300),
+            (20, 784, 1),
+        ] {
+            let a = vec![0.5f32; m * k];
+            let b = vec![0.25f32; k * n];
+            let mut c = vec![0.0f32; m * n];
+            let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+            gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
+            let before = ALLOCS.with(|n| n.get());
+            for _ in 0..3 {
+                gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
+                gemm_with_threads(kernel, 1, 1.0, av, bv.t().t(), 1.0, &mut c);
+            }
+            assert_eq!(
+                ALLOCS.with(|n| n.get()),
+                before,
+                "{kernel:?} {m}×{k}×{n} allocated"
+            );
+        }
+    }
+}
+
+#[test]
+fn gemm_dispatches_to_a_supported_kernel() {
+    let name = kernel_name();
+    let k = Kernel::from_name(name).expect("kernel_name is a kernel's name");
+    assert!(k.is_supported());
+    let a = [1.0f32, 2.0, 3.0, 4.0];
+    let mut c = [f32::NAN; 4];
+    let av = MatRef::row_major(&a, 2, 2);
+    gemm(1.0, av, av, 0.0, &mut c);
+    // [1 2; 3 4]² = [7 10; 15 22], exact in f32.
+    assert_eq!(c, [7.0, 10.0, 15.0, 22.0]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_shapes_match_naive(
+        m in 0usize..60, k in 0usize..300, n in 0usize..60,
+        ta: bool, tb: bool, beta_zero: bool, seed: u64,
+    ) {
+        let (alpha, beta) = if beta_zero { (1.5, 0.0) } else { (-0.5, 1.25) };
+        for kernel in supported() {
+            check::<f32>(kernel, 1, m, k, n, ta, tb, alpha, beta, seed);
+            check::<f64>(kernel, 1, m, k, n, ta, tb, alpha, beta, seed);
+        }
+    }
+}

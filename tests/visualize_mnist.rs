@@ -1,0 +1,24 @@
+//! `visualize::assess` on the real MNIST test set (needs MNIST_DIR).
+
+use scratchnet::mnist::Mnist;
+use scratchnet::network::Network;
+use scratchnet::rng::Rng;
+use scratchnet::visualize::assess;
+use std::path::PathBuf;
+
+#[test]
+#[ignore = "needs MNIST: set MNIST_DIR"]
+fn confusion_rows_count_every_test_label_and_mistakes_are_off_diagonal() {
+    let dir = PathBuf::from(std::env::var("MNIST_DIR").expect("MNIST_DIR"));
+    let test = Mnist::load(&dir).unwrap().test;
+    let net: Network<f32> = Network::new(&[784, 20, 10, 10], &mut Rng::new(4));
+    let (confusion, mistakes) = assess(&net, &test);
+    // Row d sums to the number of test images labelled d, counted independently here.
+    for (d, row) in confusion.iter().enumerate() {
+        let labelled = test.labels.iter().filter(|&&l| l as usize == d).count();
+        assert_eq!(row.iter().sum::<usize>(), labelled, "digit {d}");
+    }
+    let right: usize = (0..10).map(|d| confusion[d][d]).sum();
+    assert_eq!(right + mistakes.len(), test.len());
+    assert!(mistakes.iter().all(|m| m.label as usize != m.predicted));
+}
