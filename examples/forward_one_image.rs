@@ -1,7 +1,7 @@
 // One image through the write-up's network, end to end: draw a digit as 784 bytes, scale it
 // into the input vector A¹, and run the forward pass 784 → 20 → 10 → 10.
 //
-// Book: "An image as a vector" and "The forward pass". Run it with
+// Book: "The image as a vector" and "The forward pass". Run it with
 // `cargo run --example forward_one_image`. The network is untrained (weights straight from
 // N(0, 1)), so its guess is arbitrary: training is what makes output 1 the largest.
 

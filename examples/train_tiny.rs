@@ -1,7 +1,7 @@
 // Mini-batch gradient descent on a problem small enough to watch: is the stroke on the left
 // or the right?
 //
-// Book: "Gradient descent and mini-batches". 4 × 4 images hold one vertical stroke of ink,
+// Book: "Gradient descent and training". 4 × 4 images hold one vertical stroke of ink,
 // in column 0 or 1 (label 0) or column 2 or 3 (label 1), on a faint noisy background. The
 // network 16 → 8 → 2 learns it with the same `train` that learns MNIST. Run it with
 // `cargo run --example train_tiny`.

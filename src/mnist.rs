@@ -279,7 +279,7 @@ impl DataSet {
     /// The first `n` pairs and the rest, as Nielsen splits MNIST's 60,000 training images
     /// into 50,000 for training and 10,000 for validation: `train.split_at(50_000)`.
     ///
-    /// Book: "Reading MNIST", "Gradient descent and mini-batches".
+    /// Book: "Reading MNIST", "Gradient descent and training".
     ///
     /// # Panics
     /// If `n > self.len()`.

@@ -98,7 +98,7 @@ impl Rng {
     // ANCHOR: shuffle
     /// Shuffles `xs` in place (Fisher–Yates): every order equally likely.
     ///
-    /// Book: "Reproducibility and testing", "Gradient descent and mini-batches".
+    /// Book: "Reproducibility and testing", "Gradient descent and training".
     pub fn shuffle<T>(&mut self, xs: &mut [T]) {
         for i in (1..xs.len()).rev() {
             let j = self.below(i + 1);

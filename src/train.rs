@@ -42,7 +42,7 @@ impl<T: Scalar> Samples<T> {
     // ANCHOR: from_pixels
     /// Scales raw 8-bit pixels (0 = background, 255 = ink) to [0, 1]: the input layer A¹.
     ///
-    /// Book: "An image as a vector".
+    /// Book: "The image as a vector".
     ///
     /// `pixels`: (n · pixels_per_image) bytes, image after image.
     ///
@@ -76,7 +76,7 @@ impl<T: Scalar> Samples<T> {
     /// Copies the images `indices` into a batch: `x` becomes (pixels, batch) with image
     /// `indices[j]` in column j, and `y` (classes, batch) its one-hot targets.
     ///
-    /// Book: "Gradient descent and mini-batches".
+    /// Book: "Gradient descent and training".
     ///
     /// # Panics
     /// If an index is out of range or a label is not below `classes`.
@@ -174,7 +174,7 @@ impl Evaluation {
 
 /// Runs every sample through the network (in batches of 1,000 columns) and scores it.
 ///
-/// Book: "Gradient descent and mini-batches".
+/// Book: "Gradient descent and training".
 pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation {
     const CHUNK: usize = 1000;
     let classes = *net.sizes().last().unwrap();
@@ -209,7 +209,7 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
 /// One step of gradient descent on one mini-batch: W ← W − η ∂C/∂W, B ← B − η ∂C/∂B,
 /// with the gradient the batch mean of Eqs 5–6. `ws.a[0]` holds the batch X.
 ///
-/// Book: "Gradient descent and mini-batches".
+/// Book: "Gradient descent and training".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {
     backprop_batch(net, y, ws);
     let grad = ws.grad.as_ref().expect("backprop_batch fills the gradient");
@@ -229,7 +229,7 @@ pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut
 /// One epoch: shuffle, then one [`sgd_step`] per mini-batch, reusing `ws` throughout. The last batch is smaller when
 /// the batch size does not divide the number of images.
 ///
-/// Book: "Gradient descent and mini-batches".
+/// Book: "Gradient descent and training".
 pub fn train_epoch<T: Scalar>(
     net: &mut Network<T>,
     train: &Samples<T>,
@@ -256,7 +256,7 @@ pub fn train_epoch<T: Scalar>(
 
 /// Mini-batch gradient descent for `config.epochs` epochs, reporting after each.
 ///
-/// Book: "Gradient descent and mini-batches".
+/// Book: "Gradient descent and training".
 ///
 /// # Errors
 /// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost

@@ -171,7 +171,7 @@ impl<T: Scalar> Matrix<T> {
     /// self ← self + α·other (the "axpy" of BLAS): gradient descent is
     /// `w.add_scaled(-eta, &nabla_w)`.
     ///
-    /// Book: "Gradient descent and mini-batches".
+    /// Book: "Gradient descent and training".
     ///
     /// # Panics
     /// If the shapes differ.
