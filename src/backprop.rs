@@ -17,9 +17,9 @@ use crate::network::Network;
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradient<T> {
-    /// `nabla_w[l]`: (sizes[l+1], sizes[l]), ∂C/∂W for weight layer l.
+    /// `nabla_w[l]`: `(sizes[l+1], sizes[l])`, ∂C/∂W for weight layer l.
     pub nabla_w: Vec<Matrix<T>>,
-    /// `nabla_b[l]`: (sizes[l+1]), ∂C/∂B for weight layer l.
+    /// `nabla_b[l]`: `(sizes[l+1])`, ∂C/∂B for weight layer l.
     pub nabla_b: Vec<Vector<T>>,
 }
 
@@ -41,7 +41,9 @@ impl<T: Scalar> Gradient<T> {
 /// Backpropagation for one image `x` with one-hot target `y`: the gradient of that image's
 /// cost C_x (for the quadratic cost, ½‖a^L − y‖²).
 ///
-/// `x`: (sizes[0]), `y`: (sizes[L−1]). Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
+/// Book: "Backpropagation".
+///
+/// `x`: `(sizes[0])`, `y`: `(sizes[L−1])`. Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
 ///
 /// # Panics
 /// If `x` or `y` has the wrong length.
@@ -92,11 +94,11 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
 /// nothing after the first batch.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
-    /// `a[l]`: (sizes[l], batch); `a[0]` is the input batch X, one column per image.
+    /// `a[l]`: `(sizes[l], batch)`; `a[0]` is the input batch X, one column per image.
     pub a: Vec<Matrix<T>>,
-    /// Δ^l for the layer being processed: (sizes[l+1], batch).
+    /// Δ^l for the layer being processed: `(sizes[l+1], batch)`.
     delta: Matrix<T>,
-    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: (sizes[l], batch).
+    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: `(sizes[l], batch)`.
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
@@ -121,7 +123,7 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The input batch buffer X = A¹, (sizes[0], batch), resized for `batch` columns.
+    /// The input batch buffer X = A¹, `(sizes[0], batch)`, resized for `batch` columns.
     pub fn input(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
         if self.a.is_empty() {
             self.a.push(Matrix::zeros(0, 0));
@@ -130,7 +132,7 @@ impl<T: Scalar> Workspace<T> {
         &mut self.a[0]
     }
 
-    /// The network's output A^L from the last forward pass: (sizes[L−1], batch).
+    /// The network's output A^L from the last forward pass: `(sizes[L−1], batch)`.
     pub fn output(&self) -> &Matrix<T> {
         self.a
             .last()
@@ -140,6 +142,8 @@ impl<T: Scalar> Workspace<T> {
 
 /// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
 /// layer, keeping every A^l for the backward pass. `ws.a[0]` must hold X.
+///
+/// Book: "The forward pass", "Backpropagation".
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     let layers = net.num_weight_layers();
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
@@ -202,7 +206,9 @@ pub fn forward_batch_dropout<T: Scalar>(
 /// Backpropagation for a mini-batch, one column per image: the mean gradient over the
 /// batch, Eqs 5–6, computed as matrix products. The result is left in `ws.grad`.
 ///
-/// `ws.a[0]` holds X: (sizes[0], n); `y`: (sizes[L−1], n), one one-hot column per image.
+/// Book: "Backpropagation".
+///
+/// `ws.a[0]` holds X: `(sizes[0], n)`; `y`: `(sizes[L−1], n)`, one one-hot column per image.
 ///
 /// # Panics
 /// If `y`'s shape does not match the output layer and the batch.

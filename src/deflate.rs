@@ -10,6 +10,7 @@
 //! compression levels.
 
 use crate::checksum::adler32;
+use crate::inflate::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
 
 /// DEFLATE's window: matches reach back at most 32 KiB.
 const WINDOW: usize = 32 * 1024;
@@ -19,24 +20,6 @@ const MAX_MATCH: usize = 258;
 /// How many earlier positions with the same 3-byte hash we try before settling.
 const MAX_CHAIN: usize = 48;
 const HASH_BITS: u32 = 15;
-
-/// Base length for length codes 257..=285 (RFC 1951 §3.2.5) and their extra bits.
-const LENGTH_BASE: [u16; 29] = [
-    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
-    163, 195, 227, 258,
-];
-const LENGTH_EXTRA: [u8; 29] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-];
-/// Base distance for distance codes 0..=29 and their extra bits.
-const DIST_BASE: [u16; 30] = [
-    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
-];
-const DIST_EXTRA: [u8; 30] = [
-    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
-    13,
-];
 
 /// Packs bits into bytes least-significant bit first, as DEFLATE requires.
 struct BitWriter {

@@ -32,21 +32,21 @@ const FAST_MASK: u64 = (1 << FAST_BITS) - 1;
 const MAX_CODE_BITS: usize = 15;
 
 /// Base match length for length symbols 257..=285 (RFC 1951 §3.2.5).
-const LENGTH_BASE: [u16; 29] = [
+pub(crate) const LENGTH_BASE: [u16; 29] = [
     3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
     163, 195, 227, 258,
 ];
 /// Extra bits after each length symbol.
-const LENGTH_EXTRA: [u8; 29] = [
+pub(crate) const LENGTH_EXTRA: [u8; 29] = [
     0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
 ];
 /// Base distance for distance symbols 0..=29.
-const DIST_BASE: [u16; 30] = [
+pub(crate) const DIST_BASE: [u16; 30] = [
     1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
     2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
 ];
 /// Extra bits after each distance symbol.
-const DIST_EXTRA: [u8; 30] = [
+pub(crate) const DIST_EXTRA: [u8; 30] = [
     0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
     13,
 ];
@@ -259,6 +259,7 @@ impl Huffman {
         self.decode_slow(bits)
     }
 
+    // ANCHOR: decode_slow
     /// The canonical decode of `puff.c`: extend the code one bit at a time; codes of each
     /// length are consecutive integers starting at `first`.
     #[cold]
@@ -280,6 +281,7 @@ impl Huffman {
         }
         Err(bits.corrupt("invalid Huffman code (no symbol has this bit pattern)"))
     }
+    // ANCHOR_END: decode_slow
 }
 
 /// The fixed literal/length and distance codes of block type 1 (RFC 1951 §3.2.6).
@@ -339,6 +341,7 @@ fn inflate_limited(
     }
 }
 
+// ANCHOR: stored_block
 /// Block type 0: LEN, NLEN (its ones' complement), then LEN raw bytes.
 fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.align_to_byte();
@@ -363,6 +366,7 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.seek(end);
     Ok(())
 }
+// ANCHOR_END: stored_block
 
 /// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
 #[inline(always)]
@@ -494,6 +498,8 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 // ---------------------------------------------------------------------------------------------
 
 /// Inflates a raw DEFLATE stream (RFC 1951). Bytes after the final block are ignored.
+///
+/// Book: "Reading MNIST".
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     inflate_into(data, 0, &mut out, "deflate stream")?;
@@ -518,6 +524,8 @@ pub fn is_gzip(data: &[u8]) -> bool {
 // ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
+///
+/// Book: "Reading MNIST".
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
     const WHAT: &str = "gzip data";
     // ISIZE of the last member pre-sizes the output, within a bound: DEFLATE cannot expand
@@ -624,6 +632,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
+    // ANCHOR: gzip_trailer
     let stored_crc = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap());
     let stored_size = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap());
     let mut crc = Crc32::new();
@@ -642,6 +651,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
             format!("ISIZE trailer says {stored_size} bytes (mod 2^32) but {size} were inflated"),
         ));
     }
+    // ANCHOR_END: gzip_trailer
     Ok(pos + 8)
 }
 
@@ -657,7 +667,7 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         });
     }
     let (cmf, flg) = (data[0], data[1]);
-    if (cmf as u16 * 256 + flg as u16) % 31 != 0 {
+    if !(cmf as u16 * 256 + flg as u16).is_multiple_of(31) {
         return Err(Error::corrupt(
             WHAT,
             format!("header check bits are wrong (CMF {cmf:#04x}, FLG {flg:#04x})"),
@@ -1050,7 +1060,7 @@ mod tests {
         // blocks, long and overlapping matches). Skipped when gzip is not installed.
         let mut data = fox_text().repeat(30);
         data.extend((0..70_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8));
-        data.extend(std::iter::repeat(0u8).take(50_000));
+        data.extend(std::iter::repeat_n(0u8, 50_000));
         let path = std::env::temp_dir().join(format!("scratchnet-gzip-{}", std::process::id()));
         std::fs::write(&path, &data).unwrap();
         for level in ["-1", "-6", "-9"] {

@@ -142,8 +142,9 @@ fn every_kernel_matches_naive_on_small_shapes_f32_and_f64() {
 
 #[test]
 fn every_kernel_matches_naive_across_block_edges() {
-    // k = 257 crosses KC = 256 (β is applied once, then slices accumulate); m = 151 crosses
-    // MC = 144; n = 1 and m = 1 take the unpacked matrix-vector path.
+    // k = 257 and k = 1200 cross KC (256 portable; 768 AVX2, split into slices of equal
+    // depth: β is applied once, then slices accumulate); m = 97, 151 cross MC; n = 1 and
+    // m = 1 take the unpacked matrix-vector path; m = 20 and 28 the 5-row AVX2 tile.
     let shapes = [
         (151, 257, 37),
         (23, 513, 19),
@@ -151,6 +152,10 @@ fn every_kernel_matches_naive_across_block_edges() {
         (45, 300, 1),
         (20, 784, 10),
         (97, 61, 103),
+        (20, 300, 61),
+        (28, 40, 50),
+        (150, 70, 1),
+        (13, 1200, 21),
     ];
     for kernel in supported() {
         for (m, k, n) in shapes {
@@ -184,6 +189,7 @@ fn results_are_bit_identical_for_any_thread_count() {
         (211, 301, 67),
         (256, 256, 256),
         (20, 1000, 784),
+        (40, 1300, 211),
     ];
     for kernel in supported() {
         for (m, k, n) in shapes {

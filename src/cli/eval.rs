@@ -61,13 +61,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<EvalArgs>> {
 
 /// `scratchnet eval ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
 /// Loads the model and the test images, and prints accuracy and confusion matrix.

@@ -245,6 +245,18 @@ pub fn is_help(arg: &str) -> bool {
     arg == "-h" || arg == "--help"
 }
 
+/// Runs a subcommand on its parsed arguments, or prints its usage when `parse` returned
+/// `None` because `--help` was asked for.
+pub fn run_parsed<A>(parsed: Option<A>, usage: &str, run: fn(&A) -> Result<()>) -> Result<()> {
+    match parsed {
+        Some(args) => run(&args),
+        None => {
+            print!("{usage}");
+            Ok(())
+        }
+    }
+}
+
 /// The data folder ([`mnist::data_dir`]), with the four files downloaded into it first if
 /// any is missing.
 pub fn ensure_data(flag: Option<&Path>) -> Result<PathBuf> {

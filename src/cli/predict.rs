@@ -73,13 +73,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<PredictArgs>> {
 
 /// `scratchnet predict ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
 /// Reads the model and the picture, prepares it, and prints the outputs and the prediction.

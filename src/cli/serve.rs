@@ -81,13 +81,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<ServeArgs>> {
 
 /// `scratchnet serve ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
 /// Loads the model, binds, prints the URL and serves until stopped.

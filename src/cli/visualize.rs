@@ -78,13 +78,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<VisualizeArgs>> {
 
 /// `scratchnet visualize ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
 /// Loads the model, the test set and the log, and writes the pictures.

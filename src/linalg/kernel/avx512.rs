@@ -23,6 +23,11 @@ pub(super) fn blocking_f32() -> Blocking<f32> {
         } else {
             portable::gemv
         },
+        dot: if Kernel::Avx2.is_supported() {
+            Some(avx2::gemm_dot_f32)
+        } else {
+            None
+        },
     }
 }
 
@@ -40,19 +45,23 @@ pub(super) fn blocking_f64() -> Blocking<f64> {
         } else {
             portable::gemv
         },
+        dot: None,
     }
 }
 
 /// C_tile ← α·ÃB̃ + β·C_tile for a 6 × 32 f32 tile (contract: `super::MicroKernel`).
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `a` holds `6·kc` values, `b` holds `32·kc`, and the tile
+/// The CPU must support AVX-512F; ã_ip is at `a + i·rsa + p·csa`, `b` holds `kc` rows of 32 (row stride `ldb`), and the tile
 /// at `c` (row stride `ldc`) is writable (and readable unless β = 0).
 #[target_feature(enable = "avx512f")]
 unsafe fn micro_f32(
     kc: usize,
     a: *const f32,
+    rsa: usize,
+    csa: usize,
     b: *const f32,
+    ldb: usize,
     c: *mut f32,
     ldc: usize,
     alpha: f32,
@@ -60,10 +69,10 @@ unsafe fn micro_f32(
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; 6];
     for p in 0..kc {
-        let b_p = b.add(32 * p);
+        let b_p = b.add(ldb * p);
         let (b0, b1) = (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16)));
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = _mm512_set1_ps(*a.add(6 * p + i));
+            let a_ip = _mm512_set1_ps(*a.add(i * rsa + p * csa));
             acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
             acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
         }
@@ -89,12 +98,15 @@ unsafe fn micro_f32(
 /// The f64 twin of [`micro_f32`]: a 6 × 16 tile.
 ///
 /// # Safety
-/// As [`micro_f32`], with `b` holding `16·kc` values.
+/// As [`micro_f32`], with rows of 16 in `b`.
 #[target_feature(enable = "avx512f")]
 unsafe fn micro_f64(
     kc: usize,
     a: *const f64,
+    rsa: usize,
+    csa: usize,
     b: *const f64,
+    ldb: usize,
     c: *mut f64,
     ldc: usize,
     alpha: f64,
@@ -102,10 +114,10 @@ unsafe fn micro_f64(
 ) {
     let mut acc = [[_mm512_setzero_pd(); 2]; 6];
     for p in 0..kc {
-        let b_p = b.add(16 * p);
+        let b_p = b.add(ldb * p);
         let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = _mm512_set1_pd(*a.add(6 * p + i));
+            let a_ip = _mm512_set1_pd(*a.add(i * rsa + p * csa));
             acc_i[0] = _mm512_fmadd_pd(a_ip, b0, acc_i[0]);
             acc_i[1] = _mm512_fmadd_pd(a_ip, b1, acc_i[1]);
         }

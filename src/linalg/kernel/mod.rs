@@ -11,7 +11,13 @@
 //!   `KC × NR` sliver of B̃ sits in L1;
 //! * the **micro-kernel** (`portable.rs`, `avx2.rs`, `avx512.rs`) keeps an `MR × NR` tile of
 //!   C in registers and updates it with one rank-1 product (broadcast × vector FMA) per `p`;
+//! * **skinny products** (the network's m = 20): an operand whose panels would be used only a
+//!   few times is read in place instead of packed, A·Bᵀ with contiguous rows becomes blocks of
+//!   dot products (`avx2.rs`), and n = 1 is a plain matrix-vector product;
 //! * **threads** split C into blocks of whole columns (or rows); see [`gemm_with_threads`].
+//!
+//! No allocation on the hot path: pack buffers live in a small pool and are reused, so
+//! repeated products of the same size allocate nothing after the first (a test counts).
 //!
 //! Which micro-kernel runs is chosen once, at run time ([`kernel`]): the environment
 //! variable `SCRATCHNET_KERNEL=naive|portable|avx2|avx512` forces one; otherwise the best the
@@ -24,6 +30,10 @@
 //! *fixed* kernel the result is bit-identical whatever the thread count.
 //!
 //! Left out: complex numbers, multithreaded packing, and tuning block sizes at run time.
+
+// Kernels take BLAS-style argument lists (pointer, stride, α, β); bundling them into structs
+// would hide the one thing a reader of a micro-kernel needs to see.
+#![allow(clippy::too_many_arguments)]
 
 mod pack;
 mod portable;
@@ -209,14 +219,15 @@ pub fn gemm_with_threads<T: Scalar>(
     if k == 0 {
         return scale(beta, c);
     }
-    let bl = blocking::<T>(kernel);
+    let bl = blocking::<T>(kernel, m);
     // ANCHOR: skinny
     // A matrix times a vector reuses nothing: packing would copy all of A to use it once.
     if n == 1 {
         return (bl.gemv)(alpha, a, b, beta, c);
     }
-    if m == 1 {
-        // c (1×n) = a·B is cᵀ = Bᵀaᵀ, and a 1×n row is laid out like an n×1 column.
+    if m == 1 && b.row_stride == 1 {
+        // c (1×n) = a·B is cᵀ = Bᵀaᵀ, and a 1×n row is laid out like an n×1 column. (For a
+        // row-major B, whose columns are strided, the blocked loops below do better.)
         return (bl.gemv)(alpha, b.t(), a.t(), beta, c);
     }
     // ANCHOR_END: skinny
@@ -226,20 +237,80 @@ pub fn gemm_with_threads<T: Scalar>(
     } else {
         n_threads.max(1)
     };
+    let path = choose_path(&bl, a, b);
     let c_ptr = SendPtr(c.as_mut_ptr());
     if n_threads == 1 {
-        return with_workspace(|ws| unsafe { gemm_packed(&bl, alpha, a, b, beta, c_ptr.0, n, ws) });
+        // SAFETY: C is exactly m × n with row stride n (checked above), and borrowed mutably.
+        return unsafe { run_block(&bl, path, alpha, a, b, beta, c_ptr.0, n) };
     }
-    gemm_threaded(&bl, n_threads, alpha, a, b, beta, c_ptr, n);
+    gemm_threaded(&bl, path, n_threads, alpha, a, b, beta, c_ptr, n);
+}
+
+/// How a product is computed; chosen from the whole product's shape and strides (never from
+/// a thread's block), so every thread count runs the same arithmetic.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Path {
+    /// The BLIS loops. Packing an operand pays when its panels are reused many times; when
+    /// they are not, the micro-kernel reads full panels where they lie (only ragged edge
+    /// panels are packed, for their zero padding).
+    Blis {
+        /// Read B in place: B row-major, and either A short (m ≤ 4·MR, so each sliver of B
+        /// meets at most 4 tiles and copying it would cost about as much as using it) or B
+        /// small enough (≤ 32 KiB) to sit in L1 whatever its layout. Otherwise a sliver read
+        /// in place has rows n apart, which for large n fall in the same few L1 sets and
+        /// evict each other (measured: 128³ drops from 78% to 65% of peak).
+        direct_b: bool,
+        /// Read A in place: C narrow (n ≤ 4·NR), so each panel of A meets at most 4 slivers.
+        direct_a: bool,
+    },
+    /// Dot products of A's rows with B's columns, both contiguous, nothing packed.
+    Dot,
+}
+
+// ANCHOR: choose_path
+fn choose_path<T>(bl: &Blocking<T>, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Path {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let short = m <= bl.mc;
+    if short && bl.dot.is_some() && a.col_stride == 1 && b.row_stride == 1 && k >= 64 {
+        return Path::Dot;
+    }
+    Path::Blis {
+        direct_b: b.col_stride == 1 && (m <= 4 * bl.mr || k * n * size_of::<T>() <= 32 << 10),
+        direct_a: n <= 4 * bl.nr,
+    }
+}
+// ANCHOR_END: choose_path
+
+/// Computes one block of C (all of it, or one thread's share) along `path`.
+///
+/// # Safety
+/// As [`gemm_packed`].
+unsafe fn run_block<T: Scalar>(
+    bl: &Blocking<T>,
+    path: Path,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: *mut T,
+    ldc: usize,
+) {
+    match (path, bl.dot) {
+        (Path::Dot, Some(dot)) => dot(alpha, a, b, beta, c, ldc),
+        (Path::Blis { direct_a, direct_b }, _) => {
+            with_workspace(|ws| gemm_packed(bl, direct_a, direct_b, alpha, a, b, beta, c, ldc, ws))
+        }
+        (Path::Dot, None) => unreachable!("choose_path picks Dot only for kernels with one"),
+    }
 }
 
 // ANCHOR: threads
 /// Splits C into `n_threads` blocks of whole columns (or rows) and runs each on its own
 /// thread. Block edges fall on multiples of NR (or MR), so every tile is the same tile it
 /// would be on one thread.
-#[allow(clippy::too_many_arguments)]
 fn gemm_threaded<T: Scalar>(
     bl: &Blocking<T>,
+    path: Path,
     n_threads: usize,
     alpha: T,
     a: MatRef<'_, T>,
@@ -263,12 +334,17 @@ fn gemm_threaded<T: Scalar>(
             // SAFETY: the blocks of C are disjoint (distinct columns, or distinct rows), C
             // outlives the scope, and `offset` is inside C because `start < len`.
             let c_part = SendPtr(unsafe { c.0.add(offset) });
-            s.spawn(move || {
+            let work = move || {
                 let c_part = c_part;
-                with_workspace(|ws| unsafe {
-                    gemm_packed(bl, alpha, a_part, b_part, beta, c_part.0, ldc, ws)
-                })
-            });
+                // SAFETY: this thread's block of C is its own (see above).
+                unsafe { run_block(bl, path, alpha, a_part, b_part, beta, c_part.0, ldc) }
+            };
+            // The calling thread takes the last block itself: one spawn fewer.
+            if start + chunk >= len {
+                work();
+            } else {
+                s.spawn(work);
+            }
         }
     });
 }
@@ -307,12 +383,29 @@ unsafe impl<T: Send> Send for SendPtr<T> {}
 
 /// A micro-kernel: C_tile ← α·(Ã_panel · B̃_panel) + β·C_tile for one `MR × NR` tile.
 ///
-/// `a` holds `kc` columns of MR packed values, `b` holds `kc` rows of NR packed values, the
-/// tile starts at `c` with row stride `ldc`. β = 0 must not read C. The update must be
+/// ã_ip is at `a + i·rsa + p·csa`: (1, MR) when packed as `kc` columns of MR values, A's own
+/// strides when read in place; `b` holds `kc` rows of NR values, row `p` at
+/// `b + p·ldb` (`ldb = NR` when packed, B's own row stride when read in place); the tile
+/// starts at `c` with row stride `ldc`. β = 0 must not read C. The update must be
 /// `c ← β·c + α·acc` with a separate multiply and add, so edge tiles (computed into a buffer
 /// with α = 1, β = 0 and then combined in scalar code) round exactly like full ones.
-pub(crate) type MicroKernel<T> =
-    unsafe fn(kc: usize, a: *const T, b: *const T, c: *mut T, ldc: usize, alpha: T, beta: T);
+pub(crate) type MicroKernel<T> = unsafe fn(
+    kc: usize,
+    a: *const T,
+    rsa: usize,
+    csa: usize,
+    b: *const T,
+    ldb: usize,
+    c: *mut T,
+    ldc: usize,
+    alpha: T,
+    beta: T,
+);
+
+/// A whole product by dot products, for A with contiguous rows and B with contiguous
+/// columns (e.g. Δ·Aᵀ): C[block] ← αAB + βC at `c`, row stride `ldc`. No packing.
+pub(crate) type DotKernel<T> =
+    unsafe fn(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: *mut T, ldc: usize);
 
 /// The matrix-vector product: c ← αAx + βc for A `m × k`, x `k × 1`.
 pub(crate) type Gemv<T> = fn(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]);
@@ -333,15 +426,17 @@ pub(crate) struct Blocking<T> {
     pub micro: MicroKernel<T>,
     /// The unpacked matrix-vector product for n = 1 (or m = 1).
     pub gemv: Gemv<T>,
+    /// The unpacked dot-product kernel for skinny A·Bᵀ, if this kernel has one.
+    pub dot: Option<DotKernel<T>>,
 }
 
 /// Largest `mr × nr` tile of any kernel (AVX-512 f32: 6 × 32).
 const MAX_TILE: usize = 6 * 32;
 
-/// The blocking for `kernel` on element type `T` (f32 or f64).
-fn blocking<T: Scalar>(kernel: Kernel) -> Blocking<T> {
+/// The blocking for `kernel` on element type `T` (f32 or f64), for a product with m rows.
+fn blocking<T: Scalar>(kernel: Kernel, m: usize) -> Blocking<T> {
     if TypeId::of::<T>() == TypeId::of::<f32>() {
-        let bl: Blocking<f32> = blocking_f32(kernel);
+        let bl: Blocking<f32> = blocking_f32(kernel, m);
         // SAFETY: T is f32, so Blocking<T> and Blocking<f32> are the same type.
         unsafe { std::mem::transmute_copy(&bl) }
     } else if TypeId::of::<T>() == TypeId::of::<f64>() {
@@ -353,10 +448,10 @@ fn blocking<T: Scalar>(kernel: Kernel) -> Blocking<T> {
     }
 }
 
-fn blocking_f32(kernel: Kernel) -> Blocking<f32> {
+fn blocking_f32(kernel: Kernel, m: usize) -> Blocking<f32> {
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        Kernel::Avx2 => avx2::blocking_f32(),
+        Kernel::Avx2 => avx2::blocking_f32(m),
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512 => avx512::blocking_f32(),
         _ => portable::blocking(),
@@ -407,13 +502,16 @@ fn workspace_ptr<T>(ws: &mut Vec<Line>, elems: usize) -> *mut T {
 
 // ANCHOR: five_loops
 /// The BLIS five loops: C ← αAB + βC on one thread, C at `c` with row stride `ldc`.
+/// With `direct_b` (B must have unit column stride), full NR-wide slivers of B are read where
+/// they lie and only the ragged last one is packed; `direct_a` does the same for A's panels.
 ///
 /// # Safety
 /// `c` must point to an `a.rows × b.cols` block with row stride `ldc` that nothing else
 /// touches during the call; shapes must have passed `check_gemm_shapes`.
-#[allow(clippy::too_many_arguments)]
 unsafe fn gemm_packed<T: Scalar>(
     bl: &Blocking<T>,
+    direct_a: bool,
+    direct_b: bool,
     alpha: T,
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
@@ -424,7 +522,11 @@ unsafe fn gemm_packed<T: Scalar>(
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let (mr, nr) = (bl.mr, bl.nr);
-    let kc_max = bl.kc.min(k);
+    // Split k into the nearest whole number of slices to KC deep, of equal depth (at most
+    // 1.5·KC), so k = 784 is one pass over C rather than 768 + a wasteful 16.
+    let slices = ((k + bl.kc / 2) / bl.kc).max(1);
+    let kc = k.div_ceil(slices);
+    let kc_max = kc;
     let a_len = bl.mc.min(m.next_multiple_of(mr)) * kc_max;
     let b_len = bl.nc.min(n.next_multiple_of(nr)) * kc_max;
     let a_pack = workspace_ptr::<T>(ws, a_len + b_len);
@@ -434,29 +536,53 @@ unsafe fn gemm_packed<T: Scalar>(
     for jc in (0..n).step_by(bl.nc) {
         // Loop 5: a block of NC columns of B and C.
         let nb = bl.nc.min(n - jc);
-        for pc in (0..k).step_by(bl.kc) {
+        for pc in (0..k).step_by(kc) {
             // Loop 4: a KC-deep slice of k. Pack B̃ = B[pc.., jc..] (kb × nb): L3/L2.
-            let kb = bl.kc.min(k - pc);
-            pack::pack_b(b, pc, jc, kb, nb, nr, b_pack);
+            let kb = kc.min(k - pc);
+            if !direct_b {
+                pack::pack_b(b, pc, jc, kb, nb, nr, b_pack);
+            }
             // β scales C once, on the first slice; later slices accumulate onto it.
             let beta = if pc == 0 { beta } else { T::ONE };
             for ic in (0..m).step_by(bl.mc) {
                 // Loop 3: a block of MC rows of A. Pack Ã = A[ic.., pc..] (mb × kb): L2.
                 let mb = bl.mc.min(m - ic);
-                pack::pack_a(a, ic, pc, mb, kb, mr, a_pack);
+                let ragged = mb - mb % mr;
+                if !direct_a {
+                    pack::pack_a(a, ic, pc, mb, kb, mr, a_pack);
+                } else if ragged < mb {
+                    pack::pack_a(a, ic + ragged, pc, mb - ragged, kb, mr, a_pack);
+                }
                 for jr in (0..nb).step_by(nr) {
                     // Loop 2: one kb × NR sliver of B̃, which stays in L1.
-                    let b_panel = b_pack.add(jr * kb);
+                    let (b_panel, ldb) = match direct_b {
+                        false => (b_pack.add(jr * kb) as *const T, nr),
+                        true if nb - jr >= nr => {
+                            let sliver = pc * b.row_stride + jc + jr;
+                            (b.data.as_ptr().add(sliver), b.row_stride)
+                        }
+                        true => {
+                            pack::pack_b(b, pc, jc + jr, kb, nb - jr, nr, b_pack);
+                            (b_pack as *const T, nr)
+                        }
+                    };
                     for ir in (0..mb).step_by(mr) {
                         // Loop 1: one MR × kb sliver of Ã against it: the micro-kernel.
-                        let a_panel = a_pack.add(ir * kb);
+                        let (a_panel, rsa, csa) = match direct_a {
+                            false => (a_pack.add(ir * kb) as *const T, 1, mr),
+                            true if ir < ragged => {
+                                let (rs, cs) = (a.row_stride, a.col_stride);
+                                (a.data.as_ptr().add((ic + ir) * rs + pc * cs), rs, cs)
+                            }
+                            true => (a_pack as *const T, 1, mr),
+                        };
                         let tile = c.add((ic + ir) * ldc + jc + jr);
                         let (rows, cols) = (mr.min(mb - ir), nr.min(nb - jr));
                         if rows == mr && cols == nr {
-                            (bl.micro)(kb, a_panel, b_panel, tile, ldc, alpha, beta);
+                            (bl.micro)(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                         } else {
                             let e = edge.as_mut_ptr();
-                            (bl.micro)(kb, a_panel, b_panel, e, nr, T::ONE, T::ZERO);
+                            (bl.micro)(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
                             store_edge(&edge[..mr * nr], nr, rows, cols, tile, ldc, alpha, beta);
                         }
                     }
@@ -469,7 +595,6 @@ unsafe fn gemm_packed<T: Scalar>(
 
 /// Writes the valid `rows × cols` corner of an edge tile: c ← β·c + α·t, the same operations
 /// (separate multiply and add) as the micro-kernels' own update.
-#[allow(clippy::too_many_arguments)]
 unsafe fn store_edge<T: Scalar>(
     t: &[T],
     nr: usize,
@@ -515,8 +640,8 @@ mod tests {
     #[test]
     fn blocks_are_multiples_of_the_tile() {
         for k in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
-            let b32 = blocking::<f32>(k);
-            let b64 = blocking::<f64>(k);
+            let b32 = blocking::<f32>(k, 20);
+            let b64 = blocking::<f64>(k, 20);
             for (mr, nr, mc, nc) in [
                 (b32.mr, b32.nr, b32.mc, b32.nc),
                 (b64.mr, b64.nr, b64.mc, b64.nc),

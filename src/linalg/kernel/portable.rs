@@ -20,6 +20,7 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
         nc: 4096,
         micro: micro::<T, 4, 8>,
         gemv: gemv::<T>,
+        dot: None,
     }
 }
 
@@ -27,12 +28,15 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
 /// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator.
 ///
 /// # Safety
-/// `a` holds `kc·MR` values, `b` holds `kc·NR`, the tile at `c` (row stride `ldc`) is
+/// ã_ip is at `a + i·rsa + p·csa` (`1, MR` when packed), `b` holds `kc` rows of NR (row stride `ldb`), the tile at `c` (row stride `ldc`) is
 /// writable, and readable unless β = 0.
 pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
+    rsa: usize,
+    csa: usize,
     b: *const T,
+    ldb: usize,
     c: *mut T,
     ldc: usize,
     alpha: T,
@@ -40,11 +44,11 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
 ) {
     let mut acc = [[T::ZERO; NR]; MR];
     for p in 0..kc {
-        let a_p = std::slice::from_raw_parts(a.add(p * MR), MR);
-        let b_p = std::slice::from_raw_parts(b.add(p * NR), NR);
-        for i in 0..MR {
-            for j in 0..NR {
-                acc[i][j] += a_p[i] * b_p[j];
+        let b_p = std::slice::from_raw_parts(b.add(p * ldb), NR);
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let a_ip = *a.add(i * rsa + p * csa);
+            for (acc_ij, &b_pj) in acc_i.iter_mut().zip(b_p) {
+                *acc_ij += a_ip * b_pj;
             }
         }
     }
@@ -62,9 +66,14 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
 }
 // ANCHOR_END: portable_micro
 
-/// c ← αAx + βc without packing: one dot product per row, with 8 independent partial sums
-/// (which the compiler can vectorise, and which hide the add latency).
+/// c ← αAx + βc without packing. If A's columns are contiguous (a transposed view, like
+/// Wᵀ in the backward pass), c is built a column at a time, `acc += x_p · A[:, p]`, which
+/// vectorises; otherwise one dot product per row, with 8 independent partial sums (which the
+/// compiler can vectorise, and which hide the add latency).
 pub(super) fn gemv<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    if a.row_stride == 1 && a.col_stride != 1 {
+        return gemv_by_columns(alpha, a, x, beta, c);
+    }
     let k = a.cols;
     for (i, ci) in c.iter_mut().enumerate() {
         let mut part = [T::ZERO; 8];
@@ -81,5 +90,26 @@ pub(super) fn gemv<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta
             + ((part[4] + part[5]) + (part[6] + part[7]));
         let ab = alpha * dot;
         *ci = if beta == T::ZERO { ab } else { beta * *ci + ab };
+    }
+}
+
+/// [`gemv`] for A with unit row stride: 64 rows at a time, accumulated on the stack.
+fn gemv_by_columns<T: Scalar>(alpha: T, a: MatRef<'_, T>, x: MatRef<'_, T>, beta: T, c: &mut [T]) {
+    const ROWS: usize = 64;
+    for (block, c_block) in c.chunks_mut(ROWS).enumerate() {
+        let i0 = block * ROWS;
+        let mut acc = [T::ZERO; ROWS];
+        let acc = &mut acc[..c_block.len()];
+        for p in 0..a.cols {
+            let x_p = x.at(p, 0);
+            let col = &a.data[i0 + p * a.col_stride..][..acc.len()];
+            for (s, &a_ip) in acc.iter_mut().zip(col) {
+                *s += a_ip * x_p;
+            }
+        }
+        for (ci, &dot) in c_block.iter_mut().zip(acc.iter()) {
+            let ab = alpha * dot;
+            *ci = if beta == T::ZERO { ab } else { beta * *ci + ab };
+        }
     }
 }
