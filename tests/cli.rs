@@ -224,3 +224,28 @@ fn download_and_train_without_network_explain_what_to_do() {
         assert!(stderr.contains("MNIST_DIR"), "{args:?}: {stderr}");
     }
 }
+
+/// The README shows every help text as "```text\n$ scratchnet … --help\n…\n```": each must be
+/// exactly what the binary prints, so the README cannot drift from the program.
+#[test]
+fn readme_help_texts_match_the_binary() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```text\n$ scratchnet ").skip(1) {
+        let (command, rest) = block.split_once('\n').unwrap();
+        let shown = rest.split("\n```").next().unwrap();
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let out = run(&args);
+        assert_exit(&out, 0);
+        assert_eq!(
+            text(&out.stdout).trim_end(),
+            shown,
+            "README block for `scratchnet {command}`"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 8,
+        "expected a help block per command, found {checked}"
+    );
+}
