@@ -208,13 +208,7 @@ fn validate(a: &TrainArgs) -> Result<()> {
 
 /// `scratchnet train ARGS`.
 pub fn main(args: Vec<String>) -> Result<()> {
-    match parse(args)? {
-        Some(a) => run(&a),
-        None => {
-            print!("{USAGE}");
-            Ok(())
-        }
-    }
+    super::run_parsed(parse(args)?, USAGE, run)
 }
 
 /// Trains as `a` says, printing one line per epoch, then saves the model.
