@@ -1,8 +1,13 @@
-//! Activation functions, each beside its derivative: σ and σ′.
+//! Activation functions, each beside its derivative: σ and σ′, tanh, ReLU, leaky ReLU, the
+//! identity, and softmax for the output layer.
 //!
-//! Book chapter: "Activation". The write-up puts σ on every layer, hidden and output; without
-//! it the layers would multiply into one linear map (W⁴W³W² = W⁵), and depth would buy
-//! nothing. Left out here: anything that is not applied element by element.
+//! Book chapters: "Activation" (σ) and "Beyond the write-up" (the rest). The write-up puts σ
+//! on every layer, hidden and output; without a non-linearity the layers would multiply into
+//! one linear map (W⁴W³W² = W⁵), and depth would buy nothing — [`Activation::Identity`] is
+//! here to show exactly that. Softmax is the one activation that is not element by element
+//! (each output depends on the whole column), so it is allowed only on the output layer,
+//! paired with the log-likelihood cost, whose δ^L = a − y needs no softmax Jacobian (see
+//! [`crate::cost::validate`]). Left out: activations with learned parameters (PReLU, …).
 
 use crate::linalg::{Matrix, Scalar};
 
@@ -11,7 +16,20 @@ use crate::linalg::{Matrix, Scalar};
 pub enum Activation {
     /// The logistic sigmoid σ(z) = 1 / (1 + e⁻ᶻ), squashing z into (0, 1).
     Sigmoid,
+    /// tanh(z) = (eᶻ − e⁻ᶻ)/(eᶻ + e⁻ᶻ) = 2σ(2z) − 1, squashing z into (−1, 1).
+    Tanh,
+    /// ReLU(z) = max(0, z).
+    Relu,
+    /// Leaky ReLU: z for z > 0, 0.01·z otherwise, so no neuron is ever quite dead.
+    LeakyRelu,
+    /// f(z) = z: no non-linearity at all (for the write-up's thought experiment).
+    Identity,
+    /// softmax(z)_i = e^{z_i} / Σ_j e^{z_j} over one column: output layer only.
+    Softmax,
 }
+
+/// The slope of leaky ReLU for z ≤ 0.
+pub const LEAKY_SLOPE: f64 = 0.01;
 
 // ANCHOR: sigmoid
 /// σ(z) = 1 / (1 + e⁻ᶻ).
@@ -30,48 +48,159 @@ pub fn sigmoid_prime<T: Scalar>(z: T) -> T {
 }
 // ANCHOR_END: sigmoid
 
+// ANCHOR: softmax
+/// softmax over one column, in place: z_i ← e^{z_i − m} / Σ_j e^{z_j − m}, m = max_j z_j.
+///
+/// Subtracting the largest z changes nothing mathematically (it cancels between top and
+/// bottom) but keeps every exponent ≤ 0, so nothing overflows.
+pub fn softmax_in_place<T: Scalar>(z: &mut [T]) {
+    let m = z.iter().fold(z[0], |m, &x| m.max(x));
+    let mut sum = T::ZERO;
+    for x in z.iter_mut() {
+        *x = (*x - m).exp();
+        sum += *x;
+    }
+    let inv = T::ONE / sum;
+    z.iter_mut().for_each(|x| *x *= inv);
+}
+// ANCHOR_END: softmax
+
 impl Activation {
     /// All activations, in the order `--help` lists them.
-    pub const ALL: [Activation; 1] = [Activation::Sigmoid];
+    pub const ALL: [Activation; 6] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Identity,
+        Activation::Softmax,
+    ];
 
+    /// The activations a hidden layer may use: all but softmax.
+    pub const HIDDEN: [Activation; 5] = [
+        Activation::Sigmoid,
+        Activation::Tanh,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Identity,
+    ];
+
+    // ANCHOR: apply
     /// a = f(z) for one element.
+    ///
+    /// # Panics
+    /// For softmax, which needs the whole column: use [`Activation::apply_column`].
     #[inline]
     pub fn apply<T: Scalar>(self, z: T) -> T {
         match self {
             Activation::Sigmoid => sigmoid(z),
+            Activation::Tanh => z.tanh(),
+            Activation::Relu => z.max(T::ZERO),
+            Activation::LeakyRelu => {
+                if z > T::ZERO {
+                    z
+                } else {
+                    T::from_f64(LEAKY_SLOPE) * z
+                }
+            }
+            Activation::Identity => z,
+            Activation::Softmax => panic!("softmax is not element-wise: use apply_column"),
         }
     }
 
     /// f′(z) for one element.
+    ///
+    /// # Panics
+    /// For softmax, whose derivative is a Jacobian, not a number per element; it is never
+    /// needed, because softmax only comes with the log-likelihood cost, whose δ^L = a − y.
     #[inline]
     pub fn derivative<T: Scalar>(self, z: T) -> T {
         match self {
             Activation::Sigmoid => sigmoid_prime(z),
+            Activation::Tanh => {
+                let t = z.tanh();
+                T::ONE - t * t
+            }
+            Activation::Relu | Activation::LeakyRelu | Activation::Identity => {
+                self.derivative_from_output(self.apply(z))
+            }
+            Activation::Softmax => panic!("softmax has no element-wise derivative"),
         }
     }
 
-    /// f′(z) written in terms of the output a = f(z): for σ, σ′(z) = a(1 − a).
+    /// f′(z) written in terms of the output a = f(z): σ′ = a(1 − a), tanh′ = 1 − a²,
+    /// ReLU′ = 1 if a > 0 else 0, leaky′ = 1 or 0.01 by the sign of a (which is z's), identity′ = 1.
     ///
     /// The batched backward pass uses this so it needs to keep only A, not Z, and computes
-    /// no second exponential.
+    /// no second exponential. At the kink z = 0 ReLU and leaky ReLU take the left slope.
+    ///
+    /// # Panics
+    /// For softmax (see [`Activation::derivative`]).
     #[inline]
     pub fn derivative_from_output<T: Scalar>(self, a: T) -> T {
         match self {
             Activation::Sigmoid => a * (T::ONE - a),
+            Activation::Tanh => T::ONE - a * a,
+            Activation::Relu => {
+                if a > T::ZERO {
+                    T::ONE
+                } else {
+                    T::ZERO
+                }
+            }
+            Activation::LeakyRelu => {
+                if a > T::ZERO {
+                    T::ONE
+                } else {
+                    T::from_f64(LEAKY_SLOPE)
+                }
+            }
+            Activation::Identity => T::ONE,
+            Activation::Softmax => panic!("softmax has no element-wise derivative"),
+        }
+    }
+    // ANCHOR_END: apply
+
+    /// Applies the activation to one layer's column z (one image), in place.
+    pub fn apply_column<T: Scalar>(self, z: &mut [T]) {
+        match self {
+            Activation::Softmax => softmax_in_place(z),
+            _ => z.iter_mut().for_each(|x| *x = self.apply(*x)),
         }
     }
 
     /// Applies the activation to a whole layer in place: column j of `z` is image j.
+    /// `z`: (n_l, batch).
     pub fn apply_in_place<T: Scalar>(self, z: &mut Matrix<T>) {
-        z.as_mut_slice()
-            .iter_mut()
-            .for_each(|x| *x = self.apply(*x));
+        if self != Activation::Softmax {
+            z.as_mut_slice()
+                .iter_mut()
+                .for_each(|x| *x = self.apply(*x));
+            return;
+        }
+        // Columns are strided in the row-major matrix: copy each out, softmax it, copy back.
+        let (rows, cols) = z.shape();
+        let mut column = vec![T::ZERO; rows];
+        for j in 0..cols {
+            for (i, c) in column.iter_mut().enumerate() {
+                *c = z[(i, j)];
+            }
+            softmax_in_place(&mut column);
+            for (i, &c) in column.iter().enumerate() {
+                z[(i, j)] = c;
+            }
+        }
     }
 
     /// The name used on the command line and in model files.
     pub fn name(self) -> &'static str {
         match self {
             Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky-relu",
+            Activation::Identity => "identity",
+            Activation::Softmax => "softmax",
         }
     }
 
@@ -102,7 +231,8 @@ mod tests {
 
     #[test]
     fn derivative_matches_finite_difference_and_output_form() {
-        for act in Activation::ALL {
+        // Away from ReLU's kink at 0, where the finite difference straddles two slopes.
+        for act in Activation::HIDDEN {
             for &z in &[-3.0f64, -0.5, 0.1, 2.0] {
                 let h = 1e-6;
                 let numeric = (act.apply(z + h) - act.apply(z - h)) / (2.0 * h);
@@ -110,6 +240,32 @@ mod tests {
                 let from_output = act.derivative_from_output(act.apply(z));
                 assert!((act.derivative(z) - from_output).abs() < 1e-15);
             }
+        }
+    }
+
+    #[test]
+    fn new_activations_worked_by_hand() {
+        assert_eq!(Activation::Relu.apply(-2.0f64), 0.0);
+        assert_eq!(Activation::Relu.apply(1.5f64), 1.5);
+        assert_eq!(Activation::LeakyRelu.apply(-2.0f64), -0.02);
+        assert_eq!(Activation::Identity.apply(-7.25f64), -7.25);
+        // tanh(z) = 2σ(2z) − 1.
+        let z = 0.3f64;
+        assert!((Activation::Tanh.apply(z) - (2.0 * sigmoid(2.0 * z) - 1.0)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_survives_huge_inputs() {
+        // softmax(0, ln 3) = (1/4, 3/4); adding 1000 to both changes nothing.
+        let mut z = Matrix::from_vec(
+            2,
+            2,
+            vec![0.0f64, 1000.0, 3.0f64.ln(), 1000.0 + 3.0f64.ln()],
+        );
+        Activation::Softmax.apply_in_place(&mut z);
+        for j in 0..2 {
+            // 1000 + ln 3 keeps only ~13 digits of ln 3, hence 1e-12.
+            assert!((z[(0, j)] - 0.25).abs() < 1e-12 && (z[(1, j)] - 0.75).abs() < 1e-12);
         }
     }
 

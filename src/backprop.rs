@@ -52,7 +52,9 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
     let mut zs = Vec::new(); // z², …, z^L
     for (l, (w, b)) in net.weights.iter().zip(&net.biases).enumerate() {
         let z = &w.mul_vec(activations.last().unwrap()) + b;
-        activations.push(z.map(|zi| net.activation(l).apply(zi)));
+        let mut a = z.clone();
+        net.activation(l).apply_column(a.as_mut_slice());
+        activations.push(a);
         zs.push(z);
     }
     let last = net.num_weight_layers() - 1;
@@ -65,11 +67,9 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
         a_out.len()
     );
 
-    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies ∂C/∂a).
-    let out_act = net.output;
+    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies the rest).
     let mut delta = Vector::from_fn(a_out.len(), |i| {
-        net.cost
-            .output_delta(a_out[i], y[i], out_act.derivative(zs[last][i]))
+        net.cost.output_delta(net.output, a_out[i], y[i])
     });
 
     let mut grad = Gradient::zeros_like(net);
@@ -100,6 +100,12 @@ pub struct Workspace<T> {
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
+    /// Dropout: `masks[l]` is (sizes[l], batch) with entries 0 or 1/(1 − p) for a hidden
+    /// layer l in training, empty (0 × 0) where nothing is dropped (input, output, or
+    /// dropout off). Filled by [`forward_batch_dropout`].
+    pub masks: Vec<Matrix<T>>,
+    /// `kept[l]` = A^l ⊙ masks[l], what the next layer sees when layer l has a mask.
+    kept: Vec<Matrix<T>>,
 }
 
 impl<T: Scalar> Workspace<T> {
@@ -110,6 +116,8 @@ impl<T: Scalar> Workspace<T> {
             delta: Matrix::zeros(0, 0),
             back: Matrix::zeros(0, 0),
             grad: None,
+            masks: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -135,11 +143,60 @@ impl<T: Scalar> Workspace<T> {
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     let layers = net.num_weight_layers();
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
+    ws.masks.iter_mut().for_each(|m| m.resize(0, 0));
     for l in 0..layers {
         let (done, rest) = ws.a.split_at_mut(l + 1);
         net.layer_forward(l, &done[l], &mut rest[0]);
     }
 }
+
+// ANCHOR: dropout
+/// The batched forward pass in training with (inverted) dropout: after each hidden layer,
+/// every activation is kept with probability 1 − p and scaled by 1/(1 − p), or set to 0.
+/// The scaling keeps each neuron's expected output unchanged, so evaluation (which uses
+/// [`forward_batch`], no dropout) needs no correction. Masks come from `rng`, so a seed
+/// fixes them; they are kept in `ws.masks` for the backward pass.
+pub fn forward_batch_dropout<T: Scalar>(
+    net: &Network<T>,
+    ws: &mut Workspace<T>,
+    p: f64,
+    rng: &mut crate::rng::Rng,
+) {
+    assert!(
+        (0.0..1.0).contains(&p),
+        "dropout p must be in [0, 1), got {p}"
+    );
+    let layers = net.num_weight_layers();
+    let keep = T::from_f64(1.0 / (1.0 - p));
+    ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
+    ws.masks.resize_with(layers + 1, || Matrix::zeros(0, 0));
+    ws.kept.resize_with(layers + 1, || Matrix::zeros(0, 0));
+    for l in 0..layers {
+        let (done, rest) = ws.a.split_at_mut(l + 1);
+        let input = match ws.masks[l].rows() {
+            0 => &done[l],
+            _ => &ws.kept[l],
+        };
+        net.layer_forward(l, input, &mut rest[0]);
+        let hidden = l + 1 < layers;
+        let (rows, cols) = rest[0].shape();
+        let mask = &mut ws.masks[l + 1];
+        mask.resize(if hidden && p > 0.0 { rows } else { 0 }, cols);
+        if mask.rows() == 0 {
+            continue;
+        }
+        for m in mask.as_mut_slice() {
+            *m = if rng.uniform() < p { T::ZERO } else { keep };
+        }
+        let kept = &mut ws.kept[l + 1];
+        kept.resize(rows, cols);
+        let cells = kept.as_mut_slice().iter_mut().zip(rest[0].as_slice());
+        for ((k, &a), &m) in cells.zip(mask.as_slice()) {
+            *k = a * m;
+        }
+    }
+}
+// ANCHOR_END: dropout
 
 // ANCHOR: backprop_batch
 /// Backpropagation for a mini-batch, one column per image: the mean gradient over the
@@ -152,6 +209,14 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
 #[track_caller]
 pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
     forward_batch(net, ws);
+    backward_batch(net, y, ws);
+}
+
+// ANCHOR: backward_batch
+/// The backward half of [`backprop_batch`]: Eqs 1, 2, 5, 6 for every layer, from the
+/// activations (and any dropout masks) the forward pass left in `ws`.
+#[track_caller]
+pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
     let last = net.num_weight_layers() - 1;
     let n = ws.a[0].cols();
     let inv_n = T::ONE / T::from_f64(n as f64);
@@ -162,7 +227,11 @@ pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
         .output_delta_batch(net.output, &ws.a[last + 1], y, &mut ws.delta);
     for l in (0..=last).rev() {
         // Eq 5 (Eq 7 summed over the batch): ∂C/∂W^l = (1/n) Δ^l (A^{l−1})ᵀ.
-        ws.delta.matmul_t_into(&ws.a[l], &mut grad.nabla_w[l]);
+        let input = match ws.masks.get(l) {
+            Some(mask) if mask.rows() > 0 => &ws.kept[l],
+            _ => &ws.a[l],
+        };
+        ws.delta.matmul_t_into(input, &mut grad.nabla_w[l]);
         grad.nabla_w[l]
             .as_mut_slice()
             .iter_mut()
@@ -178,11 +247,30 @@ pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
             for (b, &a) in ws.back.as_mut_slice().iter_mut().zip(ws.a[l].as_slice()) {
                 *b *= act.derivative_from_output(a);
             }
+            // Dropout: a dropped neuron passed nothing forward, so it gets no error back.
+            if let Some(mask) = ws.masks.get(l).filter(|m| m.rows() > 0) {
+                for (b, &m) in ws.back.as_mut_slice().iter_mut().zip(mask.as_slice()) {
+                    *b *= m;
+                }
+            }
             std::mem::swap(&mut ws.delta, &mut ws.back);
         }
     }
 }
+// ANCHOR_END: backward_batch
 // ANCHOR_END: backprop_batch
+
+/// [`backprop_batch`] with dropout p on the hidden layers (masks drawn from `rng`).
+pub fn backprop_batch_dropout<T: Scalar>(
+    net: &Network<T>,
+    y: &Matrix<T>,
+    ws: &mut Workspace<T>,
+    p: f64,
+    rng: &mut crate::rng::Rng,
+) {
+    forward_batch_dropout(net, ws, p, rng);
+    backward_batch(net, y, ws);
+}
 
 #[cfg(test)]
 mod tests {

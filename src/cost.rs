@@ -1,10 +1,15 @@
 //! Cost functions: how far the network's output A^L is from the target Y.
 //!
-//! Book chapter: "Cost". The write-up uses the quadratic cost (mean squared error),
+//! Book chapters: "Cost" (quadratic) and "Beyond the write-up" (cross-entropy,
+//! log-likelihood). The write-up uses the quadratic cost (mean squared error),
 //! C = (1/2n) Σₖ ‖A^L_k − Y_k‖². Each cost sits beside the output error δ^L it produces
-//! (Eq 1), since that is the only place backpropagation needs it.
+//! (Eq 1), since that is the only place backpropagation needs it. Cross-entropy with sigmoid
+//! outputs, and log-likelihood with softmax, both give δ^L = a − y: the σ′(z^L) factor of
+//! Eq 1, which makes a saturated wrong neuron learn slowly, cancels. [`validate`] refuses the
+//! pairings whose δ^L is not implemented here. Left out: costs for regression targets.
 
 use crate::activation::Activation;
+use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Scalar};
 
 /// Which cost the network is trained to minimise.
@@ -12,11 +17,91 @@ use crate::linalg::{Matrix, Scalar};
 pub enum Cost {
     /// C_x = ½ ‖a − y‖² for one image; averaged over n images.
     Quadratic,
+    /// C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)], for sigmoid outputs.
+    CrossEntropy,
+    /// C_x = −ln a_y (the output of the true digit), for softmax outputs.
+    LogLikelihood,
 }
+
+/// Logs are taken of max(a, TINY), so a saturated output costs ~690, not +∞ or NaN.
+const TINY: f64 = 1e-300;
+
+/// ln(max(a, TINY)) in f64, whatever T is (f32 would clamp only at 1e-38).
+fn ln_clamped<T: Scalar>(a: T) -> f64 {
+    a.to_f64().max(TINY).ln()
+}
+
+// ANCHOR: cross_entropy
+/// C_x = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)], in f64. A term whose weight y_j (or
+/// 1 − y_j) is 0 is skipped, not computed as 0 · ln 0 = NaN.
+fn cross_entropy<T: Scalar>(a: &[T], y: &[T]) -> f64 {
+    a.iter().zip(y).fold(0.0, |c, (&aj, &yj)| {
+        let (aj, yj) = (aj.to_f64(), yj.to_f64());
+        let on = if yj > 0.0 { yj * ln_clamped(aj) } else { 0.0 };
+        let off = if yj < 1.0 {
+            (1.0 - yj) * ln_clamped(1.0 - aj)
+        } else {
+            0.0
+        };
+        c - on - off
+    })
+}
+
+/// C_x = −Σ_j y_j ln a_j, which for a one-hot y is −ln a_y, in f64.
+fn log_likelihood<T: Scalar>(a: &[T], y: &[T]) -> f64 {
+    a.iter().zip(y).fold(0.0, |c, (&aj, &yj)| {
+        let yj = yj.to_f64();
+        if yj > 0.0 {
+            c - yj * ln_clamped(aj)
+        } else {
+            c
+        }
+    })
+}
+// ANCHOR_END: cross_entropy
+
+// ANCHOR: validate
+/// Checks that the hidden activation, output activation and cost make sense together.
+///
+/// - softmax is not element-wise, so it may only be the output layer's activation;
+/// - softmax goes with log-likelihood and log-likelihood with softmax (δ^L = a − y needs
+///   both; quadratic + softmax would need softmax's full Jacobian, which we do not build);
+/// - cross-entropy treats every output as an independent probability in (0, 1), so it
+///   needs sigmoid outputs;
+/// - the output is sigmoid or softmax: ReLU, tanh or identity outputs are not in (0, 1).
+///
+/// # Errors
+/// [`Error::Invalid`] naming the combination and what to use instead.
+pub fn validate(hidden: Activation, output: Activation, cost: Cost) -> Result<()> {
+    use Activation::{Sigmoid, Softmax};
+    if hidden == Softmax {
+        return Err(Error::Invalid(
+            "softmax is for the output layer only (--output softmax); pick a hidden \
+             activation from sigmoid, tanh, relu, leaky-relu, identity"
+                .into(),
+        ));
+    }
+    match (output, cost) {
+        (Sigmoid, Cost::Quadratic | Cost::CrossEntropy) | (Softmax, Cost::LogLikelihood) => Ok(()),
+        (Softmax, _) => Err(Error::Invalid(format!(
+            "--output softmax needs --cost log-likelihood, not {}",
+            cost.name()
+        ))),
+        (Sigmoid, Cost::LogLikelihood) => Err(Error::Invalid(
+            "--cost log-likelihood needs --output softmax (its outputs must sum to 1)".into(),
+        )),
+        (other, _) => Err(Error::Invalid(format!(
+            "--output {} is not allowed: use sigmoid (with quadratic or cross-entropy) \
+             or softmax (with log-likelihood)",
+            other.name()
+        ))),
+    }
+}
+// ANCHOR_END: validate
 
 impl Cost {
     /// All costs, in the order `--help` lists them.
-    pub const ALL: [Cost; 1] = [Cost::Quadratic];
+    pub const ALL: [Cost; 3] = [Cost::Quadratic, Cost::CrossEntropy, Cost::LogLikelihood];
 
     // ANCHOR: quadratic
     /// The cost of one image, C_x = ½ ‖a − y‖² (quadratic).
@@ -41,18 +126,30 @@ impl Cost {
                     .zip(y)
                     .fold(T::ZERO, |s, (&ai, &yi)| s + half * (ai - yi) * (ai - yi))
             }
+            Cost::CrossEntropy => T::from_f64(cross_entropy(a, y)),
+            Cost::LogLikelihood => T::from_f64(log_likelihood(a, y)),
         }
     }
     // ANCHOR_END: quadratic
 
-    /// Eq 1 for one element of the output layer: δ^L = ∂C/∂a ⊙ σ′(z^L), with ∂C/∂a = a − y
-    /// for the quadratic cost. `a` is the output, `y` the target, and `act_prime` = σ′(z^L).
+    // ANCHOR: output_delta
+    /// Eq 1 for one element of the output layer, δ^L = ∂C/∂a ⊙ f′(z^L), with f′ written from
+    /// the output a = f(z^L) (see [`Activation::derivative_from_output`]):
+    ///
+    /// - quadratic: ∂C/∂a = a − y, so δ^L = (a − y) f′(z^L) — the write-up's Eq 1;
+    /// - cross-entropy with sigmoid: ∂C/∂a = (a − y)/(a(1 − a)) and σ′ = a(1 − a) cancel:
+    ///   δ^L = a − y;
+    /// - log-likelihood with softmax: the softmax Jacobian times −1/a_y also gives a − y.
+    ///
+    /// The pairing must have passed [`validate`].
     #[inline]
-    pub fn output_delta<T: Scalar>(self, a: T, y: T, act_prime: T) -> T {
+    pub fn output_delta<T: Scalar>(self, output: Activation, a: T, y: T) -> T {
         match self {
-            Cost::Quadratic => (a - y) * act_prime,
+            Cost::Quadratic => (a - y) * output.derivative_from_output(a),
+            Cost::CrossEntropy | Cost::LogLikelihood => a - y,
         }
     }
+    // ANCHOR_END: output_delta
 
     /// Eq 1 for a whole batch: Δ^L = (A^L − Y) ⊙ σ′(Z^L), with σ′ computed from A^L.
     ///
@@ -81,7 +178,7 @@ impl Cost {
             .iter_mut()
             .zip(a.as_slice().iter().zip(y.as_slice()));
         for (d, (&ai, &yi)) in cells {
-            *d = self.output_delta(ai, yi, output.derivative_from_output(ai));
+            *d = self.output_delta(output, ai, yi);
         }
     }
 
@@ -89,6 +186,8 @@ impl Cost {
     pub fn name(self) -> &'static str {
         match self {
             Cost::Quadratic => "quadratic",
+            Cost::CrossEntropy => "cross-entropy",
+            Cost::LogLikelihood => "log-likelihood",
         }
     }
 
@@ -107,6 +206,33 @@ mod tests {
         // ½((0.5 − 0)² + (0.25 − 1)²) = ½(0.25 + 0.5625) = 0.40625
         assert_eq!(Cost::Quadratic.value(&[0.5f64, 0.25], &[0.0, 1.0]), 0.40625);
         assert_eq!(Cost::Quadratic.value(&[0.3f64, 0.7], &[0.3, 0.7]), 0.0);
+    }
+
+    #[test]
+    fn cross_entropy_and_log_likelihood_worked_by_hand() {
+        // −[ln 0.8 + ln(1 − 0.4)] and −ln 0.8.
+        let ce = Cost::CrossEntropy.value(&[0.8f64, 0.4], &[1.0, 0.0]);
+        assert!((ce - -(0.8f64.ln() + 0.6f64.ln())).abs() < 1e-15);
+        let ll = Cost::LogLikelihood.value(&[0.8f64, 0.2], &[1.0, 0.0]);
+        assert!((ll - -(0.8f64.ln())).abs() < 1e-15);
+        // Saturated and wrong: large but finite.
+        let c = Cost::CrossEntropy.value(&[0.0f32, 1.0], &[1.0, 0.0]);
+        assert!(c.is_finite() && c > 1000.0);
+    }
+
+    #[test]
+    fn validate_accepts_the_sensible_pairings_only() {
+        use Activation::*;
+        for hidden in Activation::HIDDEN {
+            assert!(validate(hidden, Sigmoid, Cost::Quadratic).is_ok());
+            assert!(validate(hidden, Sigmoid, Cost::CrossEntropy).is_ok());
+            assert!(validate(hidden, Softmax, Cost::LogLikelihood).is_ok());
+            assert!(validate(hidden, Softmax, Cost::Quadratic).is_err());
+            assert!(validate(hidden, Softmax, Cost::CrossEntropy).is_err());
+            assert!(validate(hidden, Sigmoid, Cost::LogLikelihood).is_err());
+            assert!(validate(hidden, Relu, Cost::Quadratic).is_err());
+        }
+        assert!(validate(Softmax, Softmax, Cost::LogLikelihood).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use crate::activation::Activation;
 use crate::cost::Cost;
+use crate::init::Init;
 use crate::linalg::{Matrix, Scalar, Vector};
 use crate::rng::Rng;
 
@@ -36,6 +37,31 @@ impl<T: Scalar> Network<T> {
     /// If there are fewer than two layers or a layer has no neurons.
     #[track_caller]
     pub fn new(sizes: &[usize], rng: &mut Rng) -> Self {
+        Self::with_init(
+            sizes,
+            Init::Normal,
+            Activation::Sigmoid,
+            Activation::Sigmoid,
+            Cost::Quadratic,
+            rng,
+        )
+    }
+
+    /// A network of `sizes` layers with the given activations and cost, its weights drawn by
+    /// `init` (all weight matrices first, then all biases, as [`Network::new`] always has,
+    /// so `Init::Normal` reproduces it bit for bit).
+    ///
+    /// # Panics
+    /// If there are fewer than two layers or a layer has no neurons.
+    #[track_caller]
+    pub fn with_init(
+        sizes: &[usize],
+        init: Init,
+        hidden: Activation,
+        output: Activation,
+        cost: Cost,
+        rng: &mut Rng,
+    ) -> Self {
         assert!(
             sizes.len() >= 2,
             "a network needs at least an input and an output layer, got {sizes:?}"
@@ -46,19 +72,31 @@ impl<T: Scalar> Network<T> {
         );
         let weights = sizes
             .windows(2)
-            .map(|pair| Matrix::from_fn(pair[1], pair[0], |_, _| T::from_f64(rng.normal())))
+            .map(|pair| {
+                let std = init.weight_std(pair[0], pair[1]);
+                Matrix::from_fn(pair[1], pair[0], |_, _| T::from_f64(rng.normal() * std))
+            })
             .collect();
+        let bias_std = init.bias_std();
         let biases = sizes[1..]
             .iter()
-            .map(|&n| Vector::from_fn(n, |_| T::from_f64(rng.normal())))
+            .map(|&n| {
+                Vector::from_fn(n, |_| {
+                    if bias_std == 0.0 {
+                        T::ZERO
+                    } else {
+                        T::from_f64(rng.normal() * bias_std)
+                    }
+                })
+            })
             .collect();
         Network {
             sizes: sizes.to_vec(),
             weights,
             biases,
-            hidden: Activation::Sigmoid,
-            output: Activation::Sigmoid,
-            cost: Cost::Quadratic,
+            hidden,
+            output,
+            cost,
         }
     }
 
@@ -139,8 +177,8 @@ impl<T: Scalar> Network<T> {
     pub fn feedforward(&self, x: &Vector<T>) -> Vector<T> {
         let mut a = x.clone();
         for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            let z = &w.mul_vec(&a) + b;
-            a = z.map(|zi| self.activation(l).apply(zi));
+            a = &w.mul_vec(&a) + b;
+            self.activation(l).apply_column(a.as_mut_slice());
         }
         a
     }

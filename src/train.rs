@@ -2,14 +2,22 @@
 //!
 //! Book chapter: "Gradient descent and training". Each epoch shuffles the training images
 //! afresh, cuts them into mini-batches, and for each batch moves every weight and bias a
-//! step of size η down the gradient of the batch's mean cost: W ← W − η ∂C/∂W. Left out
-//! here: momentum, Adam, regularisation (see the "Beyond the write-up" chapter).
+//! step of size η down the gradient of the batch's mean cost: W ← W − η ∂C/∂W.
+//!
+//! The "Beyond the write-up" chapter adds options to [`TrainConfig`]: L2 weight decay,
+//! momentum and Adam ([`crate::optimizer`]), dropout ([`crate::backprop::forward_batch_dropout`]),
+//! shifted images ([`crate::augment`]), a learning-rate [`Schedule`], and early stopping.
+//! Their defaults are off, and then [`train`] does exactly the write-up's arithmetic, bit for
+//! bit (a test pins this against [`sgd_step`]).
 
-use crate::backprop::{backprop_batch, Workspace};
+use crate::augment::shift_batch;
+use crate::backprop::{backprop_batch, backprop_batch_dropout, Workspace};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Scalar};
 use crate::network::Network;
+use crate::optimizer::{add_l2, l2_cost, Optimizer, OptimizerState};
 use crate::rng::Rng;
+use crate::schedule::Schedule;
 use std::time::Instant;
 
 /// Labelled images, one image per ROW of `inputs` (so one image is contiguous in memory);
@@ -97,21 +105,45 @@ impl<T: Scalar> Samples<T> {
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
-    /// Passes over the training set.
+    /// Passes over the training set (at most: early stopping may end sooner).
     pub epochs: usize,
     /// Images per mini-batch.
     pub batch_size: usize,
-    /// Learning rate η.
+    /// Learning rate η, for every optimizer (the starting value under a schedule).
     pub eta: f64,
+    /// L2 regularisation λ: the cost gains (λ/2n) Σ w², n the training set's size.
+    pub lambda: f64,
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// Dropout probability p for hidden neurons in training (0 = off).
+    pub dropout: f64,
+    /// How η changes over the epochs.
+    pub schedule: Schedule,
+    /// Early stopping: stop after this many epochs without a better validation accuracy,
+    /// and keep the best epoch's weights (0 = off: run every epoch, keep the last).
+    pub patience: usize,
+    /// Shift every training image by a random −2..=2 pixels each epoch.
+    pub augment: bool,
+    /// Report the cost over the whole training set after each epoch (an extra forward pass
+    /// over it). When false, the reported cost is the mean over the epoch's mini-batches,
+    /// measured as they were trained (cheaper, a little stale, with dropout's noise).
+    pub evaluate_train: bool,
 }
 
 impl Default for TrainConfig {
-    /// 30 epochs, mini-batches of 10, η = 3.0.
+    /// The write-up: 30 epochs, mini-batches of 10, η = 3.0, plain SGD, nothing else.
     fn default() -> Self {
         TrainConfig {
             epochs: 30,
             batch_size: 10,
             eta: 3.0,
+            lambda: 0.0,
+            optimizer: Optimizer::Sgd,
+            dropout: 0.0,
+            schedule: Schedule::Constant,
+            patience: 0,
+            augment: false,
+            evaluate_train: true,
         }
     }
 }
@@ -213,8 +245,7 @@ pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut
 }
 // ANCHOR_END: sgd_step
 
-/// One epoch: shuffle, then one [`sgd_step`] per mini-batch, reusing `ws` throughout. The last batch is smaller when
-/// the batch size does not divide the number of images.
+/// One epoch with a fresh optimizer state (see [`train_epoch_with`]) at `config.eta`.
 pub fn train_epoch<T: Scalar>(
     net: &mut Network<T>,
     train: &Samples<T>,
@@ -224,21 +255,73 @@ pub fn train_epoch<T: Scalar>(
     ws: &mut Workspace<T>,
     observer: &mut dyn Observer,
 ) {
+    let mut opt = OptimizerState::new(config.optimizer, net);
+    let eta = config.eta;
+    train_epoch_with(net, train, config, eta, epoch, rng, ws, &mut opt, observer);
+}
+
+// ANCHOR: train_epoch
+/// One epoch: shuffle, then for each mini-batch gather it (shifting the images when
+/// `config.augment`), backpropagate (with dropout if asked), add L2's λ/n·W, and let `opt`
+/// take a step of size `eta`. With the defaults this is one [`sgd_step`] per batch.
+/// Returns the mean cost of the mini-batches as they were trained.
+#[allow(clippy::too_many_arguments)]
+pub fn train_epoch_with<T: Scalar>(
+    net: &mut Network<T>,
+    train: &Samples<T>,
+    config: &TrainConfig,
+    eta: f64,
+    epoch: usize,
+    rng: &mut Rng,
+    ws: &mut Workspace<T>,
+    opt: &mut OptimizerState<T>,
+    observer: &mut dyn Observer,
+) -> f64 {
     let classes = *net.sizes().last().unwrap();
     let n_in = net.sizes()[0];
     let mut order: Vec<usize> = (0..train.len()).collect();
     rng.shuffle(&mut order);
     let mut y = Matrix::zeros(0, 0);
-    let eta = T::from_f64(config.eta);
+    let (eta, lambda_over_n) = (T::from_f64(eta), config.lambda / train.len() as f64);
     let total = order.len().div_ceil(config.batch_size);
+    let mut cost_sum = 0.0;
     for (done, batch) in order.chunks(config.batch_size).enumerate() {
         train.gather(batch, classes, ws.input(n_in, batch.len()), &mut y);
-        sgd_step(net, &y, eta, ws);
+        if config.augment {
+            shift_batch(&mut ws.a[0], rng);
+        }
+        if config.dropout > 0.0 {
+            backprop_batch_dropout(net, &y, ws, config.dropout, rng);
+        } else {
+            backprop_batch(net, &y, ws);
+        }
+        if !config.evaluate_train {
+            cost_sum += batch_cost(net, ws.output(), &y);
+        }
+        let grad = ws.grad.as_mut().expect("backprop_batch fills the gradient");
+        if lambda_over_n > 0.0 {
+            add_l2(grad, net, lambda_over_n);
+        }
+        opt.step(net, grad, eta);
         observer.batch_done(epoch, done + 1, total);
     }
+    cost_sum / train.len().max(1) as f64
+}
+// ANCHOR_END: train_epoch
+
+/// The summed cost Σ_k C_k of a batch's outputs `a` against targets `y`, both (n_L, batch).
+fn batch_cost<T: Scalar>(net: &Network<T>, a: &Matrix<T>, y: &Matrix<T>) -> f64 {
+    let (a, y) = (a.transpose(), y.transpose());
+    (0..a.rows())
+        .map(|k| net.cost.value(a.row(k), y.row(k)).to_f64())
+        .sum()
 }
 
-/// Mini-batch gradient descent for `config.epochs` epochs, reporting after each.
+/// Mini-batch training for up to `config.epochs` epochs, reporting after each.
+///
+/// With `config.patience > 0` and a validation set, training stops once that many epochs
+/// pass without a better validation accuracy, and `net` is left with the weights of the
+/// best epoch. The reported training cost includes L2's (λ/2n) Σ w².
 ///
 /// # Errors
 /// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost
@@ -253,12 +336,21 @@ pub fn train<T: Scalar>(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
     assert!(config.batch_size > 0, "batch size must be at least 1");
-    let mut reports = Vec::with_capacity(config.epochs);
+    let mut reports: Vec<EpochReport> = Vec::with_capacity(config.epochs);
     let mut ws = Workspace::new();
+    let mut opt = OptimizerState::new(config.optimizer, net);
+    let lambda_over_n = config.lambda / train.len().max(1) as f64;
+    let mut best: Option<(f64, Network<T>)> = None;
     for epoch in 1..=config.epochs {
         let start = Instant::now();
-        train_epoch(net, train, config, epoch, rng, &mut ws, observer);
-        let train_cost = evaluate(net, train).cost;
+        let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
+        let (ws, opt) = (&mut ws, &mut opt);
+        let batch_mean = train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer);
+        let data_cost = match config.evaluate_train {
+            true => evaluate(net, train).cost,
+            false => batch_mean,
+        };
+        let train_cost = data_cost + l2_cost(net, lambda_over_n);
         if !train_cost.is_finite() {
             return Err(Error::Diverged {
                 epoch,
@@ -273,7 +365,43 @@ pub fn train<T: Scalar>(
             seconds: start.elapsed().as_secs_f64(),
         };
         observer.epoch_done(&report);
+        let accuracy = report.validation_accuracy;
         reports.push(report);
+        if config.patience == 0 {
+            continue;
+        }
+        let Some(accuracy) = accuracy else { continue };
+        if best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+            best = Some((accuracy, net.clone()));
+        }
+        if epochs_since_best(&reports) >= config.patience {
+            break;
+        }
+    }
+    if let Some((_, best_net)) = best {
+        *net = best_net;
     }
     Ok(reports)
+}
+
+/// How many epochs have passed since the best validation accuracy (the first of equals).
+pub fn epochs_since_best(reports: &[EpochReport]) -> usize {
+    match best_epoch(reports) {
+        Some(best) => reports.len() - best,
+        None => 0,
+    }
+}
+
+/// The 1-based epoch with the highest validation accuracy (the earliest of equals), if any
+/// epoch was validated: the "test accuracy at the best validation epoch" comes from it.
+pub fn best_epoch(reports: &[EpochReport]) -> Option<usize> {
+    let mut best: Option<(f64, usize)> = None;
+    for r in reports {
+        if let Some(v) = r.validation_accuracy {
+            if best.is_none_or(|(b, _)| v > b) {
+                best = Some((v, r.epoch));
+            }
+        }
+    }
+    best.map(|(_, e)| e)
 }

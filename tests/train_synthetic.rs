@@ -31,6 +31,7 @@ fn config() -> TrainConfig {
         epochs: 15,
         batch_size: 10,
         eta: 3.0,
+        ..TrainConfig::default()
     }
 }
 
@@ -101,6 +102,7 @@ fn an_absurd_learning_rate_diverges_with_an_error_naming_the_epoch() {
         epochs: 3,
         batch_size: 10,
         eta: 1e300,
+        ..TrainConfig::default()
     };
     let err = train_network(&[16, 8, 4], &config, 1, &train, None, None, &mut ()).unwrap_err();
     assert!(matches!(err, Error::Diverged { epoch: 1, .. }), "{err:?}");

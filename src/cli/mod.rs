@@ -11,6 +11,7 @@
 pub mod download;
 pub mod eval;
 pub mod predict;
+pub mod presets;
 pub mod serve;
 pub mod train;
 pub mod visualize;
@@ -53,6 +54,12 @@ pub const COMMANDS: &[Command] = &[
         summary: predict::SUMMARY,
         usage: predict::USAGE,
         main: predict::main,
+    },
+    Command {
+        name: "presets",
+        summary: presets::SUMMARY,
+        usage: presets::USAGE,
+        main: presets::main,
     },
     Command {
         name: "serve",
