@@ -657,7 +657,7 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         });
     }
     let (cmf, flg) = (data[0], data[1]);
-    if (cmf as u16 * 256 + flg as u16) % 31 != 0 {
+    if !(cmf as u16 * 256 + flg as u16).is_multiple_of(31) {
         return Err(Error::corrupt(
             WHAT,
             format!("header check bits are wrong (CMF {cmf:#04x}, FLG {flg:#04x})"),
@@ -1050,7 +1050,7 @@ mod tests {
         // blocks, long and overlapping matches). Skipped when gzip is not installed.
         let mut data = fox_text().repeat(30);
         data.extend((0..70_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8));
-        data.extend(std::iter::repeat(0u8).take(50_000));
+        data.extend(std::iter::repeat_n(0u8, 50_000));
         let path = std::env::temp_dir().join(format!("scratchnet-gzip-{}", std::process::id()));
         std::fs::write(&path, &data).unwrap();
         for level in ["-1", "-6", "-9"] {

@@ -412,7 +412,7 @@ fn expand_palette(
     plte: &[u8],
     trns: Option<&[u8]>,
 ) -> Result<Image> {
-    if plte.is_empty() || plte.len() % 3 != 0 {
+    if plte.is_empty() || !plte.len().is_multiple_of(3) {
         return Err(corrupt(format!(
             "PLTE has {} bytes, not a multiple of 3",
             plte.len()
