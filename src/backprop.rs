@@ -144,7 +144,6 @@ impl<T: Scalar> Workspace<T> {
     pub fn input_rows(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
         self.input_buffer(true, batch, n_in)
     }
-    // ANCHOR_END: input_rows
 
     fn input_buffer(&mut self, by_rows: bool, rows: usize, cols: usize) -> &mut Matrix<T> {
         if self.a.is_empty() {
@@ -165,6 +164,7 @@ impl<T: Scalar> Workspace<T> {
             v
         }
     }
+    // ANCHOR_END: input_rows
 
     /// Layer l's input A^l as a view (X for l = 0), with dropout's mask applied if it has one.
     fn layer_input(&self, l: usize) -> MatRef<'_, T> {
