@@ -34,6 +34,8 @@ pub const LEAKY_SLOPE: f64 = 0.01;
 // ANCHOR: sigmoid
 /// σ(z) = 1 / (1 + e⁻ᶻ).
 ///
+/// Book: "Activation".
+///
 /// For very negative z, e⁻ᶻ overflows to +∞ and σ(z) becomes exactly 0: no NaN.
 #[inline]
 pub fn sigmoid<T: Scalar>(z: T) -> T {
@@ -41,6 +43,8 @@ pub fn sigmoid<T: Scalar>(z: T) -> T {
 }
 
 /// σ′(z) = σ(z)(1 − σ(z)).
+///
+/// Book: "Activation", "Backpropagation".
 #[inline]
 pub fn sigmoid_prime<T: Scalar>(z: T) -> T {
     let s = sigmoid(z);
@@ -130,6 +134,8 @@ impl Activation {
 
     /// f′(z) written in terms of the output a = f(z): σ′ = a(1 − a), tanh′ = 1 − a²,
     /// ReLU′ = 1 if a > 0 else 0, leaky′ = 1 or 0.01 by the sign of a (which is z's), identity′ = 1.
+    ///
+    /// Book: "Backpropagation".
     ///
     /// The batched backward pass uses this so it needs to keep only A, not Z, and computes
     /// no second exponential. At the kink z = 0 ReLU and leaky ReLU take the left slope.

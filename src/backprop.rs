@@ -17,9 +17,9 @@ use crate::network::Network;
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradient<T> {
-    /// `nabla_w[l]`: (sizes[l+1], sizes[l]), ∂C/∂W for weight layer l.
+    /// `nabla_w[l]`: `(sizes[l+1], sizes[l])`, ∂C/∂W for weight layer l.
     pub nabla_w: Vec<Matrix<T>>,
-    /// `nabla_b[l]`: (sizes[l+1]), ∂C/∂B for weight layer l.
+    /// `nabla_b[l]`: `(sizes[l+1])`, ∂C/∂B for weight layer l.
     pub nabla_b: Vec<Vector<T>>,
 }
 
@@ -41,7 +41,9 @@ impl<T: Scalar> Gradient<T> {
 /// Backpropagation for one image `x` with one-hot target `y`: the gradient of that image's
 /// cost C_x (for the quadratic cost, ½‖a^L − y‖²).
 ///
-/// `x`: (sizes[0]), `y`: (sizes[L−1]). Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
+/// Book: "Backpropagation".
+///
+/// `x`: `(sizes[0])`, `y`: `(sizes[L−1])`. Returns ∂C_x/∂W and ∂C_x/∂B for every layer.
 ///
 /// # Panics
 /// If `x` or `y` has the wrong length.
@@ -92,19 +94,20 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
 /// nothing after the first batch.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
-    /// `a[l]`: (sizes[l], batch) for l ≥ 1. `a[0]` holds the input batch X, one column per
-    /// image, either as it is written, (sizes[0], batch), or stored transposed, one image per
-    /// ROW, (batch, sizes[0]): see [`Workspace::input_rows`]. Read X through [`Workspace::x`].
+    /// `a[l]`: `(sizes[l], batch)` for l ≥ 1. `a[0]` holds the input batch X, one column per
+    /// image, either as it is written, `(sizes[0], batch)`, or stored transposed, one image
+    /// per ROW, `(batch, sizes[0])`: see [`Workspace::input_rows`]. Read X through
+    /// [`Workspace::x`].
     pub a: Vec<Matrix<T>>,
     /// True when `a[0]` holds Xᵀ (one image per row) rather than X.
     x_by_rows: bool,
-    /// Δ^l for the layer being processed: (sizes[l+1], batch).
+    /// Δ^l for the layer being processed: `(sizes[l+1], batch)`.
     delta: Matrix<T>,
-    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: (sizes[l], batch).
+    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: `(sizes[l], batch)`.
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
-    /// Dropout: `masks[l]` is (sizes[l], batch) with entries 0 or 1/(1 − p) for a hidden
+    /// Dropout: `masks[l]` is `(sizes[l], batch)` with entries 0 or 1/(1 − p) for a hidden
     /// layer l in training, empty (0 × 0) where nothing is dropped (input, output, or
     /// dropout off). Filled by [`forward_batch_dropout`].
     pub masks: Vec<Matrix<T>>,
@@ -126,14 +129,14 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The input batch buffer X = A¹, (sizes[0], batch), resized for `batch` columns: fill
+    /// The input batch buffer X = A¹, `(sizes[0], batch)`, resized for `batch` columns: fill
     /// column j with image j.
     pub fn input(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
         self.input_buffer(false, n_in, batch)
     }
 
     // ANCHOR: input_rows
-    /// The input batch buffer stored transposed: Xᵀ, (batch, sizes[0]), one image per ROW.
+    /// The input batch buffer stored transposed: Xᵀ, `(batch, sizes[0])`, one image per ROW.
     ///
     /// The maths (and [`Workspace::x`]) still sees X with one column per image; only the
     /// storage differs. It is faster: copying an image in is one contiguous copy instead of
@@ -141,6 +144,8 @@ impl<T: Scalar> Workspace<T> {
     /// contiguous rows: W·X becomes dot products of W's rows with the images, and
     /// ∇W = Δ·Xᵀ reads Xᵀ as an ordinary row-major matrix. Training and [`crate::train::evaluate`]
     /// use this; [`Workspace::input`] is the plain layout, for tests and readers.
+    ///
+    /// Book: "Making it fast" (Training an epoch).
     pub fn input_rows(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
         self.input_buffer(true, batch, n_in)
     }
@@ -154,7 +159,7 @@ impl<T: Scalar> Workspace<T> {
         &mut self.a[0]
     }
 
-    /// The input batch X = A¹ as a (sizes[0], batch) view, one column per image, however it
+    /// The input batch X = A¹ as a `(sizes[0], batch)` view, one column per image, however it
     /// is stored (a transposed view of `a[0]` after [`Workspace::input_rows`]; no copy).
     pub fn x(&self) -> MatRef<'_, T> {
         let v = self.a[0].view();
@@ -175,7 +180,7 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The network's output A^L from the last forward pass: (sizes[L−1], batch).
+    /// The network's output A^L from the last forward pass: `(sizes[L−1], batch)`.
     pub fn output(&self) -> &Matrix<T> {
         self.a
             .last()
@@ -184,7 +189,10 @@ impl<T: Scalar> Workspace<T> {
 }
 
 /// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
-/// layer, keeping every A^l for the backward pass. `ws.a[0]` must hold X.
+/// layer, keeping every A^l for the backward pass. `ws` must hold X ([`Workspace::input`]
+/// or [`Workspace::input_rows`]).
+///
+/// Book: "The forward pass", "Backpropagation".
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     let layers = net.num_weight_layers();
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
@@ -245,7 +253,10 @@ pub fn forward_batch_dropout<T: Scalar>(
 /// Backpropagation for a mini-batch, one column per image: the mean gradient over the
 /// batch, Eqs 5–6, computed as matrix products. The result is left in `ws.grad`.
 ///
-/// `ws` holds X: (sizes[0], n) (see [`Workspace::x`]); `y`: (sizes[L−1], n), one one-hot column per image.
+/// Book: "Backpropagation".
+///
+/// `ws` holds X: `(sizes[0], n)` (see [`Workspace::x`]); `y`: `(sizes[L−1], n)`, one one-hot
+/// column per image.
 ///
 /// # Panics
 /// If `y`'s shape does not match the output layer and the batch.

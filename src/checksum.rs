@@ -21,6 +21,7 @@ const TABLE: [u32; 256] = make_table();
 /// so eight bytes can be folded in with eight independent lookups.
 static TABLES: [[u32; 256]; 8] = make_tables();
 
+// ANCHOR: crc_table
 const fn make_tables() -> [[u32; 256]; 8] {
     let mut tables = [[0u32; 256]; 8];
     tables[0] = TABLE;
@@ -36,6 +37,7 @@ const fn make_tables() -> [[u32; 256]; 8] {
     }
     tables
 }
+// ANCHOR_END: crc_table
 
 const fn make_table() -> [u32; 256] {
     let mut table = [0u32; 256];
@@ -73,6 +75,8 @@ impl Crc32 {
 
     /// Feeds `bytes` through the register, eight bytes per step (slicing-by-8), then the
     /// last few one lookup per byte.
+    ///
+    /// Book: "Reading MNIST".
     pub fn update(&mut self, bytes: &[u8]) {
         let t = &TABLES;
         let mut crc = self.state;
@@ -120,6 +124,8 @@ pub fn crc32_bytewise(bytes: &[u8]) -> u32 {
 }
 
 /// CRC-32 (IEEE) of `bytes` in one call.
+///
+/// Book: "Reading MNIST".
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = Crc32::new();
     crc.update(bytes);

@@ -106,6 +106,8 @@ impl Cost {
     // ANCHOR: quadratic
     /// The cost of one image, C_x = ½ ‖a − y‖² (quadratic).
     ///
+    /// Book: "Cost".
+    ///
     /// `a` and `y` have the output layer's length `n_L`.
     ///
     /// # Panics
@@ -142,6 +144,8 @@ impl Cost {
     /// - log-likelihood with softmax: the softmax Jacobian times −1/a_y also gives a − y.
     ///
     /// The pairing must have passed [`validate`].
+    ///
+    /// Book: "Cost", "Backpropagation", "Beyond the write-up".
     #[inline]
     pub fn output_delta<T: Scalar>(self, output: Activation, a: T, y: T) -> T {
         match self {
@@ -152,6 +156,8 @@ impl Cost {
     // ANCHOR_END: output_delta
 
     /// Eq 1 for a whole batch: Δ^L = (A^L − Y) ⊙ σ′(Z^L), with σ′ computed from A^L.
+    ///
+    /// Book: "Backpropagation".
     ///
     /// `a`, `y` and `delta` are `(n_L, batch)`; `delta` is resized to fit.
     ///

@@ -259,6 +259,7 @@ impl Huffman {
         self.decode_slow(bits)
     }
 
+    // ANCHOR: decode_slow
     /// The canonical decode of `puff.c`: extend the code one bit at a time; codes of each
     /// length are consecutive integers starting at `first`.
     #[cold]
@@ -280,6 +281,7 @@ impl Huffman {
         }
         Err(bits.corrupt("invalid Huffman code (no symbol has this bit pattern)"))
     }
+    // ANCHOR_END: decode_slow
 }
 
 /// The fixed literal/length and distance codes of block type 1 (RFC 1951 §3.2.6).
@@ -339,6 +341,7 @@ fn inflate_limited(
     }
 }
 
+// ANCHOR: stored_block
 /// Block type 0: LEN, NLEN (its ones' complement), then LEN raw bytes.
 fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.align_to_byte();
@@ -363,6 +366,7 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
     bits.seek(end);
     Ok(())
 }
+// ANCHOR_END: stored_block
 
 /// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
 #[inline(always)]
@@ -494,6 +498,8 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 // ---------------------------------------------------------------------------------------------
 
 /// Inflates a raw DEFLATE stream (RFC 1951). Bytes after the final block are ignored.
+///
+/// Book: "Reading MNIST".
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     inflate_into(data, 0, &mut out, "deflate stream")?;
@@ -518,6 +524,8 @@ pub fn is_gzip(data: &[u8]) -> bool {
 // ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
 /// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
+///
+/// Book: "Reading MNIST".
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
     const WHAT: &str = "gzip data";
     // ISIZE of the last member pre-sizes the output, within a bound: DEFLATE cannot expand
@@ -624,6 +632,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
+    // ANCHOR: gzip_trailer
     let stored_crc = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap());
     let stored_size = u32::from_le_bytes(data[pos + 4..pos + 8].try_into().unwrap());
     let mut crc = Crc32::new();
@@ -642,6 +651,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
             format!("ISIZE trailer says {stored_size} bytes (mod 2^32) but {size} were inflated"),
         ));
     }
+    // ANCHOR_END: gzip_trailer
     Ok(pos + 8)
 }
 

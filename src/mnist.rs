@@ -161,6 +161,8 @@ fn check_header(bytes: &[u8], header: usize, magic: u32, kind: &str, name: &str)
 
 // ANCHOR: parse_images
 /// Parses an IDX image file (already decompressed). `name` names it in errors.
+///
+/// Book: "Reading MNIST".
 pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
     let what = format!("IDX image file {name}");
     check_header(bytes, 16, IMAGES_MAGIC, "image", name)?;
@@ -190,6 +192,8 @@ pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
 
 // ANCHOR: parse_labels
 /// Parses an IDX label file (already decompressed): one digit 0–9 per image.
+///
+/// Book: "Reading MNIST".
 pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
     let what = format!("IDX label file {name}");
     check_header(bytes, 8, LABELS_MAGIC, "label", name)?;
@@ -275,6 +279,8 @@ impl DataSet {
     /// The first `n` pairs and the rest, as Nielsen splits MNIST's 60,000 training images
     /// into 50,000 for training and 10,000 for validation: `train.split_at(50_000)`.
     ///
+    /// Book: "Reading MNIST", "Gradient descent and training".
+    ///
     /// # Panics
     /// If `n > self.len()`.
     #[track_caller]
@@ -304,6 +310,8 @@ pub struct Mnist {
 impl Mnist {
     /// Loads the four files from `dir`, gzipped or raw, under any of the names in
     /// [`find_file`]. A missing file is an [`Error::Io`] naming it and `scratchnet download`.
+    ///
+    /// Book: "Reading MNIST".
     pub fn load(dir: &Path) -> Result<Mnist> {
         let read = |index: usize| -> Result<(Vec<u8>, String)> {
             let path = require_file(dir, FILES[index].0)?;

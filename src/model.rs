@@ -54,7 +54,10 @@ pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
 const WHAT: &str = "scratchnet model";
 
+// ANCHOR: to_bytes
 /// The complete file contents for `net`, CRC trailer included (see the module doc).
+///
+/// Book: "Model files".
 pub fn to_bytes(net: &Network<f32>) -> Vec<u8> {
     let sizes = net.sizes();
     let mut bytes = Vec::with_capacity(64 + 4 * (sizes.len() + net.num_parameters()));
@@ -77,6 +80,7 @@ pub fn to_bytes(net: &Network<f32>) -> Vec<u8> {
     bytes.extend_from_slice(&crc.to_le_bytes());
     bytes
 }
+// ANCHOR_END: to_bytes
 
 /// Saves `net` to `path` atomically: writes `path`'s bytes to a temporary file in the same
 /// folder, flushes it to disk, then renames it over `path`.
@@ -145,7 +149,10 @@ fn name_the_file(err: Error, path: &Path) -> Error {
     }
 }
 
+// ANCHOR: from_bytes
 /// Parses a model file's contents (see the module doc for the checks and their order).
+///
+/// Book: "Model files".
 pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
     check_magic(bytes)?;
     let mut r = Reader { bytes, pos: 4 };
@@ -178,6 +185,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
         weights, biases, hidden, output, cost,
     ))
 }
+// ANCHOR_END: from_bytes
 
 /// How many of `net`'s weights and biases are NaN or infinite.
 pub fn non_finite_parameters(net: &Network<f32>) -> usize {

@@ -17,9 +17,9 @@ use crate::rng::Rng;
 pub struct Network<T> {
     /// Neurons per layer, input first: the write-up's `[784, 20, 10, 10]`.
     sizes: Vec<usize>,
-    /// `weights[l]`: (sizes[l+1], sizes[l]) — row i holds neuron i's incoming weights.
+    /// `weights[l]`: `(sizes[l+1], sizes[l])` — row i holds neuron i's incoming weights.
     pub weights: Vec<Matrix<T>>,
-    /// `biases[l]`: (sizes[l+1]) — one bias per neuron of layer l + 1.
+    /// `biases[l]`: `(sizes[l+1])` — one bias per neuron of layer l + 1.
     pub biases: Vec<Vector<T>>,
     /// The activation of every hidden layer.
     pub hidden: Activation,
@@ -30,8 +30,11 @@ pub struct Network<T> {
 }
 
 impl<T: Scalar> Network<T> {
+    // ANCHOR: init
     /// The write-up's network shape and choices: `sizes` layers, sigmoid everywhere,
     /// quadratic cost, every weight and bias drawn from N(0, 1) by `rng`.
+    ///
+    /// Book: "The forward pass".
     ///
     /// # Panics
     /// If there are fewer than two layers or a layer has no neurons.
@@ -99,6 +102,7 @@ impl<T: Scalar> Network<T> {
             cost,
         }
     }
+    // ANCHOR_END: init
 
     /// Builds a network from parameters, checking that their shapes chain together.
     ///
@@ -169,7 +173,9 @@ impl<T: Scalar> Network<T> {
     /// The forward pass for one image: for each layer, z^l = W^l a^{l−1} + B^l and
     /// a^l = σ(z^l). Returns the output a^L.
     ///
-    /// `x`: (sizes[0]). Returns: (sizes[L−1]).
+    /// Book: "The forward pass".
+    ///
+    /// `x`: `(sizes[0])`. Returns: `(sizes[L−1])`.
     ///
     /// # Panics
     /// If `x.len()` is not the input layer's size.
@@ -187,7 +193,9 @@ impl<T: Scalar> Network<T> {
     /// The forward pass for a batch, one column per image: Z^l = W^l A^{l−1} + B^l,
     /// A^l = σ(Z^l). Returns A^L.
     ///
-    /// `x`: (sizes[0], batch). Returns: (sizes[L−1], batch).
+    /// Book: "The forward pass".
+    ///
+    /// `x`: `(sizes[0], batch)`. Returns: `(sizes[L−1], batch)`.
     ///
     /// # Panics
     /// If `x.rows()` is not the input layer's size.
@@ -205,8 +213,11 @@ impl<T: Scalar> Network<T> {
     // ANCHOR: layer_forward
     /// One layer of the batched forward pass: out ← σ(W^l a + B^l), all columns at once.
     ///
-    /// `a_prev`: (sizes[l], batch), a view so the input batch may be stored transposed;
-    /// `out`: resized to (sizes[l+1], batch).
+    /// Book: "The forward pass".
+    ///
+    /// `a_prev`: `(sizes[l], batch)`, a view, so the input batch may be stored transposed
+    /// (see [`crate::backprop::Workspace::input_rows`]); `out`: resized to
+    /// `(sizes[l+1], batch)`.
     #[track_caller]
     pub(crate) fn layer_forward(&self, l: usize, a_prev: MatRef<'_, T>, out: &mut Matrix<T>) {
         let w = &self.weights[l];
@@ -230,6 +241,8 @@ impl<T: Scalar> Network<T> {
     // ANCHOR_END: layer_forward
 
     /// The predicted digit for one image: the index of the largest output.
+    ///
+    /// Book: "The forward pass".
     pub fn predict(&self, x: &Vector<T>) -> usize {
         self.feedforward(x).argmax()
     }

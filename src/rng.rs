@@ -23,6 +23,8 @@ fn splitmix64(x: &mut u64) -> u64 {
 
 impl Rng {
     /// A generator whose whole stream is fixed by `seed`.
+    ///
+    /// Book: "Reproducibility and testing".
     pub fn new(seed: u64) -> Self {
         let mut x = seed;
         let s = [
@@ -37,7 +39,10 @@ impl Rng {
         }
     }
 
+    // ANCHOR: xoshiro
     /// The next 64 random bits.
+    ///
+    /// Book: "Reproducibility and testing".
     pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
@@ -49,6 +54,7 @@ impl Rng {
         self.s[3] = self.s[3].rotate_left(45);
         result
     }
+    // ANCHOR_END: xoshiro
 
     /// Uniform in [0, 1), with 53 random bits.
     pub fn uniform(&mut self) -> f64 {
@@ -71,7 +77,10 @@ impl Rng {
         }
     }
 
+    // ANCHOR: normal
     /// A draw from the standard normal N(0, 1) (Box–Muller).
+    ///
+    /// Book: "Reproducibility and testing", "The forward pass".
     pub fn normal(&mut self) -> f64 {
         if let Some(z) = self.spare_normal.take() {
             return z;
@@ -84,14 +93,19 @@ impl Rng {
         self.spare_normal = Some(r * theta.sin());
         r * theta.cos()
     }
+    // ANCHOR_END: normal
 
+    // ANCHOR: shuffle
     /// Shuffles `xs` in place (Fisher–Yates): every order equally likely.
+    ///
+    /// Book: "Reproducibility and testing", "Gradient descent and training".
     pub fn shuffle<T>(&mut self, xs: &mut [T]) {
         for i in (1..xs.len()).rev() {
             let j = self.below(i + 1);
             xs.swap(i, j);
         }
     }
+    // ANCHOR_END: shuffle
 }
 
 #[cfg(test)]

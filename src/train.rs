@@ -47,7 +47,10 @@ impl<T: Scalar> Samples<T> {
         Samples { inputs, labels }
     }
 
+    // ANCHOR: from_pixels
     /// Scales raw 8-bit pixels (0 = background, 255 = ink) to [0, 1]: the input layer A¹.
+    ///
+    /// Book: "The image as a vector".
     ///
     /// `pixels`: (n · pixels_per_image) bytes, image after image.
     ///
@@ -65,6 +68,7 @@ impl<T: Scalar> Samples<T> {
             labels,
         )
     }
+    // ANCHOR_END: from_pixels
 
     /// Number of images.
     pub fn len(&self) -> usize {
@@ -76,8 +80,11 @@ impl<T: Scalar> Samples<T> {
         self.labels.is_empty()
     }
 
+    // ANCHOR: gather
     /// Copies the images `indices` into a batch: `x` becomes (pixels, batch) with image
     /// `indices[j]` in column j, and `y` (classes, batch) its one-hot targets.
+    ///
+    /// Book: "Gradient descent and training".
     ///
     /// # Panics
     /// If an index is out of range or a label is not below `classes`.
@@ -98,6 +105,7 @@ impl<T: Scalar> Samples<T> {
     /// [`Samples::gather`] with the batch stored transposed: `xt` becomes Xᵀ, (batch, pixels),
     /// image `indices[j]` in ROW j, as [`Workspace::input_rows`] wants it. Each image is one
     /// contiguous copy, where [`Samples::gather`] writes its pixels `batch` values apart.
+    /// Book: "Making it fast" (Training an epoch).
     ///
     /// # Panics
     /// As [`Samples::gather`].
@@ -131,6 +139,7 @@ impl<T: Scalar> Samples<T> {
             y[(label, j)] = T::ONE;
         }
     }
+    // ANCHOR_END: gather
 }
 
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
@@ -228,6 +237,8 @@ impl Evaluation {
 }
 
 /// Runs every sample through the network (in batches of 1,000 columns) and scores it.
+///
+/// Book: "Gradient descent and training".
 pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation {
     const CHUNK: usize = 1000;
     let classes = *net.sizes().last().unwrap();
@@ -262,6 +273,8 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
 /// One step of gradient descent on one mini-batch: W ← W − η ∂C/∂W, B ← B − η ∂C/∂B,
 /// with the gradient the batch mean of Eqs 5–6. `ws` holds the batch X ([`Workspace::input`]
 /// or [`Workspace::input_rows`]).
+///
+/// Book: "Gradient descent and training".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {
     backprop_batch(net, y, ws);
     let grad = ws.grad.as_ref().expect("backprop_batch fills the gradient");
@@ -277,7 +290,10 @@ pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut
 }
 // ANCHOR_END: sgd_step
 
+// ANCHOR: train_epoch
 /// One epoch with a fresh optimizer state (see [`train_epoch_with`]) at `config.eta`.
+///
+/// Book: "Gradient descent and training".
 pub fn train_epoch<T: Scalar>(
     net: &mut Network<T>,
     train: &Samples<T>,
@@ -292,7 +308,6 @@ pub fn train_epoch<T: Scalar>(
     train_epoch_with(net, train, config, eta, epoch, rng, ws, &mut opt, observer);
 }
 
-// ANCHOR: train_epoch
 /// One epoch: shuffle, then for each mini-batch gather it (shifting the images when
 /// `config.augment`), backpropagate (with dropout if asked), add L2's λ/n·W, and let `opt`
 /// take a step of size `eta`. With the defaults this is one [`sgd_step`] per batch.
@@ -354,6 +369,8 @@ fn batch_cost<T: Scalar>(net: &Network<T>, a: &Matrix<T>, y: &Matrix<T>) -> f64 
 /// With `config.patience > 0` and a validation set, training stops once that many epochs
 /// pass without a better validation accuracy, and `net` is left with the weights of the
 /// best epoch. The reported training cost includes L2's (λ/2n) Σ w².
+///
+/// Book: "Gradient descent and training".
 ///
 /// # Errors
 /// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost

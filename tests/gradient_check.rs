@@ -71,10 +71,13 @@ fn batch_gradient(net: &Network<f64>, x: &Matrix<f64>, y: &Matrix<f64>) -> Gradi
     ws.grad.unwrap()
 }
 
+// ANCHOR: relative_error
 fn relative_error(g: f64, n: f64) -> f64 {
     (g - n).abs() / (g.abs() + n.abs()).max(FLOOR)
 }
+// ANCHOR_END: relative_error
 
+// ANCHOR: numerical
 /// Nudges one parameter by ±h and returns the centred difference of the cost.
 fn numerical(
     net: &mut Network<f64>,
@@ -92,6 +95,7 @@ fn numerical(
     *param(net) = original;
     (8.0 * near - far) / (12.0 * H)
 }
+// ANCHOR_END: numerical
 
 fn layer_sizes() -> impl Strategy<Value = Vec<usize>> {
     prop::collection::vec(1usize..=12, 2..=5)

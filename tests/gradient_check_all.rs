@@ -33,10 +33,10 @@
 //! slopes and means nothing. So for each parameter the oracle also records the sign of every
 //! hidden z at all five points; if any sign differs, that parameter is skipped (z is
 //! piecewise linear or smooth in θ, so equal signs at five points 1e-3 apart means no kink
-//! in between, barring a double crossing within 4e-3). The test counts skips and requires
-//! that at least half of each case's parameters are checked, so it cannot pass by skipping
-//! everything. (One z near 0 makes every weight upstream of it skip, which in a 12-5-1
-//! network can be a tenth of the parameters; half is a bound such cases never reach.)
+//! in between, barring a double crossing within 4e-3). A case in which more than half of
+//! the parameters had to be skipped (one z near 0 in a narrow late layer makes every weight
+//! upstream of it skip) is rejected as a whole with `prop_assume!`; proptest fails the test
+//! if it has to reject more than 1,024 cases, so the test cannot pass by skipping.
 
 use proptest::prelude::*;
 use scratchnet::activation::Activation;
@@ -244,7 +244,7 @@ proptest! {
         let (checked, skipped) = check_all(&mut case, &grad, TOLERANCE).map_err(|e| {
             TestCaseError::fail(format!("{:?}: {e}", combinations()[combo]))
         })?;
-        prop_assert!(skipped <= checked, "{skipped} of {} parameters skipped", checked + skipped);
+        prop_assume!(skipped <= checked);
     }
 
     /// With dropout on the hidden layers (a fixed mask, drawn once), backprop is the
@@ -260,6 +260,6 @@ proptest! {
         let (checked, skipped) = check_all(&mut case, &grad, DROPOUT_TOLERANCE).map_err(|e| {
             TestCaseError::fail(format!("{:?}, p = {p}: {e}", combinations()[combo]))
         })?;
-        prop_assert!(skipped <= checked, "{skipped} of {} parameters skipped", checked + skipped);
+        prop_assume!(skipped <= checked);
     }
 }

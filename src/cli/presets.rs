@@ -18,6 +18,8 @@ List the presets for `train --preset NAME` and their settings
 Usage: scratchnet presets
 
 Options given to `train` after (or before) `--preset NAME` override the preset's values.
+
+Options:
   -h, --help            Print this help
 ";
 

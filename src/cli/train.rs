@@ -26,6 +26,7 @@ use crate::{model, Error, Result};
 pub const SUMMARY: &str = "Train a network on MNIST and save it (the default command)";
 
 /// The `--help` text.
+// ANCHOR: usage
 pub const USAGE: &str = "\
 Train a network on MNIST and save it (the default command)
 
@@ -61,6 +62,7 @@ Options:
                         validation_accuracy,test_accuracy,seconds (accuracies as fractions)
   -h, --help            Print this help
 ";
+// ANCHOR_END: usage
 
 /// The header of the `--log` CSV file.
 pub const CSV_HEADER: &str = "epoch,train_cost,validation_accuracy,test_accuracy,seconds";
@@ -101,7 +103,10 @@ impl Default for TrainArgs {
     }
 }
 
+// ANCHOR: parse
 /// Parses `scratchnet train`'s arguments; `Ok(None)` means `--help` was asked for.
+///
+/// Book: "The command line".
 ///
 /// # Errors
 /// [`Error::Usage`] for an unknown flag, a missing value, or a value out of range.
@@ -139,6 +144,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<TrainArgs>> {
     })?;
     Ok(Some(parsed))
 }
+// ANCHOR_END: parse
 
 /// The value of the last `--preset NAME` (or `--preset=NAME`), else `writeup`.
 fn preset_name(args: &[String]) -> Result<String> {

@@ -98,7 +98,10 @@ pub(crate) fn check_gemm_shapes<T>(a: &MatRef<'_, T>, b: &MatRef<'_, T>, c_len: 
     }
 }
 
+// ANCHOR: textbook_gemm
 /// The textbook triple loop: C ← αAB + βC, with `c_ij = β c_ij + α Σ_p a_ip b_pj`.
+///
+/// Book: "Matrices and vectors".
 ///
 /// A is `m × k`, B is `k × n`, C is dense row-major `m × n`. When β = 0 the old C is
 /// ignored (even if it holds NaN), as in BLAS.
@@ -124,6 +127,7 @@ pub fn gemm_naive<T: Scalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta:
         }
     }
 }
+// ANCHOR_END: textbook_gemm
 
 /// C ← αAB + βC with the fastest kernel this machine supports.
 ///

@@ -123,10 +123,14 @@ impl<T: Scalar> Matrix<T> {
         MatRef::row_major(&self.data, self.rows, self.cols)
     }
 
+    // ANCHOR: transpose
     /// Mᵀ: the `cols × rows` matrix with (i, j) = M(j, i).
+    ///
+    /// Book: "Matrices and vectors".
     pub fn transpose(&self) -> Self {
         Matrix::from_fn(self.cols, self.rows, |i, j| self.data[j * self.cols + i])
     }
+    // ANCHOR_END: transpose
 
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
@@ -143,6 +147,8 @@ impl<T: Scalar> Matrix<T> {
     }
 
     /// Element-wise product A ⊙ B (same shapes).
+    ///
+    /// Book: "Matrices and vectors", "Backpropagation".
     ///
     /// # Panics
     /// If the shapes differ.
@@ -165,6 +171,8 @@ impl<T: Scalar> Matrix<T> {
     /// self ← self + α·other (the "axpy" of BLAS): gradient descent is
     /// `w.add_scaled(-eta, &nabla_w)`.
     ///
+    /// Book: "Gradient descent and training".
+    ///
     /// # Panics
     /// If the shapes differ.
     #[track_caller]
@@ -175,7 +183,10 @@ impl<T: Scalar> Matrix<T> {
         }
     }
 
+    // ANCHOR: mul_vec
     /// Matrix × vector, M v: if M is `m × n` then `v` has length `n` and the result `m`.
+    ///
+    /// Book: "Matrices and vectors", "The forward pass".
     ///
     /// # Panics
     /// If `v.len() != cols`.
@@ -192,9 +203,13 @@ impl<T: Scalar> Matrix<T> {
                 .fold(T::ZERO, |s, (&a, &b)| s + a * b)
         })
     }
+    // ANCHOR_END: mul_vec
 
+    // ANCHOR: t_mul_vec
     /// Transposed matrix × vector, Mᵀ v, without forming Mᵀ: if M is `m × n` then `v` has
     /// length `m` and the result `n`. (Eq 2 sends δ back through a layer this way.)
+    ///
+    /// Book: "Matrices and vectors", "Backpropagation".
     ///
     /// # Panics
     /// If `v.len() != rows`.
@@ -215,8 +230,11 @@ impl<T: Scalar> Matrix<T> {
         }
         out
     }
+    // ANCHOR_END: t_mul_vec
 
     /// Matrix product AB: if A is `m × k` then B is `k × n` and the result `m × n`.
+    ///
+    /// Book: "Matrices and vectors".
     ///
     /// # Panics
     /// If `self.cols() != other.rows()`.
@@ -239,6 +257,8 @@ impl<T: Scalar> Matrix<T> {
     /// out ← AᵀB without forming Aᵀ: A is `k × m`, B is `k × n`, out is `m × n`.
     /// (The batched Eq 2: (Wˡ⁺¹)ᵀ Δˡ⁺¹.)
     ///
+    /// Book: "Backpropagation".
+    ///
     /// # Panics
     /// If `self.rows() != other.rows()`.
     #[track_caller]
@@ -249,6 +269,8 @@ impl<T: Scalar> Matrix<T> {
     /// out ← ABᵀ without forming Bᵀ: A is `m × k`, B is `n × k`, out is `m × n`.
     /// (The batched Eq 7: Δˡ (Aˡ⁻¹)ᵀ.)
     ///
+    /// Book: "Backpropagation".
+    ///
     /// # Panics
     /// If `self.cols() != other.cols()`.
     #[track_caller]
@@ -257,6 +279,8 @@ impl<T: Scalar> Matrix<T> {
     }
 
     /// Adds `v` to every column: Z = WA + B with one bias vector B for the whole batch.
+    ///
+    /// Book: "The forward pass".
     ///
     /// # Panics
     /// If `v.len() != rows`.

@@ -31,6 +31,8 @@ impl<T: Scalar> Vector<T> {
 
     /// The one-hot vector of length `n` with a 1 at `index`: the target Y for a label.
     ///
+    /// Book: "Cost".
+    ///
     /// # Panics
     /// If `index >= n`.
     #[track_caller]
@@ -81,7 +83,10 @@ impl<T: Scalar> Vector<T> {
         self.map(|x| x * s)
     }
 
+    // ANCHOR: hadamard
     /// Element-wise product u ⊙ v.
+    ///
+    /// Book: "Matrices and vectors", "Backpropagation".
     ///
     /// # Panics
     /// If the lengths differ.
@@ -97,6 +102,7 @@ impl<T: Scalar> Vector<T> {
                 .collect(),
         }
     }
+    // ANCHOR_END: hadamard
 
     /// Dot product uᵀv = Σ uᵢvᵢ.
     ///
@@ -116,12 +122,18 @@ impl<T: Scalar> Vector<T> {
         self.dot(self)
     }
 
+    // ANCHOR: outer
     /// Outer product u vᵀ: a `u.len() × v.len()` matrix with (i, j) = uᵢ vⱼ (Eq 7's shape).
+    ///
+    /// Book: "Matrices and vectors", "Backpropagation".
     pub fn outer(&self, v: &Self) -> Matrix<T> {
         Matrix::from_fn(self.len(), v.len(), |i, j| self.data[i] * v.data[j])
     }
+    // ANCHOR_END: outer
 
     /// The index of the largest element (the first, on ties): the network's predicted digit.
+    ///
+    /// Book: "The forward pass".
     ///
     /// # Panics
     /// If the vector is empty.
