@@ -101,10 +101,28 @@ impl<T: Scalar> Samples<T> {
         self.targets(indices, classes, y);
     }
 
+
+    /// `y` (classes, batch): column j is the one-hot target of image `indices[j]`.
+    #[track_caller]
+    fn targets(&self, indices: &[usize], classes: usize, y: &mut Matrix<T>) {
+        y.resize(classes, indices.len());
+        y.as_mut_slice().iter_mut().for_each(|v| *v = T::ZERO);
+        for (j, &k) in indices.iter().enumerate() {
+            let label = self.labels[k] as usize;
+            assert!(
+                label < classes,
+                "label {label} of image {k} is not below the {classes} outputs"
+            );
+            y[(label, j)] = T::ONE;
+        }
+    }
+    // ANCHOR_END: gather
+
     // ANCHOR: gather_rows
     /// [`Samples::gather`] with the batch stored transposed: `xt` becomes Xᵀ, (batch, pixels),
     /// image `indices[j]` in ROW j, as [`Workspace::input_rows`] wants it. Each image is one
     /// contiguous copy, where [`Samples::gather`] writes its pixels `batch` values apart.
+    ///
     /// Book: "Making it fast" (Training an epoch).
     ///
     /// # Panics
@@ -124,22 +142,6 @@ impl<T: Scalar> Samples<T> {
         self.targets(indices, classes, y);
     }
     // ANCHOR_END: gather_rows
-
-    /// `y` (classes, batch): column j is the one-hot target of image `indices[j]`.
-    #[track_caller]
-    fn targets(&self, indices: &[usize], classes: usize, y: &mut Matrix<T>) {
-        y.resize(classes, indices.len());
-        y.as_mut_slice().iter_mut().for_each(|v| *v = T::ZERO);
-        for (j, &k) in indices.iter().enumerate() {
-            let label = self.labels[k] as usize;
-            assert!(
-                label < classes,
-                "label {label} of image {k} is not below the {classes} outputs"
-            );
-            y[(label, j)] = T::ONE;
-        }
-    }
-    // ANCHOR_END: gather
 }
 
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
