@@ -101,7 +101,6 @@ impl<T: Scalar> Samples<T> {
         self.targets(indices, classes, y);
     }
 
-
     /// `y` (classes, batch): column j is the one-hot target of image `indices[j]`.
     #[track_caller]
     fn targets(&self, indices: &[usize], classes: usize, y: &mut Matrix<T>) {
