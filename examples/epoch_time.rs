@@ -5,9 +5,11 @@
 //! ```text
 //! cargo run --release --example epoch_time -- writeup 1 7   # 50,000 images, batch 10
 //! cargo run --release --example epoch_time -- large 2 5     # 5,000 images, batch 100
+//! cargo run --release --example epoch_time -- evaluate 1 7  # write-up net, 50,000 images
 //! ```
 //!
-//! Arguments: `writeup` or `large`, the thread count, the number of timed epochs (after one
+//! Arguments: `writeup`, `large` or `evaluate` (one `train::evaluate` pass of the write-up's
+//! network over 50,000 images, as `train` makes after every epoch), the thread count, the number of timed epochs (after one
 //! untimed warm-up epoch). For `large` an "epoch" is 50 batches, a tenth of MNIST's.
 //! On two threads the thread CPU time counts only the calling thread's share.
 
@@ -15,7 +17,7 @@ use scratchnet::backprop::Workspace;
 use scratchnet::linalg::set_threads;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::{train_epoch, TrainConfig};
+use scratchnet::train::{evaluate, train_epoch, TrainConfig};
 use std::time::Instant;
 
 #[path = "../benches/common/synthetic.rs"]
@@ -50,7 +52,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: epoch_time writeup|large THREADS REPS";
+    let usage = "usage: epoch_time writeup|large|evaluate THREADS REPS";
     let (which, threads, reps) = match args.as_slice() {
         [w, t, r] => (
             w.as_str(),
@@ -60,7 +62,7 @@ fn main() {
         _ => panic!("{usage}"),
     };
     let ((sizes, batch), n) = match which {
-        "writeup" => (synthetic::WRITEUP, 50_000),
+        "writeup" | "evaluate" => (synthetic::WRITEUP, 50_000),
         "large" => (synthetic::LARGE, 5_000),
         _ => panic!("{usage}"),
     };
@@ -73,7 +75,10 @@ fn main() {
         ..TrainConfig::default()
     };
     set_threads(threads);
-    let mut epoch = || train_epoch(&mut net, &data, &config, 1, &mut rng, &mut ws, &mut ());
+    let mut epoch = || match which {
+        "evaluate" => drop(evaluate(&net, &data)),
+        _ => train_epoch(&mut net, &data, &config, 1, &mut rng, &mut ws, &mut ()),
+    };
     epoch();
     let (mut cpu, mut wall) = (Vec::new(), Vec::new());
     for _ in 0..reps.max(1) {
