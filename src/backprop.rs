@@ -198,6 +198,8 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
     ws.masks.iter_mut().for_each(|m| m.resize(0, 0));
     for l in 0..layers {
+        // A^{l+1} is taken out of `ws` (no copy, no allocation) so that the layer can read its
+        // input from `ws` while writing it.
         let mut out = std::mem::take(&mut ws.a[l + 1]);
         net.layer_forward(l, ws.layer_input(l), &mut out);
         ws.a[l + 1] = out;
