@@ -47,17 +47,10 @@ pub fn shift_image<T: Scalar>(src: &[T], dst: &mut [T], side: usize, dx: isize, 
 #[track_caller]
 pub fn shift_batch<T: Scalar>(x: &mut Matrix<T>, rng: &mut Rng) {
     let (pixels, batch) = x.shape();
-    let side = (pixels as f64).sqrt().round() as usize;
-    assert_eq!(
-        side * side,
-        pixels,
-        "augment: {pixels} pixels is not a square image"
-    );
+    let side = square_side(pixels);
     let (mut src, mut dst) = (vec![T::ZERO; pixels], vec![T::ZERO; pixels]);
-    let span = 2 * MAX_SHIFT + 1;
     for j in 0..batch {
-        let dx = rng.below(span) as isize - MAX_SHIFT as isize;
-        let dy = rng.below(span) as isize - MAX_SHIFT as isize;
+        let (dx, dy) = random_shift(rng);
         for (p, s) in src.iter_mut().enumerate() {
             *s = x[(p, j)];
         }
@@ -66,6 +59,44 @@ pub fn shift_batch<T: Scalar>(x: &mut Matrix<T>, rng: &mut Rng) {
             x[(p, j)] = d;
         }
     }
+}
+
+/// [`shift_batch`] for a batch stored one image per ROW, `xt`: (batch, side²), as training
+/// stores it (see [`crate::backprop::Workspace::input_rows`]). Draws the same shifts from
+/// `rng`, so it moves each image exactly as [`shift_batch`] moves the transposed batch.
+///
+/// # Panics
+/// If `xt.cols()` is not a square number.
+#[track_caller]
+pub fn shift_rows<T: Scalar>(xt: &mut Matrix<T>, rng: &mut Rng) {
+    let (batch, pixels) = xt.shape();
+    let side = square_side(pixels);
+    let mut src = vec![T::ZERO; pixels];
+    for j in 0..batch {
+        let (dx, dy) = random_shift(rng);
+        src.copy_from_slice(xt.row(j));
+        shift_image(&src, xt.row_mut(j), side, dx, dy);
+    }
+}
+
+/// The side of a square image of `pixels` pixels.
+#[track_caller]
+fn square_side(pixels: usize) -> usize {
+    let side = (pixels as f64).sqrt().round() as usize;
+    assert_eq!(
+        side * side,
+        pixels,
+        "augment: {pixels} pixels is not a square image"
+    );
+    side
+}
+
+/// One image's (dx, dy), each uniform in −MAX_SHIFT..=MAX_SHIFT.
+fn random_shift(rng: &mut Rng) -> (isize, isize) {
+    let span = 2 * MAX_SHIFT + 1;
+    let dx = rng.below(span) as isize - MAX_SHIFT as isize;
+    let dy = rng.below(span) as isize - MAX_SHIFT as isize;
+    (dx, dy)
 }
 
 #[cfg(test)]
@@ -106,5 +137,9 @@ mod tests {
             let ink: f64 = (0..64).map(|p| a[(p, j)]).sum();
             assert_eq!(ink, 4.0);
         }
+        // The row layout moves each image exactly as the column layout does.
+        let mut rows = x.transpose();
+        shift_rows(&mut rows, &mut Rng::new(9));
+        assert_eq!(rows, a.transpose());
     }
 }

@@ -11,7 +11,7 @@
 //!   averages of Eqs 5–6 become one matrix product and one row sum. It is the fast path, and
 //!   the tests prove it equals the mean of [`backprop_one`] over the batch.
 
-use crate::linalg::{Matrix, Scalar, Vector};
+use crate::linalg::{gemm, MatRef, Matrix, Scalar, Vector};
 use crate::network::Network;
 
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
@@ -94,15 +94,20 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
 /// nothing after the first batch.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
-    /// `a[l]`: `(sizes[l], batch)`; `a[0]` is the input batch X, one column per image.
+    /// `a[l]`: `(sizes[l], batch)` for l ≥ 1. `a[0]` holds the input batch X, one column per
+    /// image, either as it is written, `(sizes[0], batch)`, or stored transposed, one image
+    /// per ROW, `(batch, sizes[0])`: see [`Workspace::input_rows`]. Read X through
+    /// [`Workspace::x`].
     pub a: Vec<Matrix<T>>,
+    /// True when `a[0]` holds Xᵀ (one image per row) rather than X.
+    x_by_rows: bool,
     /// Δ^l for the layer being processed: `(sizes[l+1], batch)`.
     delta: Matrix<T>,
     /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: `(sizes[l], batch)`.
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
-    /// Dropout: `masks[l]` is (sizes[l], batch) with entries 0 or 1/(1 − p) for a hidden
+    /// Dropout: `masks[l]` is `(sizes[l], batch)` with entries 0 or 1/(1 − p) for a hidden
     /// layer l in training, empty (0 × 0) where nothing is dropped (input, output, or
     /// dropout off). Filled by [`forward_batch_dropout`].
     pub masks: Vec<Matrix<T>>,
@@ -115,6 +120,7 @@ impl<T: Scalar> Workspace<T> {
     pub fn new() -> Self {
         Workspace {
             a: Vec::new(),
+            x_by_rows: false,
             delta: Matrix::zeros(0, 0),
             back: Matrix::zeros(0, 0),
             grad: None,
@@ -123,13 +129,55 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The input batch buffer X = A¹, `(sizes[0], batch)`, resized for `batch` columns.
+    /// The input batch buffer X = A¹, `(sizes[0], batch)`, resized for `batch` columns: fill
+    /// column j with image j.
     pub fn input(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
+        self.input_buffer(false, n_in, batch)
+    }
+
+    // ANCHOR: input_rows
+    /// The input batch buffer stored transposed: Xᵀ, `(batch, sizes[0])`, one image per ROW.
+    ///
+    /// The maths (and [`Workspace::x`]) still sees X with one column per image; only the
+    /// storage differs. It is faster: copying an image in is one contiguous copy instead of
+    /// `sizes[0]` writes `batch` apart, and both of layer 1's products then read X along
+    /// contiguous rows: W·X becomes dot products of W's rows with the images, and
+    /// ∇W = Δ·Xᵀ reads Xᵀ as an ordinary row-major matrix. Training and [`crate::train::evaluate`]
+    /// use this; [`Workspace::input`] is the plain layout, for tests and readers.
+    ///
+    /// Book: "Making it fast" (Training an epoch).
+    pub fn input_rows(&mut self, n_in: usize, batch: usize) -> &mut Matrix<T> {
+        self.input_buffer(true, batch, n_in)
+    }
+
+    fn input_buffer(&mut self, by_rows: bool, rows: usize, cols: usize) -> &mut Matrix<T> {
         if self.a.is_empty() {
             self.a.push(Matrix::zeros(0, 0));
         }
-        self.a[0].resize(n_in, batch);
+        self.x_by_rows = by_rows;
+        self.a[0].resize(rows, cols);
         &mut self.a[0]
+    }
+
+    /// The input batch X = A¹ as a `(sizes[0], batch)` view, one column per image, however it
+    /// is stored (a transposed view of `a[0]` after [`Workspace::input_rows`]; no copy).
+    pub fn x(&self) -> MatRef<'_, T> {
+        let v = self.a[0].view();
+        if self.x_by_rows {
+            v.t()
+        } else {
+            v
+        }
+    }
+    // ANCHOR_END: input_rows
+
+    /// Layer l's input A^l as a view (X for l = 0), with dropout's mask applied if it has one.
+    fn layer_input(&self, l: usize) -> MatRef<'_, T> {
+        match self.masks.get(l) {
+            Some(mask) if mask.rows() > 0 => self.kept[l].view(),
+            _ if l == 0 => self.x(),
+            _ => self.a[l].view(),
+        }
     }
 
     /// The network's output A^L from the last forward pass: `(sizes[L−1], batch)`.
@@ -141,7 +189,8 @@ impl<T: Scalar> Workspace<T> {
 }
 
 /// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
-/// layer, keeping every A^l for the backward pass. `ws.a[0]` must hold X.
+/// layer, keeping every A^l for the backward pass. `ws` must hold X ([`Workspace::input`]
+/// or [`Workspace::input_rows`]).
 ///
 /// Book: "The forward pass", "Backpropagation".
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
@@ -149,8 +198,11 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
     ws.masks.iter_mut().for_each(|m| m.resize(0, 0));
     for l in 0..layers {
-        let (done, rest) = ws.a.split_at_mut(l + 1);
-        net.layer_forward(l, &done[l], &mut rest[0]);
+        // A^{l+1} is taken out of `ws` (no copy, no allocation) so that the layer can read its
+        // input from `ws` while writing it.
+        let mut out = std::mem::take(&mut ws.a[l + 1]);
+        net.layer_forward(l, ws.layer_input(l), &mut out);
+        ws.a[l + 1] = out;
     }
 }
 
@@ -176,14 +228,11 @@ pub fn forward_batch_dropout<T: Scalar>(
     ws.masks.resize_with(layers + 1, || Matrix::zeros(0, 0));
     ws.kept.resize_with(layers + 1, || Matrix::zeros(0, 0));
     for l in 0..layers {
-        let (done, rest) = ws.a.split_at_mut(l + 1);
-        let input = match ws.masks[l].rows() {
-            0 => &done[l],
-            _ => &ws.kept[l],
-        };
-        net.layer_forward(l, input, &mut rest[0]);
+        let mut out = std::mem::take(&mut ws.a[l + 1]);
+        net.layer_forward(l, ws.layer_input(l), &mut out);
+        ws.a[l + 1] = out;
         let hidden = l + 1 < layers;
-        let (rows, cols) = rest[0].shape();
+        let (rows, cols) = ws.a[l + 1].shape();
         let mask = &mut ws.masks[l + 1];
         mask.resize(if hidden && p > 0.0 { rows } else { 0 }, cols);
         if mask.rows() == 0 {
@@ -194,7 +243,7 @@ pub fn forward_batch_dropout<T: Scalar>(
         }
         let kept = &mut ws.kept[l + 1];
         kept.resize(rows, cols);
-        let cells = kept.as_mut_slice().iter_mut().zip(rest[0].as_slice());
+        let cells = kept.as_mut_slice().iter_mut().zip(ws.a[l + 1].as_slice());
         for ((k, &a), &m) in cells.zip(mask.as_slice()) {
             *k = a * m;
         }
@@ -208,7 +257,8 @@ pub fn forward_batch_dropout<T: Scalar>(
 ///
 /// Book: "Backpropagation".
 ///
-/// `ws.a[0]` holds X: `(sizes[0], n)`; `y`: `(sizes[L−1], n)`, one one-hot column per image.
+/// `ws` holds X: `(sizes[0], n)` (see [`Workspace::x`]); `y`: `(sizes[L−1], n)`, one one-hot
+/// column per image.
 ///
 /// # Panics
 /// If `y`'s shape does not match the output layer and the batch.
@@ -224,24 +274,20 @@ pub fn backprop_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
 #[track_caller]
 pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
     let last = net.num_weight_layers() - 1;
-    let n = ws.a[0].cols();
+    let n = ws.x().cols;
     let inv_n = T::ONE / T::from_f64(n as f64);
-    let grad = ws.grad.get_or_insert_with(|| Gradient::zeros_like(net));
+    // Taken out of `ws` while the loop reads the rest of it; put back at the end.
+    let mut grad = ws.grad.take().unwrap_or_else(|| Gradient::zeros_like(net));
 
     // Eq 1, all columns: Δ^L = (A^L − Y) ⊙ σ′(Z^L).
     net.cost
         .output_delta_batch(net.output, &ws.a[last + 1], y, &mut ws.delta);
     for l in (0..=last).rev() {
-        // Eq 5 (Eq 7 summed over the batch): ∂C/∂W^l = (1/n) Δ^l (A^{l−1})ᵀ.
-        let input = match ws.masks.get(l) {
-            Some(mask) if mask.rows() > 0 => &ws.kept[l],
-            _ => &ws.a[l],
-        };
-        ws.delta.matmul_t_into(input, &mut grad.nabla_w[l]);
-        grad.nabla_w[l]
-            .as_mut_slice()
-            .iter_mut()
-            .for_each(|g| *g *= inv_n);
+        // Eq 5 (Eq 7 summed over the batch): ∂C/∂W^l = (1/n) Δ^l (A^{l−1})ᵀ, the 1/n
+        // applied by gemm's α (one rounding, as if it were a separate pass).
+        let input = ws.layer_input(l);
+        let nabla_w = grad.nabla_w[l].as_mut_slice();
+        gemm(inv_n, ws.delta.view(), input.t(), T::ZERO, nabla_w);
         // Eq 6 (Eq 8 summed over the batch): ∂C/∂B^l = (1/n) Σ_k Δ^l_{·k}.
         for (gb, row) in grad.nabla_b[l].as_mut_slice().iter_mut().zip(0..) {
             *gb = ws.delta.row(row).iter().fold(T::ZERO, |s, &d| s + d) * inv_n;
@@ -262,6 +308,7 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
             std::mem::swap(&mut ws.delta, &mut ws.back);
         }
     }
+    ws.grad = Some(grad);
 }
 // ANCHOR_END: backward_batch
 // ANCHOR_END: backprop_batch

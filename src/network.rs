@@ -9,7 +9,7 @@
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::init::Init;
-use crate::linalg::{Matrix, Scalar, Vector};
+use crate::linalg::{gemm, MatRef, Matrix, Scalar, Vector};
 use crate::rng::Rng;
 
 /// A fully connected feed-forward network.
@@ -204,7 +204,7 @@ impl<T: Scalar> Network<T> {
         let mut a = x.clone();
         let mut z = Matrix::zeros(0, 0);
         for l in 0..self.weights.len() {
-            self.layer_forward(l, &a, &mut z);
+            self.layer_forward(l, a.view(), &mut z);
             std::mem::swap(&mut a, &mut z);
         }
         a
@@ -215,12 +215,28 @@ impl<T: Scalar> Network<T> {
     ///
     /// Book: "The forward pass".
     ///
-    /// `a_prev`: `(sizes[l], batch)`; `out`: resized to `(sizes[l+1], batch)`.
+    /// `a_prev`: `(sizes[l], batch)`, a view, so the input batch may be stored transposed
+    /// (see [`crate::backprop::Workspace::input_rows`]); `out`: resized to
+    /// `(sizes[l+1], batch)`.
     #[track_caller]
-    pub(crate) fn layer_forward(&self, l: usize, a_prev: &Matrix<T>, out: &mut Matrix<T>) {
-        self.weights[l].matmul_into(a_prev, out);
-        out.add_to_columns(&self.biases[l]);
-        self.activation(l).apply_in_place(out);
+    pub(crate) fn layer_forward(&self, l: usize, a_prev: MatRef<'_, T>, out: &mut Matrix<T>) {
+        let w = &self.weights[l];
+        if w.cols() != a_prev.rows {
+            crate::linalg::shape_mismatch("W·A", w.shape(), (a_prev.rows, a_prev.cols));
+        }
+        out.resize(w.rows(), a_prev.cols);
+        gemm(T::ONE, w.view(), a_prev, T::ZERO, out.as_mut_slice());
+        let act = self.activation(l);
+        if act == Activation::Softmax {
+            out.add_to_columns(&self.biases[l]);
+            return act.apply_in_place(out);
+        }
+        // Bias and σ in one pass over Z (row i of Z is neuron i for every image).
+        for (i, &b) in self.biases[l].as_slice().iter().enumerate() {
+            out.row_mut(i)
+                .iter_mut()
+                .for_each(|z| *z = act.apply(*z + b));
+        }
     }
     // ANCHOR_END: layer_forward
 

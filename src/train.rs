@@ -10,7 +10,7 @@
 //! Their defaults are off, and then [`train`] does exactly the write-up's arithmetic, bit for
 //! bit (a test pins this against [`sgd_step`]).
 
-use crate::augment::shift_batch;
+use crate::augment::shift_rows;
 use crate::backprop::{backprop_batch, backprop_batch_dropout, Workspace};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Scalar};
@@ -92,13 +92,21 @@ impl<T: Scalar> Samples<T> {
     pub fn gather(&self, indices: &[usize], classes: usize, x: &mut Matrix<T>, y: &mut Matrix<T>) {
         let (batch, pixels) = (indices.len(), self.inputs.cols());
         x.resize(pixels, batch);
-        y.resize(classes, batch);
-        y.as_mut_slice().iter_mut().for_each(|v| *v = T::ZERO);
         let xs = x.as_mut_slice();
         for (j, &k) in indices.iter().enumerate() {
             for (p, &v) in self.inputs.row(k).iter().enumerate() {
                 xs[p * batch + j] = v;
             }
+        }
+        self.targets(indices, classes, y);
+    }
+
+    /// `y` (classes, batch): column j is the one-hot target of image `indices[j]`.
+    #[track_caller]
+    fn targets(&self, indices: &[usize], classes: usize, y: &mut Matrix<T>) {
+        y.resize(classes, indices.len());
+        y.as_mut_slice().iter_mut().for_each(|v| *v = T::ZERO);
+        for (j, &k) in indices.iter().enumerate() {
             let label = self.labels[k] as usize;
             assert!(
                 label < classes,
@@ -108,6 +116,31 @@ impl<T: Scalar> Samples<T> {
         }
     }
     // ANCHOR_END: gather
+
+    // ANCHOR: gather_rows
+    /// [`Samples::gather`] with the batch stored transposed: `xt` becomes Xᵀ, (batch, pixels),
+    /// image `indices[j]` in ROW j, as [`Workspace::input_rows`] wants it. Each image is one
+    /// contiguous copy, where [`Samples::gather`] writes its pixels `batch` values apart.
+    ///
+    /// Book: "Making it fast" (Training an epoch).
+    ///
+    /// # Panics
+    /// As [`Samples::gather`].
+    #[track_caller]
+    pub fn gather_rows(
+        &self,
+        indices: &[usize],
+        classes: usize,
+        xt: &mut Matrix<T>,
+        y: &mut Matrix<T>,
+    ) {
+        xt.resize(indices.len(), self.inputs.cols());
+        for (j, &k) in indices.iter().enumerate() {
+            xt.row_mut(j).copy_from_slice(self.inputs.row(k));
+        }
+        self.targets(indices, classes, y);
+    }
+    // ANCHOR_END: gather_rows
 }
 
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
@@ -216,7 +249,7 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
     let indices: Vec<usize> = (0..samples.len()).collect();
     for chunk in indices.chunks(CHUNK) {
         let n_in = samples.inputs.cols();
-        samples.gather(chunk, classes, ws.input(n_in, chunk.len()), &mut y);
+        samples.gather_rows(chunk, classes, ws.input_rows(n_in, chunk.len()), &mut y);
         crate::backprop::forward_batch(net, &mut ws);
         let (a, yt) = (ws.output().transpose(), y.transpose());
         for k in 0..chunk.len() {
@@ -239,7 +272,8 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
 
 // ANCHOR: sgd_step
 /// One step of gradient descent on one mini-batch: W ← W − η ∂C/∂W, B ← B − η ∂C/∂B,
-/// with the gradient the batch mean of Eqs 5–6. `ws.a[0]` holds the batch X.
+/// with the gradient the batch mean of Eqs 5–6. `ws` holds the batch X ([`Workspace::input`]
+/// or [`Workspace::input_rows`]).
 ///
 /// Book: "Gradient descent and training".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {
@@ -300,9 +334,9 @@ pub fn train_epoch_with<T: Scalar>(
     let total = order.len().div_ceil(config.batch_size);
     let mut cost_sum = 0.0;
     for (done, batch) in order.chunks(config.batch_size).enumerate() {
-        train.gather(batch, classes, ws.input(n_in, batch.len()), &mut y);
+        train.gather_rows(batch, classes, ws.input_rows(n_in, batch.len()), &mut y);
         if config.augment {
-            shift_batch(&mut ws.a[0], rng);
+            shift_rows(&mut ws.a[0], rng);
         }
         if config.dropout > 0.0 {
             backprop_batch_dropout(net, &y, ws, config.dropout, rng);

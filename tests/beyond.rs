@@ -48,7 +48,7 @@ fn reference_writeup(
         let mut order: Vec<usize> = (0..data.len()).collect();
         rng.shuffle(&mut order);
         for batch in order.chunks(config.batch_size) {
-            data.gather(batch, 4, ws.input(16, batch.len()), &mut y);
+            data.gather_rows(batch, 4, ws.input_rows(16, batch.len()), &mut y);
             sgd_step(net, &y, config.eta as f32, &mut ws);
         }
     }

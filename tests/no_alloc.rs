@@ -1,0 +1,90 @@
+//! A training step allocates nothing once its buffers exist: after the first mini-batch,
+//! gathering a batch, backpropagating and stepping reuse the `Workspace`, the target matrix
+//! and gemm's pack buffers. Counted by a global allocator in this test binary of its own
+//! (one thread: `set_threads` stays 1, so no thread is spawned).
+
+use scratchnet::backprop::{backprop_batch, Workspace};
+use scratchnet::linalg::{Matrix, Scalar};
+use scratchnet::network::Network;
+use scratchnet::optimizer::{Optimizer, OptimizerState};
+use scratchnet::rng::Rng;
+use scratchnet::train::{sgd_step, Samples};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// Counts allocations (and reallocations) made by the current thread.
+struct Counting;
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|n| n.set(n.get() + 1));
+        System.alloc(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.with(|n| n.set(n.get() + 1));
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCS.with(Cell::get)
+}
+
+/// 200 random 784-pixel images with random labels.
+fn samples<T: Scalar>(rng: &mut Rng) -> Samples<T> {
+    let inputs = Matrix::from_fn(200, 784, |_, _| T::from_f64(rng.uniform()));
+    let labels = (0..200).map(|_| rng.below(10) as u8).collect();
+    Samples::new(inputs, labels)
+}
+
+/// Allocations made by batches 2.. of `step` over the write-up's network, batch `batch`.
+fn allocations_after_first_batch<T: Scalar>(
+    batch: usize,
+    mut step: impl FnMut(&mut Network<T>, &Matrix<T>, &mut Workspace<T>),
+) -> usize {
+    let mut rng = Rng::new(5);
+    let data = samples::<T>(&mut rng);
+    let mut net: Network<T> = Network::new(&[784, 20, 10, 10], &mut rng);
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    rng.shuffle(&mut order);
+    let (mut ws, mut y) = (Workspace::new(), Matrix::zeros(0, 0));
+    let mut counted = 0;
+    for (i, indices) in order.chunks(batch).enumerate() {
+        let before = allocations();
+        data.gather_rows(indices, 10, ws.input_rows(784, indices.len()), &mut y);
+        step(&mut net, &y, &mut ws);
+        if i > 0 {
+            counted += allocations() - before;
+        } else {
+            // The counter works: the first batch does allocate its buffers.
+            assert!(allocations() > before, "the first batch allocated nothing?");
+        }
+    }
+    counted
+}
+
+// One test function, so one thread: gemm's pack buffers come from a pool shared by all
+// threads, and a test running beside this one could swap a smaller buffer in.
+#[test]
+fn training_steps_allocate_nothing_after_the_first_batch() {
+    let f32s = allocations_after_first_batch::<f32>(10, |net, y, ws| sgd_step(net, y, 3.0, ws));
+    assert_eq!(f32s, 0, "f32, batch 10");
+    let f64s = allocations_after_first_batch::<f64>(25, |net, y, ws| sgd_step(net, y, 3.0, ws));
+    assert_eq!(f64s, 0, "f64, batch 25");
+    for kind in Optimizer::ALL {
+        let mut opt = None;
+        let count = allocations_after_first_batch::<f32>(10, |net, y, ws| {
+            backprop_batch(net, y, ws);
+            let opt = opt.get_or_insert_with(|| OptimizerState::new(kind, net));
+            opt.step(net, ws.grad.as_ref().unwrap(), 0.1);
+        });
+        assert_eq!(count, 0, "{kind:?}");
+    }
+}
