@@ -11,10 +11,29 @@ use scratchnet::mnist::{
 use scratchnet::sha256::{sha256, to_hex};
 use scratchnet::Error;
 
+/// A fixture file: committed as `NAME.fixture` (see `tests/data/README.md`).
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
-        .join(name)
+        .join(format!("{name}.fixture"))
+}
+
+/// A fixture folder copied to a fresh temporary folder under its real file names
+/// (each committed file's `.fixture` suffix stripped), ready for `Mnist::load`.
+fn fixture_folder(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let real = file
+            .strip_suffix(".fixture")
+            .expect("fixture files end in .fixture");
+        std::fs::copy(entry.path(), dir.join(real)).unwrap();
+    }
+    dir
 }
 
 fn read_images(name: &str) -> scratchnet::Result<Images> {
@@ -70,7 +89,7 @@ fn gzip_is_detected_by_content_not_name() {
 
 #[test]
 fn load_finds_every_name_variant() {
-    let dir = fixture("tiny");
+    let dir = fixture_folder("tiny");
     assert!(has_all_files(&dir));
     let mnist = Mnist::load(&dir).unwrap();
     assert_eq!((mnist.train.len(), mnist.test.len()), (3, 3));
@@ -82,7 +101,7 @@ fn load_finds_every_name_variant() {
 
 #[test]
 fn count_mismatch() {
-    match Mnist::load(&fixture("mismatch")) {
+    match Mnist::load(&fixture_folder("mismatch")) {
         Err(Error::CountMismatch { images, labels }) => assert_eq!((images, labels), (3, 2)),
         other => panic!("expected CountMismatch, got {other:?}"),
     }

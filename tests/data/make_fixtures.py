@@ -76,3 +76,10 @@ write("bad-crc-idx3-ubyte.gz", bytes(bad_crc))
 bad_isize = bytearray(gz)
 bad_isize[-4] ^= 0x01  # first byte of the ISIZE trailer
 write("bad-isize-idx3-ubyte.gz", bytes(bad_isize))
+
+# Every fixture is committed with a ".fixture" suffix, so that no file in the repository
+# looks like (or could be mistaken for) a real MNIST file; the tests strip it again.
+for folder, _, names in os.walk("."):
+    for name in names:
+        if name.endswith(("-ubyte", "-ubyte.gz")):
+            os.replace(os.path.join(folder, name), os.path.join(folder, name + ".fixture"))
