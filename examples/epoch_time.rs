@@ -23,26 +23,18 @@ use std::time::Instant;
 #[path = "../benches/common/synthetic.rs"]
 mod synthetic;
 
+// The benches' clock, for its thread-CPU-time reader (the criterion side goes unused here).
+#[path = "../benches/common/clock.rs"]
+#[allow(dead_code)]
+mod clock;
+
 /// The calling thread's CPU time in seconds (Linux), or 0 elsewhere.
 fn thread_cpu() -> f64 {
-    #[cfg(target_os = "linux")]
-    {
-        #[repr(C)]
-        struct Timespec {
-            sec: i64,
-            nsec: i64,
-        }
-        extern "C" {
-            fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
-        }
-        const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-        let mut ts = Timespec { sec: 0, nsec: 0 };
-        // SAFETY: `ts` is a valid, writable timespec.
-        unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        ts.sec as f64 + ts.nsec as f64 * 1e-9
+    if cfg!(target_os = "linux") {
+        clock::thread_cpu_ns() * 1e-9
+    } else {
+        0.0
     }
-    #[cfg(not(target_os = "linux"))]
-    0.0
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {

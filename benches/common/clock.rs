@@ -45,8 +45,9 @@ impl Clock {
     }
 }
 
+/// The calling thread's CPU time in nanoseconds (Linux only).
 #[cfg(target_os = "linux")]
-fn thread_cpu_ns() -> f64 {
+pub fn thread_cpu_ns() -> f64 {
     #[repr(C)]
     struct Timespec {
         sec: i64,
@@ -63,8 +64,9 @@ fn thread_cpu_ns() -> f64 {
     ts.sec as f64 * 1e9 + ts.nsec as f64
 }
 
+/// Not available off Linux: [`Clock`] never asks for it there.
 #[cfg(not(target_os = "linux"))]
-fn thread_cpu_ns() -> f64 {
+pub fn thread_cpu_ns() -> f64 {
     unreachable!("the thread clock is only enabled on Linux")
 }
 
