@@ -5,7 +5,6 @@
 // `cargo run --example forward_one_image`. The network is untrained (weights straight from
 // N(0, 1)), so its guess is arbitrary: training is what makes output 1 the largest.
 
-use scratchnet::linalg::Vector;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 use scratchnet::train::Samples;
@@ -29,7 +28,7 @@ fn main() {
     let pixels = draw_a_one();
     // The same scaling training uses: byte p becomes p / 255, and image k is row k.
     let samples: Samples<f32> = Samples::from_pixels(&pixels, 784, vec![1]);
-    let a1 = Vector::from_vec(samples.inputs.row(0).to_vec());
+    let a1 = samples.image(0);
     // Pixel (row, col) is element 28·row + col of A¹.
     assert_eq!(a1.len(), 784);
     assert_eq!(a1[4 * 28 + 15], 1.0);

@@ -1,7 +1,6 @@
 //! The epoch benchmarks' data and networks: seeded random images the size of MNIST's, so
 //! nothing needs downloading (the work per image does not depend on the pixel values).
 
-use scratchnet::linalg::Matrix;
 use scratchnet::rng::Rng;
 use scratchnet::train::Samples;
 
@@ -11,10 +10,10 @@ pub const WRITEUP: (&[usize], usize) = (&[784, 20, 10, 10], 10);
 /// weights), and its mini-batch size.
 pub const LARGE: (&[usize], usize) = (&[784, 800, 800, 10], 100);
 
-/// `n` seeded random 784-pixel images in [0, 1] with random labels 0–9.
+/// `n` seeded random 784-pixel images (bytes, stored as MNIST's are) with random labels 0–9.
 pub fn synthetic(n: usize, seed: u64) -> Samples<f32> {
     let mut rng = Rng::new(seed);
-    let inputs = Matrix::from_fn(n, 784, |_, _| rng.uniform() as f32);
+    let pixels: Vec<u8> = (0..n * 784).map(|_| rng.below(256) as u8).collect();
     let labels = (0..n).map(|_| rng.below(10) as u8).collect();
-    Samples::new(inputs, labels)
+    Samples::from_pixels(&pixels, 784, labels)
 }
