@@ -11,7 +11,9 @@
 //! bit (a test pins this against [`sgd_step`]).
 
 use crate::augment::shift_rows;
-use crate::backprop::{backprop_batch, backprop_batch_dropout, Workspace};
+use crate::backprop::{
+    backward_batch, backward_sgd, forward_batch, forward_batch_dropout, Workspace,
+};
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Scalar, Vector};
 use crate::network::Network;
@@ -389,19 +391,13 @@ pub fn evaluate<T: Scalar>(net: &Network<T>, samples: &Samples<T>) -> Evaluation
 /// with the gradient the batch mean of Eqs 5–6. `ws` holds the batch X ([`Workspace::input`]
 /// or [`Workspace::input_rows`]).
 ///
+/// The forward pass, then [`backward_sgd`], which takes the step layer by layer as it goes
+/// back: W ← W − (η/n) Δ (A^{l−1})ᵀ is one matrix product, so ∂C/∂W is never stored.
+///
 /// Book: "Gradient descent and training".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {
-    backprop_batch(net, y, ws);
-    let grad = ws.grad.as_ref().expect("backprop_batch fills the gradient");
-    for (w, nabla_w) in net.weights.iter_mut().zip(&grad.nabla_w) {
-        w.add_scaled(-eta, nabla_w);
-    }
-    for (b, nabla_b) in net.biases.iter_mut().zip(&grad.nabla_b) {
-        b.as_mut_slice()
-            .iter_mut()
-            .zip(nabla_b.as_slice())
-            .for_each(|(b, &g)| *b -= eta * g);
-    }
+    forward_batch(net, ws);
+    backward_sgd(net, y, eta, T::ZERO, ws);
 }
 // ANCHOR_END: sgd_step
 
@@ -424,8 +420,10 @@ pub fn train_epoch<T: Scalar>(
 }
 
 /// One epoch: shuffle, then for each mini-batch gather it (shifting the images when
-/// `config.augment`), backpropagate (with dropout if asked), add L2's λ/n·W, and let `opt`
-/// take a step of size `eta`. With the defaults this is one [`sgd_step`] per batch.
+/// `config.augment`), run it forward (with dropout if asked) and back, and step: plain SGD
+/// inside the backward pass ([`backward_sgd`], L2 as weight decay), momentum and Adam by
+/// `opt` from the stored gradient (plus L2's λ/n·W). With the defaults this is one
+/// [`sgd_step`] per batch.
 /// Returns the mean cost of the mini-batches as they were trained.
 #[allow(clippy::too_many_arguments)]
 pub fn train_epoch_with<T: Scalar>(
@@ -458,18 +456,26 @@ pub fn train_epoch_with<T: Scalar>(
             shift_rows(&mut ws.a[0], rng);
         }
         if config.dropout > 0.0 {
-            backprop_batch_dropout(net, &y, ws, config.dropout, rng);
+            forward_batch_dropout(net, ws, config.dropout, rng);
         } else {
-            backprop_batch(net, &y, ws);
+            forward_batch(net, ws);
         }
         if !config.evaluate_train {
             cost_sum += batch_cost(net, ws.output(), &y);
         }
-        let grad = ws.grad.as_mut().expect("backprop_batch fills the gradient");
-        if lambda_over_n > 0.0 {
-            add_l2(grad, net, lambda_over_n);
+        if opt.kind == Optimizer::Sgd {
+            // Plain SGD takes its step inside the backward pass, L2 as weight decay:
+            // W ← (1 − ηλ/n) W − η ∂C₀/∂W.
+            let decay = eta * T::from_f64(lambda_over_n);
+            backward_sgd(net, &y, eta, decay, ws);
+        } else {
+            backward_batch(net, &y, ws);
+            let grad = ws.grad.as_mut().expect("backward_batch fills the gradient");
+            if lambda_over_n > 0.0 {
+                add_l2(grad, net, lambda_over_n);
+            }
+            opt.step(net, grad, eta);
         }
-        opt.step(net, grad, eta);
         observer.batch_done(epoch, done + 1, total);
     }
     cost_sum / train.len().max(1) as f64
