@@ -99,27 +99,29 @@ fn squares(c: &mut Criterion<Clock>) {
     g.finish();
 }
 
-/// The 784→20 layer's three products, for a batch stored one column per image:
-/// forward Z = W·A (20×784 · 784×batch), weight gradient ∇W = Δ·Aᵀ (20×batch · batch×784,
-/// Aᵀ a strided view), and the next layer's backward Wᵀ·Δ (20×10 · 10×batch, Wᵀ a view).
+/// The write-up network's products as training runs them, with the batch X stored one
+/// image per ROW (`Workspace::input_rows`): forward Z = W·X (20×784 · 784×batch, X a
+/// transposed view of the stored rows), weight gradient ∇W = Δ·Xᵀ (20×batch · batch×784,
+/// Xᵀ = the stored rows, read as they are), and layer 2's backward Wᵀ·Δ (20×10 · 10×batch,
+/// Wᵀ a view).
 fn network(c: &mut Criterion<Clock>) {
     let mut g = group(c, "network");
     for batch in [1, 10, 100, 1000] {
         let w = data(20 * 784, 3);
-        let a = data(784 * batch, 4);
+        let x_rows = data(batch * 784, 4);
         let delta = data(20 * batch, 5);
         let w2 = data(10 * 20, 6);
         let delta2 = data(10 * batch, 7);
         let products = [
             (
-                "forward_W.A",
+                "forward_W.X",
                 MatRef::row_major(&w, 20, 784),
-                MatRef::row_major(&a, 784, batch),
+                MatRef::row_major(&x_rows, batch, 784).t(),
             ),
             (
-                "gradient_D.At",
+                "gradient_D.Xt",
                 MatRef::row_major(&delta, 20, batch),
-                MatRef::row_major(&a, 784, batch).t(),
+                MatRef::row_major(&x_rows, batch, 784),
             ),
             (
                 "backward_Wt.D",

@@ -226,6 +226,57 @@ fn results_are_bit_identical_for_any_thread_count() {
     }
 }
 
+/// A product small enough for the unpacked path gives the same bits as the same rows of a
+/// taller product of the same k, which goes through packing and the micro-kernel: the path is
+/// chosen by shape, and the choice must not change an answer.
+#[test]
+fn small_products_equal_the_blocked_path_bit_for_bit() {
+    for kernel in supported() {
+        for (m, k, n, ta) in [(10, 20, 10, false), (20, 10, 10, true), (3, 7, 19, false)] {
+            for beta in [0.0f32, 1.0, 0.5] {
+                let tall = 400; // 400·k·n multiply-adds: far above the small path's limit
+                let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
+                let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(tall * k), rng.vec(k * n));
+                let c0: Vec<f32> = rng.vec(tall * n);
+                // A's first m rows, in the same layout as the tall A.
+                let a_small: Vec<f32> = match ta {
+                    false => a[..m * k].to_vec(),
+                    true => (0..k)
+                        .flat_map(|p| a[p * tall..p * tall + m].to_vec())
+                        .collect(),
+                };
+                let (mut c_small, mut c_tall) = (c0[..m * n].to_vec(), c0.clone());
+                let bv = view(&b, k, n, false);
+                gemm_with_threads(
+                    kernel,
+                    1,
+                    0.75,
+                    view(&a_small, m, k, ta),
+                    bv,
+                    beta,
+                    &mut c_small,
+                );
+                gemm_with_threads(
+                    kernel,
+                    1,
+                    0.75,
+                    view(&a, tall, k, ta),
+                    bv,
+                    beta,
+                    &mut c_tall,
+                );
+                assert!(
+                    c_small
+                        .iter()
+                        .zip(&c_tall)
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{kernel:?} {m}×{k}×{n} (Aᵀ: {ta}, β = {beta}): small and blocked paths differ"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn repeated_products_do_not_allocate() {
     for kernel in supported() {

@@ -40,6 +40,7 @@ pub(super) fn blocking_f32(m: usize) -> Blocking<f32> {
         micro,
         gemv: gemv_f32,
         dot: Some(gemm_dot_f32),
+        small: Some(gemm_small_f32),
     }
 }
 
@@ -54,6 +55,7 @@ pub(super) fn blocking_f64() -> Blocking<f64> {
         micro: micro_f64,
         gemv: gemv_f64,
         dot: None,
+        small: None,
     }
 }
 
@@ -183,6 +185,83 @@ unsafe fn micro_f64(
         }
     }
 }
+
+// ANCHOR: avx2_small
+/// C ← αAB + βC for a product too small to pay for packing (the write-up's 10 × 20 × 10),
+/// with B's rows contiguous: no packing, no blocking. Four rows of C at a time, 8 columns
+/// per register, the last few columns by masked loads and stores.
+///
+/// Each c_ij is the micro-kernel's own arithmetic: one chain of fused multiply-adds over
+/// p = 0, 1, …, k − 1 starting from zero, then c ← α·acc (+ β·c). So for k within one KC slice
+/// the result is bit-identical to the blocked path's, and choosing this path by shape
+/// changes no answer.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `b.col_stride == 1`; the views passed
+/// `check_gemm_shapes`, and C at `c` (row stride `ldc`) is `a.rows × b.cols`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn gemm_small_f32(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let (m, n) = (a.rows, b.cols);
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for j0 in (0..n).step_by(8) {
+        // Lanes j0 + l < n are live; the rest load as zero and are never stored.
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - j0).min(8) as i32), lanes);
+        let mut i0 = 0;
+        while i0 + 4 <= m {
+            small_block::<4>(alpha, a, b, beta, c, ldc, i0, j0, mask);
+            i0 += 4;
+        }
+        while i0 < m {
+            small_block::<1>(alpha, a, b, beta, c, ldc, i0, j0, mask);
+            i0 += 1;
+        }
+    }
+}
+
+/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 8` (the live lanes of `mask`) of
+/// [`gemm_small_f32`]: R chains of k FMAs.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_block<const R: usize>(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    i0: usize,
+    j0: usize,
+    mask: __m256i,
+) {
+    let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr().add(j0));
+    let mut acc = [_mm256_setzero_ps(); R];
+    for p in 0..a.cols {
+        let b_p = _mm256_maskload_ps(b_ptr.add(p * b.row_stride), mask);
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let a_ip = *a_ptr.add((i0 + r) * a.row_stride + p * a.col_stride);
+            *acc_r = _mm256_fmadd_ps(_mm256_set1_ps(a_ip), b_p, *acc_r);
+        }
+    }
+    for (r, &acc_r) in acc.iter().enumerate() {
+        let c_r = c.add((i0 + r) * ldc + j0);
+        let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc_r);
+        let out = if beta == 0.0 {
+            ab
+        } else {
+            let old = _mm256_maskload_ps(c_r, mask);
+            _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
+        };
+        _mm256_maskstore_ps(c_r, mask, out);
+    }
+}
+// ANCHOR_END: avx2_small
 
 // ANCHOR: avx2_gemv
 /// c ← αAx + βc for f32 without packing. When rows of A and x are contiguous, eight rows

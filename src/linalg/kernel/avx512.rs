@@ -28,6 +28,12 @@ pub(super) fn blocking_f32() -> Blocking<f32> {
         } else {
             None
         },
+        // The same chain of FMAs per c_ij as this kernel's micro-kernel.
+        small: if Kernel::Avx2.is_supported() {
+            Some(avx2::gemm_small_f32)
+        } else {
+            None
+        },
     }
 }
 
@@ -46,6 +52,7 @@ pub(super) fn blocking_f64() -> Blocking<f64> {
             portable::gemv
         },
         dot: None,
+        small: None,
     }
 }
 

@@ -21,6 +21,7 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
         micro: micro::<T, 4, 8>,
         gemv: gemv::<T>,
         dot: None,
+        small: None,
     }
 }
 
