@@ -98,13 +98,14 @@ unsafe fn micro_f32<const MR: usize, const NV: usize>(
         for (v, &ab) in acc_i.iter().enumerate() {
             let c_iv = c.add(i * ldc + 8 * v);
             let ab = _mm256_mul_ps(alpha, ab);
-            let out = if beta == 0.0 {
-                ab
-            } else {
-                _mm256_add_ps(
+            let out = match beta {
+                0.0 => ab,
+                // 1·c is c exactly: skipping the multiply changes no bit.
+                1.0 => _mm256_add_ps(_mm256_loadu_ps(c_iv), ab),
+                _ => _mm256_add_ps(
                     _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c_iv)),
                     ab,
-                )
+                ),
             };
             _mm256_storeu_ps(c_iv, out);
         }
