@@ -277,6 +277,38 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
     }
 }
 
+/// Threaded products from several threads at once: one at a time gets the kept-alive
+/// workers, the others start their own; every answer must still be the one-thread answer.
+#[test]
+fn threaded_products_from_many_threads_at_once_agree() {
+    let (m, k, n) = (130, 200, 150);
+    let mut rng = Lcg(17);
+    let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
+    let product = |threads: usize| {
+        let mut c = vec![0.0f32; m * n];
+        let (av, bv) = (view(&a, m, k, false), view(&b, k, n, false));
+        gemm_with_threads(Kernel::best(), threads, 1.0, av, bv, 0.0, &mut c);
+        c
+    };
+    let one = product(1);
+    std::thread::scope(|s| {
+        for caller in 0..4 {
+            let (one, product) = (&one, &product);
+            s.spawn(move || {
+                for round in 0..25 {
+                    let many = product(2 + (caller + round) % 3);
+                    assert!(
+                        one.iter()
+                            .zip(&many)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "caller {caller}, round {round}: differs from one thread"
+                    );
+                }
+            });
+        }
+    });
+}
+
 #[test]
 fn repeated_products_do_not_allocate() {
     for kernel in supported() {

@@ -17,7 +17,8 @@
 //! * **small products** (below [`SMALL_WORK`] multiply-adds: the write-up's layers 2 and 3)
 //!   skip packing and blocking altogether, with each c_ij the micro-kernel's own chain of
 //!   FMAs, so the answer is the one the blocked loops would give;
-//! * **threads** split C into blocks of whole columns (or rows); see [`gemm_with_threads`].
+//! * **threads** split C into blocks of whole columns (or rows), run by worker threads kept
+//!   alive between products (`pool.rs`); see [`gemm_with_threads`].
 //!
 //! No allocation on the hot path: pack buffers live in a small pool and are reused, so
 //! repeated products of the same size allocate nothing after the first (a test counts).
@@ -39,6 +40,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod pack;
+mod pool;
 mod portable;
 
 #[cfg(target_arch = "x86_64")]
@@ -163,8 +165,10 @@ pub fn threads() -> usize {
 }
 
 /// Products with fewer than this many multiply-adds (m·n·k) stay on one thread: below it,
-/// spawning a thread (~10 µs) costs more than half the work saves. Depends only on the
-/// shape, never on the thread count, so it cannot break bit-identity across thread counts.
+/// handing half to another thread saves too little to measure (with the kept-alive workers
+/// of `pool.rs`, 2¹⁹ instead of 2²¹ left the large network's two-thread epoch unchanged:
+/// 243 against 246 ms per 50 batches). Depends only on the shape, never on the thread
+/// count, so it cannot break bit-identity across thread counts.
 pub const PARALLEL_MIN_WORK: usize = 1 << 21;
 
 /// C ← αAB + βC with a chosen kernel and the global thread count ([`threads`]).
@@ -345,30 +349,31 @@ fn gemm_threaded<T: Scalar>(
     let by_columns = n >= m;
     let (len, unit) = if by_columns { (n, bl.nr) } else { (m, bl.mr) };
     let chunk = len.div_ceil(n_threads).div_ceil(unit) * unit;
-    std::thread::scope(|s| {
-        for start in (0..len).step_by(chunk) {
-            let width = chunk.min(len - start);
-            let (a_part, b_part, offset) = if by_columns {
-                (a, sub_cols(b, start, width), start)
-            } else {
-                (sub_rows(a, start, width), b, start * ldc)
-            };
-            // SAFETY: the blocks of C are disjoint (distinct columns, or distinct rows), C
-            // outlives the scope, and `offset` is inside C because `start < len`.
-            let c_part = SendPtr(unsafe { c.0.add(offset) });
-            let work = move || {
-                let c_part = c_part;
-                // SAFETY: this thread's block of C is its own (see above).
-                unsafe { run_block(bl, path, alpha, a_part, b_part, beta, c_part.0, ldc) }
-            };
-            // The calling thread takes the last block itself: one spawn fewer.
-            if start + chunk >= len {
-                work();
-            } else {
-                s.spawn(work);
+    let blocks = len.div_ceil(chunk);
+    // Block i: columns (or rows) i·chunk .. min((i + 1)·chunk, len) of C.
+    let block = |i: usize| {
+        let start = i * chunk;
+        let width = chunk.min(len - start);
+        let (a_part, b_part, offset) = if by_columns {
+            (a, sub_cols(b, start, width), start)
+        } else {
+            (sub_rows(a, start, width), b, start * ldc)
+        };
+        // SAFETY: the blocks of C are disjoint (distinct columns, or distinct rows), C
+        // outlives every thread's use of it (both ways below wait for all blocks), and
+        // `offset` is inside C because `start < len`.
+        unsafe { run_block(bl, path, alpha, a_part, b_part, beta, c.add(offset), ldc) }
+    };
+    // Kept-alive workers if the pool is free (the calling thread takes the last block);
+    // otherwise a thread per block, started here.
+    if !pool::run(blocks, &block) {
+        std::thread::scope(|s| {
+            for i in 0..blocks - 1 {
+                s.spawn(move || block(i));
             }
-        }
-    });
+            block(blocks - 1);
+        });
+    }
 }
 // ANCHOR_END: threads
 
@@ -402,6 +407,18 @@ fn scale<T: Scalar>(beta: T, c: &mut [T]) {
 struct SendPtr<T>(*mut T);
 // SAFETY: each thread writes a disjoint block of C (see `gemm_threaded`).
 unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: shared only to compute the start of each thread's own block (see `SendPtr::add`).
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer `offset` elements on.
+    ///
+    /// # Safety
+    /// As `pointer::add`: the result must stay inside the allocation.
+    unsafe fn add(&self, offset: usize) -> *mut T {
+        self.0.add(offset)
+    }
+}
 
 /// A micro-kernel: C_tile ← α·(Ã_panel · B̃_panel) + β·C_tile for one `MR × NR` tile.
 ///

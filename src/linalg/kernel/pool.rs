@@ -1,0 +1,155 @@
+//! Worker threads kept alive between products, so that splitting a product across threads
+//! does not pay for starting a thread each time.
+//!
+//! Book chapter: "Making it fast" (Threads). On the 2-core VM the book measures on, a
+//! `std::thread::scope` spawn and join costs 72–90 µs: about a fifth of one of the large
+//! network's products on two threads. A worker here waits for its next job by spinning for
+//! a short while (consecutive products in training come microseconds apart), then sleeps.
+//!
+//! Only one product uses the pool at a time; a product that finds it busy (another thread
+//! of the program is multiplying) falls back to scoped threads. Either way every block of C
+//! is computed by the same code, so the result does not depend on which ran it.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, Thread};
+
+/// A job: a borrowed closure (whose lifetime has been erased) and the block it is to
+/// compute. [`run`] keeps the closure alive until the worker reports it done.
+type Job = (*const (dyn Fn(usize) + Sync), usize);
+
+const IDLE: u32 = 0;
+const READY: u32 = 1;
+const DONE: u32 = 2;
+const PANICKED: u32 = 3;
+
+/// How long a worker spins for its next job before it sleeps (spin-loop hints, roughly
+/// 20–50 µs): longer than the element-wise work between two products of one training step.
+const SPINS: u32 = 1 << 14;
+
+/// One worker's mailbox.
+struct Slot {
+    state: AtomicU32,
+    job: UnsafeCell<Option<Job>>,
+}
+
+// SAFETY: `job` is written only by the owner of the pool lock while `state` is IDLE (the
+// worker is not reading it) and read by the worker only after it sees READY (Acquire after
+// the writer's Release); the closure it points to is `Sync`.
+unsafe impl Sync for Slot {}
+// SAFETY: as above; the raw pointer is only dereferenced under that protocol.
+unsafe impl Send for Slot {}
+
+struct Worker {
+    slot: Arc<Slot>,
+    thread: Thread,
+}
+
+/// The pool: workers are started on first need and live as long as the program.
+struct Pool {
+    workers: Vec<Worker>,
+}
+
+static POOL: Mutex<Pool> = Mutex::new(Pool {
+    workers: Vec::new(),
+});
+
+/// Runs `job(0)` … `job(count − 2)` on pool workers and `job(count − 1)` on the calling
+/// thread, and returns when all are done. Returns `false`, running nothing, if the pool is
+/// in use. Allocates nothing once the workers exist.
+///
+/// # Panics
+/// If a job panics (on a worker, the panic is reported here).
+pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
+    if count == 0 {
+        return true;
+    }
+    let Ok(mut pool) = POOL.try_lock() else {
+        return false;
+    };
+    let others = count - 1;
+    while pool.workers.len() < others {
+        pool.workers.push(start_worker());
+    }
+    // SAFETY (lifetime): `job` outlives this call, which waits for every worker's DONE.
+    let erased = unsafe {
+        std::mem::transmute::<&(dyn Fn(usize) + Sync), *const (dyn Fn(usize) + Sync)>(job)
+    };
+    for (i, worker) in pool.workers[..others].iter().enumerate() {
+        // SAFETY: the worker is IDLE (every job of the previous `run` was waited for), so
+        // nothing reads the slot now.
+        unsafe { *worker.slot.job.get() = Some((erased, i)) };
+        worker.slot.state.store(READY, Ordering::Release);
+        worker.thread.unpark();
+    }
+    job(others);
+    let mut panicked = false;
+    for worker in &pool.workers[..others] {
+        let state = wait_while(&worker.slot.state, READY);
+        panicked |= state == PANICKED;
+        worker.slot.state.store(IDLE, Ordering::Relaxed);
+    }
+    drop(pool);
+    assert!(!panicked, "a gemm worker thread panicked");
+    true
+}
+
+/// Spins (then yields) until `state` is no longer `busy`; returns the new state.
+fn wait_while(state: &AtomicU32, busy: u32) -> u32 {
+    let mut spins = 0u32;
+    loop {
+        let now = state.load(Ordering::Acquire);
+        if now != busy {
+            return now;
+        }
+        if spins < SPINS {
+            std::hint::spin_loop();
+            spins += 1;
+        } else {
+            thread::yield_now();
+        }
+    }
+}
+
+fn start_worker() -> Worker {
+    let slot = Arc::new(Slot {
+        state: AtomicU32::new(IDLE),
+        job: UnsafeCell::new(None),
+    });
+    let mine = Arc::clone(&slot);
+    let handle = thread::Builder::new()
+        .name("scratchnet-gemm".into())
+        .spawn(move || work(&mine))
+        .expect("could not start a gemm worker thread");
+    Worker {
+        slot,
+        thread: handle.thread().clone(),
+    }
+}
+
+/// A worker's life: wait for READY (spinning, then sleeping), run the job, report DONE.
+fn work(slot: &Slot) {
+    loop {
+        let mut spins = 0u32;
+        while slot.state.load(Ordering::Acquire) != READY {
+            if spins < SPINS {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                // Woken by `run`'s unpark (or spuriously: the loop checks again).
+                thread::park();
+            }
+        }
+        // SAFETY: READY was stored (Release) after `job` was written, and `run` keeps the
+        // closure alive until we store DONE.
+        let job = unsafe { (*slot.job.get()).take() };
+        let ok = job.is_some_and(|(job, i)| {
+            // SAFETY: as above.
+            let job = unsafe { &*job };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(i))).is_ok()
+        });
+        slot.state
+            .store(if ok { DONE } else { PANICKED }, Ordering::Release);
+    }
+}
