@@ -333,12 +333,13 @@ pub fn summary_line(reports: &[EpochReport], elapsed: Duration) -> String {
 /// The line printed before training starts.
 fn header_line(a: &TrainArgs, dir: &Path, sets: [&Samples<f32>; 3]) -> String {
     format!(
-        "training on {} images from {}, validating on {}, testing on {}, {} threads: {}",
+        "training on {} images from {}, validating on {}, testing on {}, {} thread{}: {}",
         sets[0].len(),
         dir.display(),
         sets[1].len(),
         sets[2].len(),
         a.threads,
+        if a.threads == 1 { "" } else { "s" },
         a.settings.describe()
     )
 }
