@@ -168,8 +168,8 @@ impl<T: Scalar> Matrix<T> {
         }
     }
 
-    /// self ← self + α·other (the "axpy" of BLAS): gradient descent is
-    /// `w.add_scaled(-eta, &nabla_w)`.
+    /// self ← self + α·other (the "axpy" of BLAS): L2's ∂C/∂W += (λ/n)·W is
+    /// `nabla_w.add_scaled(lambda_over_n, &w)`, and a gradient step `w.add_scaled(-eta, &nabla_w)`.
     ///
     /// Book: "Gradient descent and training".
     ///
