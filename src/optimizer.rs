@@ -13,9 +13,10 @@
 //! L2 regularisation (Nielsen ch. 3) adds (λ/2n) Σ w² to the cost, n the number of
 //! training images; its gradient λ/n · W is added to the batch gradient of the weights
 //! (not the biases) by [`add_l2`] before the optimizer sees it. For SGD that is exactly
-//! Nielsen's weight decay W ← (1 − ηλ/n) W − η ∂C₀/∂W; for momentum and Adam it is the
-//! classic "L2 in the gradient" (not AdamW's decoupled decay). The gradient checks test
-//! that term against finite differences of the regularised cost.
+//! Nielsen's weight decay W ← (1 − ηλ/n) W − η ∂C₀/∂W, and training applies it in that
+//! form, inside the backward pass ([`crate::backprop::backward_sgd`], as gemm's β); for
+//! momentum and Adam it is the classic "L2 in the gradient" (not AdamW's decoupled decay).
+//! The gradient checks test that term against finite differences of the regularised cost.
 //! Left out: Nesterov momentum, RMSprop, AdamW, gradient clipping.
 
 use crate::backprop::Gradient;

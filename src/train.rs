@@ -156,31 +156,6 @@ impl<T: Scalar> Samples<T> {
         }
     }
 
-    /// Image k's input-layer values, pixel by pixel.
-    #[track_caller]
-    fn values(&self, k: usize) -> impl Iterator<Item = T> + '_ {
-        let n = self.pixels_per_image();
-        let (values, bytes): (&[T], &[u8]) = match &self.images {
-            Images::Values(m) => (m.row(k), &[]),
-            Images::Bytes { pixels, .. } => (&[], &pixels[k * n..(k + 1) * n]),
-        };
-        let from_bytes = bytes.iter().map(|&p| pixel_value(p));
-        values.iter().copied().chain(from_bytes)
-    }
-
-    /// Image k's storage, as bytes, for [`Samples::prefetch`].
-    fn image_bytes(&self, k: usize) -> &[u8] {
-        let n = self.pixels_per_image();
-        match &self.images {
-            Images::Values(m) => {
-                let row = m.row(k);
-                // SAFETY: a slice of n values of T is n·size_of::<T>() initialised bytes.
-                unsafe { std::slice::from_raw_parts(row.as_ptr().cast(), n * size_of::<T>()) }
-            }
-            Images::Bytes { pixels, .. } => &pixels[k * n..(k + 1) * n],
-        }
-    }
-
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -204,8 +179,10 @@ impl<T: Scalar> Samples<T> {
         let (batch, pixels) = (indices.len(), self.pixels_per_image());
         x.resize(pixels, batch);
         let xs = x.as_mut_slice();
+        let mut image = vec![T::ZERO; pixels];
         for (j, &k) in indices.iter().enumerate() {
-            for (p, v) in self.values(k).enumerate() {
+            self.copy_image(k, &mut image);
+            for (p, &v) in image.iter().enumerate() {
                 xs[p * batch + j] = v;
             }
         }
@@ -267,12 +244,15 @@ impl<T: Scalar> Samples<T> {
     pub fn prefetch(&self, indices: &[usize]) {
         #[cfg(target_arch = "x86_64")]
         for &k in indices {
-            let bytes = self.image_bytes(k);
-            for line in (0..bytes.len()).step_by(64) {
-                // SAFETY: a prefetch never faults and changes no value; `line` is in the image.
+            let (start, len) = self.image_storage(k);
+            // Every 64-byte line the image touches, the last one included.
+            let lines = (0..len).step_by(64).chain(len.checked_sub(1));
+            for offset in lines {
+                // SAFETY: a prefetch never faults and changes no value; `offset < len`, so
+                // the address is inside the image.
                 unsafe {
                     use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                    _mm_prefetch::<_MM_HINT_T0>(bytes.as_ptr().add(line).cast());
+                    _mm_prefetch::<_MM_HINT_T0>(start.add(offset).cast());
                 }
             }
         }
@@ -280,6 +260,21 @@ impl<T: Scalar> Samples<T> {
         let _ = indices;
     }
     // ANCHOR_END: prefetch
+
+    /// Where image k is stored, and how many bytes it takes, for [`Samples::prefetch`].
+    #[cfg(target_arch = "x86_64")]
+    fn image_storage(&self, k: usize) -> (*const u8, usize) {
+        match &self.images {
+            Images::Values(m) => {
+                let row = m.row(k);
+                (row.as_ptr().cast(), size_of_val(row))
+            }
+            Images::Bytes { pixels, per_image } => {
+                let bytes = &pixels[k * per_image..(k + 1) * per_image];
+                (bytes.as_ptr(), bytes.len())
+            }
+        }
+    }
 }
 
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
@@ -650,6 +645,7 @@ mod tests {
         assert_eq!(y2, y1);
         // A hint only: the stored images are unchanged by it.
         bytes.prefetch(&order);
+        values.prefetch(&order);
         assert_eq!(bytes.image(2), values.image(2));
     }
 
@@ -662,6 +658,69 @@ mod tests {
         for ((&p, &a), &b) in bytes.iter().zip(&f32s).zip(&f64s) {
             assert_eq!(a.to_bits(), pixel_value::<f32>(p).to_bits(), "byte {p}");
             assert_eq!(b.to_bits(), pixel_value::<f64>(p).to_bits(), "byte {p}");
+        }
+    }
+
+    /// An SGD epoch with L2 (the step fused into the backward pass, L2 as gemm's β) against
+    /// the same epoch written out the textbook way: gradient, plus (λ/n)W, times η, subtracted.
+    #[test]
+    fn an_sgd_epoch_with_l2_is_the_textbook_epoch() {
+        let mut rng = Rng::new(3);
+        let inputs = Matrix::from_fn(12, 4, |_, _| rng.uniform());
+        let samples = Samples::new(inputs, (0..12).map(|k| (k % 2) as u8).collect());
+        let config = TrainConfig {
+            batch_size: 5, // batches of 5, 5 and 2
+            eta: 0.3,
+            lambda: 0.5,
+            ..TrainConfig::default()
+        };
+        let start: Network<f64> = Network::new(&[4, 3, 2], &mut Rng::new(4));
+        let mut fused = start.clone();
+        let mut ws = Workspace::new();
+        train_epoch(
+            &mut fused,
+            &samples,
+            &config,
+            1,
+            &mut Rng::new(5),
+            &mut ws,
+            &mut (),
+        );
+
+        let mut textbook = start.clone();
+        let mut order: Vec<usize> = (0..12).collect();
+        Rng::new(5).shuffle(&mut order);
+        let (eta, lambda_over_n) = (0.3, 0.5 / 12.0);
+        let mut y = Matrix::zeros(0, 0);
+        for batch in order.chunks(5) {
+            samples.gather_rows(batch, 2, ws.input_rows(4, batch.len()), &mut y);
+            forward_batch(&textbook, &mut ws);
+            backward_batch(&textbook, &y, &mut ws);
+            let grad = ws.grad.as_ref().unwrap();
+            for (w, g) in textbook.weights.iter_mut().zip(&grad.nabla_w) {
+                for (w, &g) in w.as_mut_slice().iter_mut().zip(g.as_slice()) {
+                    *w -= eta * (g + lambda_over_n * *w);
+                }
+            }
+            for (b, g) in textbook.biases.iter_mut().zip(&grad.nabla_b) {
+                for (b, &g) in b.as_mut_slice().iter_mut().zip(g.as_slice()) {
+                    *b -= eta * g;
+                }
+            }
+        }
+        assert_ne!(
+            fused.weights[0], start.weights[0],
+            "the epoch changed nothing"
+        );
+        for (f, t) in fused.weights.iter().zip(&textbook.weights) {
+            for (a, b) in f.as_slice().iter().zip(t.as_slice()) {
+                assert!((a - b).abs() < 1e-13, "fused {a} vs textbook {b}");
+            }
+        }
+        for (f, t) in fused.biases.iter().zip(&textbook.biases) {
+            for (a, b) in f.as_slice().iter().zip(t.as_slice()) {
+                assert!((a - b).abs() < 1e-13, "fused {a} vs textbook {b}");
+            }
         }
     }
 

@@ -402,7 +402,8 @@ fn scale<T: Scalar>(beta: T, c: &mut [T]) {
     }
 }
 
-/// A raw pointer into C that may cross into a scoped thread.
+/// A raw pointer into C that may be lent to other threads (scoped ones or the pool's
+/// workers), each of which writes only its own block.
 #[derive(Clone, Copy)]
 struct SendPtr<T>(*mut T);
 // SAFETY: each thread writes a disjoint block of C (see `gemm_threaded`).
@@ -441,9 +442,9 @@ pub(crate) type MicroKernel<T> = unsafe fn(
     beta: T,
 );
 
-/// A whole product by dot products, for A with contiguous rows and B with contiguous
-/// columns (e.g. Δ·Aᵀ): C[block] ← αAB + βC at `c`, row stride `ldc`. No packing.
-pub(crate) type DotKernel<T> =
+/// A whole product without packing (dot products, or the small-product loops):
+/// C[block] ← αAB + βC at `c`, row stride `ldc`.
+pub(crate) type UnpackedKernel<T> =
     unsafe fn(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: *mut T, ldc: usize);
 
 /// The matrix-vector product: c ← αAx + βc for A `m × k`, x `k × 1`.
@@ -466,10 +467,10 @@ pub(crate) struct Blocking<T> {
     /// The unpacked matrix-vector product for n = 1 (or m = 1).
     pub gemv: Gemv<T>,
     /// The unpacked dot-product kernel for skinny A·Bᵀ, if this kernel has one.
-    pub dot: Option<DotKernel<T>>,
+    pub dot: Option<UnpackedKernel<T>>,
     /// The unpacked kernel for products below [`SMALL_WORK`], if this kernel has one. It
     /// must give bit-identical results to the blocked path for k ≤ `kc`.
-    pub small: Option<DotKernel<T>>,
+    pub small: Option<UnpackedKernel<T>>,
 }
 
 /// Largest `mr × nr` tile of any kernel (AVX-512 f32: 6 × 32).

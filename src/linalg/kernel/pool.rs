@@ -4,16 +4,19 @@
 //! Book chapter: "Making it fast" (Threads). On the 2-core VM the book measures on, a
 //! `std::thread::scope` spawn and join costs 72–90 µs: about a fifth of one of the large
 //! network's products on two threads. A worker here waits for its next job by spinning for
-//! a short while (consecutive products in training come microseconds apart), then sleeps.
+//! a short while (consecutive products in training come at most a fraction of a
+//! millisecond apart), then sleeps.
 //!
 //! Only one product uses the pool at a time; a product that finds it busy (another thread
 //! of the program is multiplying) falls back to scoped threads. Either way every block of C
 //! is computed by the same code, so the result does not depend on which ran it.
 
 use std::cell::UnsafeCell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 /// A job: a borrowed closure (whose lifetime has been erased) and the block it is to
 /// compute. [`run`] keeps the closure alive until the worker reports it done.
@@ -24,9 +27,12 @@ const READY: u32 = 1;
 const DONE: u32 = 2;
 const PANICKED: u32 = 3;
 
-/// How long a worker spins for its next job before it sleeps (spin-loop hints, roughly
-/// 20–50 µs): longer than the element-wise work between two products of one training step.
-const SPINS: u32 = 1 << 14;
+/// How long a worker spins for its next job before it sleeps (and how long a caller spins
+/// for its workers before it yields): longer than the element-wise work between two
+/// products of one training step (σ over an 800 × 100 layer takes about 0.2 ms), short
+/// enough not to hold a core for long after the last. Timed, not counted, because a
+/// spin-loop hint lasts anywhere from a few to 140 cycles depending on the CPU.
+const SPIN: Duration = Duration::from_micros(300);
 
 /// One worker's mailbox.
 struct Slot {
@@ -65,8 +71,11 @@ pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
     if count == 0 {
         return true;
     }
-    let Ok(mut pool) = POOL.try_lock() else {
-        return false;
+    let mut pool = match POOL.try_lock() {
+        Ok(pool) => pool,
+        // Poisoned only if starting a worker failed: the workers list is still consistent.
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => return false,
     };
     let others = count - 1;
     while pool.workers.len() < others {
@@ -83,7 +92,9 @@ pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
         worker.slot.state.store(READY, Ordering::Release);
         worker.thread.unpark();
     }
-    job(others);
+    // Even if our own block panics, every worker must finish before this frame (and the
+    // closure the workers were lent) goes away.
+    let own = catch_unwind(AssertUnwindSafe(|| job(others)));
     let mut panicked = false;
     for worker in &pool.workers[..others] {
         let state = wait_while(&worker.slot.state, READY);
@@ -91,21 +102,23 @@ pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
         worker.slot.state.store(IDLE, Ordering::Relaxed);
     }
     drop(pool);
+    if let Err(payload) = own {
+        resume_unwind(payload);
+    }
     assert!(!panicked, "a gemm worker thread panicked");
     true
 }
 
-/// Spins (then yields) until `state` is no longer `busy`; returns the new state.
+/// Spins (for [`SPIN`], then yielding) until `state` is no longer `busy`; returns it.
 fn wait_while(state: &AtomicU32, busy: u32) -> u32 {
-    let mut spins = 0u32;
+    let start = Instant::now();
     loop {
         let now = state.load(Ordering::Acquire);
         if now != busy {
             return now;
         }
-        if spins < SPINS {
+        if start.elapsed() < SPIN {
             std::hint::spin_loop();
-            spins += 1;
         } else {
             thread::yield_now();
         }
@@ -128,14 +141,14 @@ fn start_worker() -> Worker {
     }
 }
 
-/// A worker's life: wait for READY (spinning, then sleeping), run the job, report DONE.
+/// A worker's life: wait for READY (spinning for [`SPIN`], then sleeping), run the job,
+/// report DONE.
 fn work(slot: &Slot) {
     loop {
-        let mut spins = 0u32;
+        let start = Instant::now();
         while slot.state.load(Ordering::Acquire) != READY {
-            if spins < SPINS {
+            if start.elapsed() < SPIN {
                 std::hint::spin_loop();
-                spins += 1;
             } else {
                 // Woken by `run`'s unpark (or spuriously: the loop checks again).
                 thread::park();
@@ -147,9 +160,55 @@ fn work(slot: &Slot) {
         let ok = job.is_some_and(|(job, i)| {
             // SAFETY: as above.
             let job = unsafe { &*job };
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(i))).is_ok()
+            catch_unwind(AssertUnwindSafe(|| job(i))).is_ok()
         });
         slot.state
             .store(if ok { DONE } else { PANICKED }, Ordering::Release);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Runs `count` jobs that count themselves and panic at `bad`; then a clean run, which
+    /// must still use every block exactly once.
+    fn panic_then_clean(count: usize, bad: usize) {
+        let seen = AtomicUsize::new(0);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            while !run(count, &|i| {
+                seen.fetch_add(1, Ordering::SeqCst);
+                assert!(i != bad, "job {i} fails on purpose");
+            }) {
+                thread::yield_now(); // another test holds the pool
+            }
+        }));
+        assert!(
+            result.is_err(),
+            "the panic of job {bad} did not reach the caller"
+        );
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            count,
+            "every job ran before the caller went on"
+        );
+        let blocks: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
+        while !run(count, &|i| {
+            blocks[i].fetch_add(1, Ordering::SeqCst);
+        }) {
+            thread::yield_now();
+        }
+        assert!(blocks.iter().all(|b| b.load(Ordering::SeqCst) == 1));
+    }
+
+    #[test]
+    fn a_panicking_worker_reaches_the_caller_and_the_pool_still_works() {
+        panic_then_clean(3, 0);
+    }
+
+    #[test]
+    fn a_panicking_caller_waits_for_its_workers_and_the_pool_still_works() {
+        panic_then_clean(3, 2);
     }
 }
