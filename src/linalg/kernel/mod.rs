@@ -270,7 +270,12 @@ enum Path {
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost about a fifth of the product (measured on the large
         /// network's batch of 100: pack_a was 12% of an epoch; 8·NR rather than 4·NR took a
-        /// one-thread epoch from 503–572 ms to 459–502 ms over 50 batches).
+        /// one-thread epoch from 503–572 ms to 459–502 ms over 50 batches); or A tall
+        /// (m > MC) with contiguous rows, which the micro-kernel reads as MR sequential
+        /// streams as happily as one packed one, so packing is pure cost (medians of six
+        /// alternating runs of the two builds, thread CPU time: 256³ 85% → 89% of peak;
+        /// 512³ and 1024³ unchanged at 88–89%). A short A (m ≤ MC, one block) stays packed:
+        /// in place, 20×1000×784 lost a few points.
         direct_a: bool,
     },
     /// Dot products of A's rows with B's columns, both contiguous, nothing packed.
@@ -298,7 +303,7 @@ fn choose_path<T>(bl: &Blocking<T>, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Path 
     }
     Path::Blis {
         direct_b: b.col_stride == 1 && (m <= 4 * bl.mr || k * n * size_of::<T>() <= 32 << 10),
-        direct_a: n <= 8 * bl.nr,
+        direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
     }
 }
 // ANCHOR_END: choose_path
