@@ -20,12 +20,13 @@ mod scalar;
 pub mod teaching;
 mod vector;
 
+pub(crate) use kernel::for_each_row_block;
 pub(crate) use vector::argmax;
 
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use kernel::{
     gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, Kernel,
-    PARALLEL_MIN_WORK,
+    PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
 };
 pub use matrix::Matrix;
 pub use scalar::Scalar;

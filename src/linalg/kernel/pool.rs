@@ -1,5 +1,6 @@
-//! Worker threads kept alive between products, so that splitting a product across threads
-//! does not pay for starting a thread each time.
+//! Worker threads kept alive between products, so that splitting a product (or an
+//! element-wise pass, see `for_each_row_block`) across threads does not pay for starting a
+//! thread each time.
 //!
 //! Book chapter: "Making it fast" (Threads). On the 2-core VM the book measures on, a
 //! `std::thread::scope` spawn and join costs 72–90 µs: about a fifth of one of the large
