@@ -297,15 +297,15 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
 }
 
 /// Eq 1, all columns: Δ^L = (A^L − Y) ⊙ σ′(Z^L) (the cost supplies the first factor), into
-/// `ws.delta`.
+/// `ws.delta`, `(sizes[L−1], batch)`; `y` has that shape too.
 fn output_delta<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
     let out = &ws.a[net.num_weight_layers()];
     net.cost
         .output_delta_batch(net.output, out, y, &mut ws.delta);
 }
 
-/// Eq 2, all columns: Δ^{l−1} = (W^l)ᵀ Δ^l ⊙ σ′(Z^{l−1}), σ′ from A^{l−1}, into `ws.back`
-/// (Δ^l is `ws.delta`).
+/// Eq 2, all columns: Δ^{l−1} = (W^l)ᵀ Δ^l ⊙ σ′(Z^{l−1}), σ′ from A^{l−1}, into `ws.back`,
+/// `(sizes[l], batch)`, from Δ^l in `ws.delta`, `(sizes[l+1], batch)`.
 fn delta_before<T: Scalar>(net: &Network<T>, l: usize, ws: &mut Workspace<T>) {
     net.weights[l].t_matmul_into(&ws.delta, &mut ws.back);
     let act = net.activation(l - 1);
@@ -320,7 +320,7 @@ fn delta_before<T: Scalar>(net: &Network<T>, l: usize, ws: &mut Workspace<T>) {
     }
 }
 
-/// Eq 6 for bias `row`: (1/n) Σ_k Δ_{row,k}.
+/// Eq 6 for bias `row`: (1/n) Σ_k Δ_{row,k}, Δ being `(neurons, n)`.
 fn bias_gradient<T: Scalar>(delta: &Matrix<T>, row: usize, inv_n: T) -> T {
     delta.row(row).iter().fold(T::ZERO, |s, &d| s + d) * inv_n
 }

@@ -370,15 +370,8 @@ fn gemm_threaded<T: Scalar>(
         unsafe { run_block(bl, path, alpha, a_part, b_part, beta, c.add(offset), ldc) }
     };
     // Kept-alive workers if the pool is free (the calling thread takes the last block);
-    // otherwise a thread per block, started here.
-    if !pool::run(blocks, &block) {
-        std::thread::scope(|s| {
-            for i in 0..blocks - 1 {
-                s.spawn(move || block(i));
-            }
-            block(blocks - 1);
-        });
-    }
+    // otherwise a thread per block, started for it.
+    pool::run(blocks, &block);
 }
 // ANCHOR_END: threads
 
@@ -413,14 +406,7 @@ pub(crate) fn for_each_row_block<T: Send>(
             unsafe { std::slice::from_raw_parts_mut(base.add(first * cols), count * cols) };
         f(first, rows_i)
     };
-    if !pool::run(blocks, &block) {
-        std::thread::scope(|s| {
-            for i in 0..blocks - 1 {
-                s.spawn(move || block(i));
-            }
-            block(blocks - 1);
-        });
-    }
+    pool::run(blocks, &block);
 }
 
 /// Columns `start..start + width` of `v`, as a view (no copy).

@@ -62,13 +62,30 @@ static POOL: Mutex<Pool> = Mutex::new(Pool {
     workers: Vec::new(),
 });
 
-/// Runs `job(0)` … `job(count − 2)` on pool workers and `job(count − 1)` on the calling
-/// thread, and returns when all are done. Returns `false`, running nothing, if the pool is
-/// in use. Allocates nothing once the workers exist.
+/// Runs `job(0)` … `job(count − 1)`, one per thread, and returns when all are done: on the
+/// pool's workers (the calling thread takes the last) if the pool is free, otherwise on
+/// threads started for the purpose.
+///
+/// # Panics
+/// If a job panics.
+pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) {
+    if count == 0 || try_run(count, job) {
+        return;
+    }
+    thread::scope(|s| {
+        for i in 0..count - 1 {
+            s.spawn(move || job(i));
+        }
+        job(count - 1);
+    });
+}
+
+/// [`run`] on the pool's workers only. Returns `false`, running nothing, if the pool is in
+/// use. Allocates nothing once the workers exist.
 ///
 /// # Panics
 /// If a job panics (on a worker, the panic is reported here).
-pub(super) fn run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
+fn try_run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
     if count == 0 {
         return true;
     }
@@ -178,7 +195,7 @@ mod tests {
     fn panic_then_clean(count: usize, bad: usize) {
         let seen = AtomicUsize::new(0);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            while !run(count, &|i| {
+            while !try_run(count, &|i| {
                 seen.fetch_add(1, Ordering::SeqCst);
                 assert!(i != bad, "job {i} fails on purpose");
             }) {
@@ -195,7 +212,7 @@ mod tests {
             "every job ran before the caller went on"
         );
         let blocks: Vec<AtomicUsize> = (0..count).map(|_| AtomicUsize::new(0)).collect();
-        while !run(count, &|i| {
+        while !try_run(count, &|i| {
             blocks[i].fetch_add(1, Ordering::SeqCst);
         }) {
             thread::yield_now();
