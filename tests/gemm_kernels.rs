@@ -232,7 +232,15 @@ fn results_are_bit_identical_for_any_thread_count() {
 #[test]
 fn small_products_equal_the_blocked_path_bit_for_bit() {
     for kernel in supported() {
-        for (m, k, n, ta) in [(10, 20, 10, false), (20, 10, 10, true), (3, 7, 19, false)] {
+        let shapes = [
+            (10, 20, 10, false, false), // the write-up's forward products
+            (20, 10, 10, true, false),  // δ^{l-1} = (W^l)ᵀ δ^l
+            (10, 10, 20, false, true),  // ∂C/∂W^l = δ^l (A^{l-1})ᵀ
+            (3, 7, 19, false, false),
+            (7, 5, 33, true, true),
+            (9, 11, 17, false, true),
+        ];
+        for (m, k, n, ta, tb) in shapes {
             for beta in [0.0f32, 1.0, 0.5] {
                 let tall = 400; // 400·k·n multiply-adds: far above the small path's limit
                 let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
@@ -246,7 +254,7 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
                         .collect(),
                 };
                 let (mut c_small, mut c_tall) = (c0[..m * n].to_vec(), c0.clone());
-                let bv = view(&b, k, n, false);
+                let bv = view(&b, k, n, tb);
                 gemm_with_threads(
                     kernel,
                     1,
@@ -270,7 +278,7 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
                         .iter()
                         .zip(&c_tall)
                         .all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "{kernel:?} {m}×{k}×{n} (Aᵀ: {ta}, β = {beta}): small and blocked paths differ"
+                    "{kernel:?} {m}×{k}×{n} (Aᵀ: {ta}, Bᵀ: {tb}, β = {beta}): small and blocked paths differ"
                 );
             }
         }

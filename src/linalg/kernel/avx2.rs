@@ -10,7 +10,7 @@
 //! Only called after `is_x86_feature_detected!("avx2")` and `("fma")` (see `Kernel::Avx2`).
 
 use super::super::gemm::MatRef;
-use super::{portable, Blocking};
+use super::{portable, Blocking, SMALL_B};
 use std::arch::x86_64::*;
 
 /// Block sizes, measured on Zen 4 (32 KiB L1d, 512 KiB L2 per core as this VM reports) rather
@@ -188,9 +188,11 @@ unsafe fn micro_f64(
 }
 
 // ANCHOR: avx2_small
-/// C ← αAB + βC for a product too small to pay for packing (the write-up's 10 × 20 × 10),
-/// with B's rows contiguous: no packing, no blocking. Four rows of C at a time, 8 columns
-/// per register, the last few columns by masked loads and stores.
+/// C ← αAB + βC for a product too small to pay for packing (the write-up's 10 × 20 × 10):
+/// no blocking, no packing of A, and B copied only when its rows are strided (a transposed
+/// view, as in the gradient δ·Aᵀ). Tiles of up to 5 rows × 16 columns (10 accumulators,
+/// enough independent chains to keep both FMA units busy through a short k); the last
+/// columns are loaded under a mask.
 ///
 /// Each c_ij is the micro-kernel's own arithmetic: one chain of fused multiply-adds over
 /// p = 0, 1, …, k − 1 starting from zero, then c ← α·acc (+ β·c). So for k within one KC slice
@@ -198,8 +200,8 @@ unsafe fn micro_f64(
 /// changes no answer.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA; `b.col_stride == 1`; the views passed
-/// `check_gemm_shapes`, and C at `c` (row stride `ldc`) is `a.rows × b.cols`.
+/// The CPU must support AVX2 and FMA; `b.col_stride == 1` or `k·n ≤ SMALL_B`; the views
+/// passed `check_gemm_shapes`, and C at `c` (row stride `ldc`) is `a.rows × b.cols`.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn gemm_small_f32(
     alpha: f32,
@@ -209,28 +211,62 @@ pub(super) unsafe fn gemm_small_f32(
     c: *mut f32,
     ldc: usize,
 ) {
+    let mut copy = std::mem::MaybeUninit::<[f32; SMALL_B]>::uninit();
+    let b = if b.col_stride == 1 {
+        b
+    } else {
+        dense_copy(b, &mut copy)
+    };
     let (m, n) = (a.rows, b.cols);
-    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for j0 in (0..n).step_by(8) {
-        // Lanes j0 + l < n are live; the rest load as zero and are never stored.
-        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((n - j0).min(8) as i32), lanes);
+    for j0 in (0..n).step_by(16) {
+        let width = (n - j0).min(16);
         let mut i0 = 0;
-        while i0 + 4 <= m {
-            small_block::<4>(alpha, a, b, beta, c, ldc, i0, j0, mask);
-            i0 += 4;
+        while i0 + 5 <= m {
+            small_tile::<5>(alpha, a, b, beta, c, ldc, i0, j0, width);
+            i0 += 5;
         }
-        while i0 < m {
-            small_block::<1>(alpha, a, b, beta, c, ldc, i0, j0, mask);
-            i0 += 1;
+        match m - i0 {
+            1 => small_tile::<1>(alpha, a, b, beta, c, ldc, i0, j0, width),
+            2 => small_tile::<2>(alpha, a, b, beta, c, ldc, i0, j0, width),
+            3 => small_tile::<3>(alpha, a, b, beta, c, ldc, i0, j0, width),
+            4 => small_tile::<4>(alpha, a, b, beta, c, ldc, i0, j0, width),
+            _ => {}
         }
     }
 }
 
-/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + 8` (the live lanes of `mask`) of
-/// [`gemm_small_f32`]: R chains of k FMAs.
+/// B's values, row by row, into `copy` (left uninitialised by the caller: zeroing 16 KiB
+/// would cost more than the product): a row-major view of the same matrix.
+///
+/// # Panics
+/// If B has more than [`SMALL_B`] values.
+fn dense_copy<'c>(
+    b: MatRef<'_, f32>,
+    copy: &'c mut std::mem::MaybeUninit<[f32; SMALL_B]>,
+) -> MatRef<'c, f32> {
+    let (k, n) = (b.rows, b.cols);
+    assert!(k * n <= SMALL_B, "gemm_small_f32: B is {k}×{n}");
+    let (dst, src) = (copy.as_mut_ptr().cast::<f32>(), b.data.as_ptr());
+    for p in 0..k {
+        for j in 0..n {
+            // SAFETY: p·n + j < k·n ≤ SMALL_B, inside `copy`; (p, j) is inside the view B,
+            // whose shape passed `check_gemm_shapes` against its data.
+            unsafe {
+                dst.add(p * n + j)
+                    .write(*src.add(p * b.row_stride + j * b.col_stride))
+            };
+        }
+    }
+    // SAFETY: the first k·n values were all written above.
+    let values = unsafe { std::slice::from_raw_parts(dst, k * n) };
+    MatRef::row_major(values, k, n)
+}
+
+/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` (width ≤ 16) of [`gemm_small_f32`]:
+/// 2·R chains of k FMAs.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn small_block<const R: usize>(
+unsafe fn small_tile<const R: usize>(
     alpha: f32,
     a: MatRef<'_, f32>,
     b: MatRef<'_, f32>,
@@ -239,27 +275,55 @@ unsafe fn small_block<const R: usize>(
     ldc: usize,
     i0: usize,
     j0: usize,
-    mask: __m256i,
+    width: usize,
 ) {
+    // Lane l of vector v is live when 8v + l < width; dead lanes load as zero.
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let live = |v: i32| _mm256_cmpgt_epi32(_mm256_set1_epi32(width as i32 - 8 * v), lanes);
+    let mask = [live(0), live(1)];
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr().add(j0));
-    let mut acc = [_mm256_setzero_ps(); R];
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
     for p in 0..a.cols {
-        let b_p = _mm256_maskload_ps(b_ptr.add(p * b.row_stride), mask);
+        let b_p = b_ptr.add(p * b.row_stride);
+        let b_v = [
+            _mm256_maskload_ps(b_p, mask[0]),
+            _mm256_maskload_ps(b_p.add(8), mask[1]),
+        ];
         for (r, acc_r) in acc.iter_mut().enumerate() {
-            let a_ip = *a_ptr.add((i0 + r) * a.row_stride + p * a.col_stride);
-            *acc_r = _mm256_fmadd_ps(_mm256_set1_ps(a_ip), b_p, *acc_r);
+            let a_ip = _mm256_set1_ps(*a_ptr.add((i0 + r) * a.row_stride + p * a.col_stride));
+            for (acc_rv, &b_pv) in acc_r.iter_mut().zip(&b_v) {
+                *acc_rv = _mm256_fmadd_ps(a_ip, b_pv, *acc_rv);
+            }
         }
     }
-    for (r, &acc_r) in acc.iter().enumerate() {
+    for (r, acc_r) in acc.iter().enumerate() {
         let c_r = c.add((i0 + r) * ldc + j0);
-        let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc_r);
-        let out = if beta == 0.0 {
-            ab
-        } else {
-            let old = _mm256_maskload_ps(c_r, mask);
-            _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
-        };
-        _mm256_maskstore_ps(c_r, mask, out);
+        for (v, &acc_rv) in acc_r.iter().enumerate() {
+            let cols = width.saturating_sub(8 * v).min(8);
+            store_small(c_r.add(8 * v), cols, alpha, acc_rv, beta);
+        }
+    }
+}
+
+/// The first `cols` (≤ 8) values of c ← α·acc + β·c, the update [`micro_f32`] makes. Masked
+/// stores are slow on AMD, so a partial vector goes out through a buffer.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn store_small(c: *mut f32, cols: usize, alpha: f32, acc: __m256, beta: f32) {
+    let mut part = [0.0f32; 8];
+    let at = if cols == 8 { c } else { part.as_mut_ptr() };
+    if beta != 0.0 && cols < 8 {
+        std::ptr::copy_nonoverlapping(c, at, cols);
+    }
+    let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+    let out = if beta == 0.0 {
+        ab
+    } else {
+        _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(at)), ab)
+    };
+    _mm256_storeu_ps(at, out);
+    if cols < 8 {
+        std::ptr::copy_nonoverlapping(at, c, cols);
     }
 }
 // ANCHOR_END: avx2_small
