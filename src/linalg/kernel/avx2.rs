@@ -305,25 +305,42 @@ unsafe fn small_tile<const R: usize>(
     }
 }
 
-/// The first `cols` (≤ 8) values of c ← α·acc + β·c, the update [`micro_f32`] makes. Masked
-/// stores are slow on AMD, so a partial vector goes out through a buffer.
+/// The first `cols` (≤ 8) values of c ← α·acc + β·c, the update [`micro_f32`] makes.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn store_small(c: *mut f32, cols: usize, alpha: f32, acc: __m256, beta: f32) {
-    let mut part = [0.0f32; 8];
-    let at = if cols == 8 { c } else { part.as_mut_ptr() };
-    if beta != 0.0 && cols < 8 {
-        std::ptr::copy_nonoverlapping(c, at, cols);
-    }
     let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let live = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols as i32), lanes);
     let out = if beta == 0.0 {
         ab
     } else {
-        _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(at)), ab)
+        let old = _mm256_maskload_ps(c, live);
+        _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
     };
-    _mm256_storeu_ps(at, out);
-    if cols < 8 {
-        std::ptr::copy_nonoverlapping(at, c, cols);
+    store_first(c, cols, out);
+}
+
+/// Stores the first `cols` (≤ 8) lanes of `v` at `c`: four, two and one at a time, since
+/// masked stores are slow on AMD and a copy of variable length would call `memcpy`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn store_first(c: *mut f32, cols: usize, v: __m256) {
+    if cols == 8 {
+        return _mm256_storeu_ps(c, v);
+    }
+    let (mut c, mut left) = (c, cols);
+    let mut part = _mm256_castps256_ps128(v);
+    if left >= 4 {
+        _mm_storeu_ps(c, part);
+        (c, left, part) = (c.add(4), left - 4, _mm256_extractf128_ps::<1>(v));
+    }
+    if left >= 2 {
+        _mm_storel_epi64(c.cast(), _mm_castps_si128(part));
+        (c, left, part) = (c.add(2), left - 2, _mm_movehl_ps(part, part));
+    }
+    if left == 1 {
+        _mm_store_ss(c, part);
     }
 }
 // ANCHOR_END: avx2_small
