@@ -231,14 +231,16 @@ impl<T: Scalar> Network<T> {
             out.add_to_columns(&self.biases[l]);
             return act.apply_in_place(out);
         }
-        // Bias and σ in one pass over Z (row i of Z is neuron i for every image), split
-        // across threads by rows for a wide layer.
+        // Bias, then σ over the whole block (row i of Z is neuron i for every image, and a
+        // batch of 10 is too short a row for vector instructions), split across threads by
+        // rows for a wide layer.
         let biases = self.biases[l].as_slice();
         let batch = out.cols();
         crate::linalg::for_each_row_block(out.as_mut_slice(), batch, &|first, rows| {
             for (row, &b) in rows.chunks_mut(batch).zip(&biases[first..]) {
-                row.iter_mut().for_each(|z| *z = act.apply(*z + b));
+                row.iter_mut().for_each(|z| *z += b);
             }
+            act.apply_each(rows);
         });
     }
     // ANCHOR_END: layer_forward

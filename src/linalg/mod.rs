@@ -29,7 +29,7 @@ pub use kernel::{
     PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
 };
 pub use matrix::Matrix;
-pub use scalar::Scalar;
+pub use scalar::{exp_f32, Scalar};
 pub use vector::Vector;
 
 /// Panics with a message naming the operation and both shapes.
