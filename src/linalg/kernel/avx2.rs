@@ -220,17 +220,10 @@ pub(super) unsafe fn gemm_small_f32(
     let (m, n) = (a.rows, b.cols);
     for j0 in (0..n).step_by(16) {
         let width = (n - j0).min(16);
-        let mut i0 = 0;
-        while i0 + 5 <= m {
-            small_tile::<5>(alpha, a, b, beta, c, ldc, i0, j0, width);
-            i0 += 5;
-        }
-        match m - i0 {
-            1 => small_tile::<1>(alpha, a, b, beta, c, ldc, i0, j0, width),
-            2 => small_tile::<2>(alpha, a, b, beta, c, ldc, i0, j0, width),
-            3 => small_tile::<3>(alpha, a, b, beta, c, ldc, i0, j0, width),
-            4 => small_tile::<4>(alpha, a, b, beta, c, ldc, i0, j0, width),
-            _ => {}
+        if width == 16 {
+            small_rows::<true>(alpha, a, b, beta, c, ldc, j0, width);
+        } else {
+            small_rows::<false>(alpha, a, b, beta, c, ldc, j0, width);
         }
     }
 }
@@ -262,11 +255,40 @@ fn dense_copy<'c>(
     MatRef::row_major(values, k, n)
 }
 
-/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` (width ≤ 16) of [`gemm_small_f32`]:
-/// 2·R chains of k FMAs.
+/// Columns `j0 .. j0 + width` (width ≤ 16, and = 16 when `FULL`) of [`gemm_small_f32`], in
+/// tiles of 5 rows and one of the rows left over.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn small_tile<const R: usize>(
+#[allow(clippy::too_many_arguments)]
+unsafe fn small_rows<const FULL: bool>(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    j0: usize,
+    width: usize,
+) {
+    let mut i0 = 0;
+    while i0 + 5 <= a.rows {
+        small_tile::<5, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width);
+        i0 += 5;
+    }
+    match a.rows - i0 {
+        1 => small_tile::<1, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        2 => small_tile::<2, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        3 => small_tile::<3, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        4 => small_tile::<4, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        _ => {}
+    }
+}
+
+/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` of [`gemm_small_f32`]: 2·R chains of k
+/// FMAs. A full tile loads B without a mask (a masked load is slower).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_tile<const R: usize, const FULL: bool>(
     alpha: f32,
     a: MatRef<'_, f32>,
     b: MatRef<'_, f32>,
@@ -285,10 +307,10 @@ unsafe fn small_tile<const R: usize>(
     let mut acc = [[_mm256_setzero_ps(); 2]; R];
     for p in 0..a.cols {
         let b_p = b_ptr.add(p * b.row_stride);
-        let b_v = [
-            _mm256_maskload_ps(b_p, mask[0]),
-            _mm256_maskload_ps(b_p.add(8), mask[1]),
-        ];
+        let b_v: [__m256; 2] = std::array::from_fn(|v| match FULL {
+            true => _mm256_loadu_ps(b_p.add(8 * v)),
+            false => _mm256_maskload_ps(b_p.add(8 * v), mask[v]),
+        });
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let a_ip = _mm256_set1_ps(*a_ptr.add((i0 + r) * a.row_stride + p * a.col_stride));
             for (acc_rv, &b_pv) in acc_r.iter_mut().zip(&b_v) {
@@ -315,7 +337,10 @@ unsafe fn store_small(c: *mut f32, cols: usize, alpha: f32, acc: __m256, beta: f
     let out = if beta == 0.0 {
         ab
     } else {
-        let old = _mm256_maskload_ps(c, live);
+        let old = match cols {
+            8 => _mm256_loadu_ps(c),
+            _ => _mm256_maskload_ps(c, live),
+        };
         _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
     };
     store_first(c, cols, out);

@@ -280,8 +280,9 @@ enum Path {
     },
     /// Dot products of A's rows with B's columns, both contiguous, nothing packed.
     Dot,
-    /// A product below [`SMALL_WORK`] multiply-adds in one KC slice: straight loops, no
-    /// packing (whose fixed cost would be most of the time), the same answers as `Blis`.
+    /// A product below [`SMALL_WORK`] multiply-adds or with k ≤ [`SMALL_K`], in one KC slice:
+    /// straight loops, no packing (whose fixed cost would be most of the time), the same
+    /// answers as `Blis`.
     Small,
 }
 
@@ -290,6 +291,14 @@ enum Path {
 /// (best of two runs): 10×20×10 from 307 to 231 ns, 10×10×10 from 211 to 164 ns, and the
 /// write-up's epoch from 76.3 to 73.1 ms (median of five).
 pub const SMALL_WORK: usize = 1 << 13;
+
+/// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
+/// contiguous). With so short a k a tile of C gets only k multiply-adds per value, and what
+/// the blocked loops add around each tile (packing A, the call through a function pointer,
+/// the stride cases) is a large share of its time. The write-up's weight step, 20×10×784
+/// (k = the batch of 10), went from 59.6% to 73.2% of peak (kbench, best of 15, median of
+/// five alternating runs), and its epoch from 64.9 to 59.6 ms (median of five).
+pub const SMALL_K: usize = 16;
 
 /// A small product whose B has strided rows (a transposed view, as in the gradient δ·Aᵀ)
 /// takes [`Path::Small`] when B has at most this many values: the small kernel copies it
@@ -305,7 +314,8 @@ fn choose_path<T>(bl: &Blocking<T>, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Path 
         return Path::Dot;
     }
     let b_ok = b.col_stride == 1 || k * n <= SMALL_B;
-    if bl.small.is_some() && b_ok && m * n * k <= SMALL_WORK && k <= bl.kc {
+    let small = m * n * k <= SMALL_WORK || k <= SMALL_K;
+    if bl.small.is_some() && b_ok && small && k <= bl.kc {
         return Path::Small;
     }
     Path::Blis {
@@ -731,6 +741,69 @@ mod tests {
                 assert_eq!(mc % mr, 0);
                 assert_eq!(nc % nr, 0);
                 assert!(mr * nr <= MAX_TILE);
+            }
+        }
+    }
+
+    /// The small path and the blocked loops give the same bits on the products the small
+    /// path takes (so choosing it by shape changes no answer), with A and B transposed or
+    /// not, β = 0, 1 and ½, and widths that leave ragged tiles.
+    #[test]
+    fn small_path_equals_blocked_path_bit_for_bit() {
+        let shapes = [
+            (20, 10, 784),
+            (10, 10, 20),
+            (7, 16, 33),
+            (23, 3, 50),
+            (3, 40, 19),
+        ];
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
+            let bl = blocking::<f32>(kernel, 20);
+            if bl.small.is_none() {
+                continue;
+            }
+            for (m, k, n) in shapes {
+                let a_data: Vec<f32> = (0..m * k)
+                    .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+                    .collect();
+                let b_data: Vec<f32> = (0..k * n)
+                    .map(|i| ((i * 53) % 97) as f32 / 48.0 - 1.0)
+                    .collect();
+                let c0: Vec<f32> = (0..m * n)
+                    .map(|i| ((i * 29) % 89) as f32 / 44.0 - 1.0)
+                    .collect();
+                for (ta, tb, beta) in [(false, false, 0.0), (true, false, 1.0), (false, true, 0.5)]
+                {
+                    let a = match ta {
+                        false => MatRef::row_major(&a_data, m, k),
+                        true => MatRef::row_major(&a_data, k, m).t(),
+                    };
+                    let b = match tb {
+                        false => MatRef::row_major(&b_data, k, n),
+                        true => MatRef::row_major(&b_data, n, k).t(),
+                    };
+                    if tb && k * n > SMALL_B {
+                        continue;
+                    }
+                    let run = |path| {
+                        let mut c = c0.clone();
+                        // SAFETY: C is m × n with row stride n; the shapes agree.
+                        unsafe { run_block(&bl, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
+                        c
+                    };
+                    let small = run(Path::Small);
+                    let blocked = run(Path::Blis {
+                        direct_a: false,
+                        direct_b: false,
+                    });
+                    assert!(
+                        small
+                            .iter()
+                            .zip(&blocked)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{kernel:?} {m}×{k}×{n} (Aᵀ {ta}, Bᵀ {tb}, β {beta}): paths differ"
+                    );
+                }
             }
         }
     }
