@@ -217,7 +217,7 @@ pub(super) unsafe fn gemm_small_f32(
     } else {
         dense_copy(b, &mut copy)
     };
-    let (m, n) = (a.rows, b.cols);
+    let n = b.cols;
     for j0 in (0..n).step_by(16) {
         let width = (n - j0).min(16);
         if width == 16 {
