@@ -486,8 +486,18 @@ pub(super) unsafe fn gemm_dot_f32(
     // stream past them, three at a time (measured: 61% → 77% of peak on 20×784×10, against
     // the other order, three columns of B staying while A streams).
     for i0 in (0..m).step_by(4) {
-        for j0 in (0..n).step_by(3) {
-            dot_block::<4, 3>(alpha, a, b, beta, c, ldc, i0, j0);
+        let mut j0 = 0;
+        while j0 < n {
+            // Columns by threes, but the last four or two by twos: a lone column left over
+            // would run four chains of FMAs, too few to hide the FMA's latency (measured on
+            // 20×784×10, whose ten columns are now 3 + 3 + 2 + 2: 78% → 81% of peak).
+            if n - j0 == 4 || n - j0 == 2 {
+                dot_block::<4, 2>(alpha, a, b, beta, c, ldc, i0, j0);
+                j0 += 2;
+            } else {
+                dot_block::<4, 3>(alpha, a, b, beta, c, ldc, i0, j0);
+                j0 += 3;
+            }
         }
     }
 }
@@ -549,7 +559,11 @@ unsafe fn dot_block<const R: usize, const S: usize>(
 // ANCHOR_END: avx2_dot
 
 /// The R × S dot products of `k`-long rows `u[r]` with `k`-long rows `v[s]`.
-#[inline]
+///
+/// Never inlined: the 4 × 3 loop needs all 16 vector registers (12 sums, 3 columns, 1 row),
+/// and compiled into its caller beside the other block shapes it had one sum spilled to the
+/// stack in every step (measured: 78% → 51% of peak on 20×784×10).
+#[inline(never)]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dots<const R: usize, const S: usize>(
     k: usize,
@@ -557,24 +571,15 @@ unsafe fn dots<const R: usize, const S: usize>(
     v: [*const f32; S],
 ) -> [[f32; S]; R] {
     let mut acc = [[_mm256_setzero_ps(); S]; R];
-    let mut step = |p: usize, load: &dyn Fn(*const f32) -> __m256| {
-        let v_p: [__m256; S] = std::array::from_fn(|s| load(v[s].add(p)));
-        for (r, acc_r) in acc.iter_mut().enumerate() {
-            let u_p = load(u[r].add(p));
-            for (acc_rs, &v_ps) in acc_r.iter_mut().zip(&v_p) {
-                *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
-            }
-        }
-    };
     let k8 = k - k % 8;
     for p in (0..k8).step_by(8) {
-        step(p, &|x| _mm256_loadu_ps(x));
+        dot_step::<R, S, false>(&mut acc, &u, &v, p, _mm256_setzero_si256());
     }
     if k8 < k {
         // The last k mod 8 values, with the missing lanes loaded as zeros.
         let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((k - k8) as i32), lanes);
-        step(k8, &|x| _mm256_maskload_ps(x, mask));
+        dot_step::<R, S, true>(&mut acc, &u, &v, k8, mask);
     }
     let mut out = [[0.0; S]; R];
     for (out_r, acc_r) in out.iter_mut().zip(&acc) {
@@ -583,6 +588,30 @@ unsafe fn dots<const R: usize, const S: usize>(
         }
     }
     out
+}
+
+/// One step of [`dots`]: acc[r][s] += u[r][p .. p + 8] · v[s][p .. p + 8], lane by lane
+/// (only the lanes of `mask` loaded when `MASKED`).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_step<const R: usize, const S: usize, const MASKED: bool>(
+    acc: &mut [[__m256; S]; R],
+    u: &[*const f32; R],
+    v: &[*const f32; S],
+    p: usize,
+    mask: __m256i,
+) {
+    let load = |x: *const f32| match MASKED {
+        true => _mm256_maskload_ps(x, mask),
+        false => _mm256_loadu_ps(x),
+    };
+    let v_p: [__m256; S] = std::array::from_fn(|s| load(v[s].add(p)));
+    for (r, acc_r) in acc.iter_mut().enumerate() {
+        let u_p = load(u[r].add(p));
+        for (acc_rs, &v_ps) in acc_r.iter_mut().zip(&v_p) {
+            *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
+        }
+    }
 }
 
 /// The sum of a vector's 8 lanes, always in the same order: (0+4, 1+5, 2+6, 3+7), then
