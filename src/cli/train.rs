@@ -317,16 +317,20 @@ pub fn train_with_settings(
 /// With early stopping the saved model is that best epoch's; otherwise the last epoch's.
 pub fn summary_line(reports: &[EpochReport], elapsed: Duration) -> String {
     let minutes = elapsed.as_secs_f64() / 60.0;
+    let n = reports.len();
+    let epochs = format!(
+        "{n} epoch{} in {minutes:.1} minutes",
+        if n == 1 { "" } else { "s" }
+    );
     let Some(best) = train::best_epoch(reports) else {
-        return format!("{} epochs in {minutes:.1} minutes", reports.len());
+        return epochs;
     };
     let r = &reports[best - 1];
     let percent = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}%", 100.0 * x));
     format!(
-        "best validation {} at epoch {best} (test {} then); {} epochs in {minutes:.1} minutes",
+        "best validation {} at epoch {best} (test {} then); {epochs}",
         percent(r.validation_accuracy),
         percent(r.test_accuracy),
-        reports.len()
     )
 }
 
@@ -467,6 +471,25 @@ impl Observer for Progress<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn summary_line_names_the_best_epoch_and_counts_epochs_in_english() {
+        let report = |epoch, validation| EpochReport {
+            epoch,
+            train_cost: 0.1,
+            validation_accuracy: Some(validation),
+            test_accuracy: Some(0.9),
+            seconds: 1.0,
+        };
+        let minute = Duration::from_secs(60);
+        assert_eq!(
+            summary_line(&[report(1, 0.5)], minute),
+            "best validation 50.00% at epoch 1 (test 90.00% then); 1 epoch in 1.0 minutes"
+        );
+        let two = [report(1, 0.5), report(2, 0.25)];
+        assert!(summary_line(&two, minute)
+            .ends_with("at epoch 1 (test 90.00% then); 2 epochs in 1.0 minutes"));
+    }
 
     fn parse_strs(args: &[&str]) -> Result<Option<TrainArgs>> {
         parse(args.iter().map(|s| s.to_string()).collect())
