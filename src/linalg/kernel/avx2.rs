@@ -492,7 +492,7 @@ pub(super) unsafe fn gemm_dot_f32(
             // would run four chains of FMAs, too few to hide the FMA's latency (measured on
             // 20×784×10, whose ten columns are now 3 + 3 + 2 + 2: 78% → 81% of peak).
             if n - j0 == 4 || n - j0 == 2 {
-                dot_block::<4, 2>(alpha, a, b, beta, c, ldc, i0, j0);
+                dot_pair(alpha, a, b, beta, c, ldc, i0, j0);
                 j0 += 2;
             } else {
                 dot_block::<4, 3>(alpha, a, b, beta, c, ldc, i0, j0);
@@ -500,6 +500,26 @@ pub(super) unsafe fn gemm_dot_f32(
             }
         }
     }
+}
+
+/// [`dot_block`] for two columns, compiled on its own: the 4 × 3 loop needs all 16 vector
+/// registers (12 sums, 3 columns, 1 row), and with this second block shape compiled into the
+/// same function the compiler spilled one of its sums to the stack in every step (measured:
+/// 78% → 51% of peak on 20×784×10).
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn dot_pair(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    i0: usize,
+    j0: usize,
+) {
+    dot_block::<4, 2>(alpha, a, b, beta, c, ldc, i0, j0)
 }
 
 /// The block of C at (i0, j0) for [`gemm_dot_f32`]: R × S dot products, or on the ragged
@@ -559,11 +579,7 @@ unsafe fn dot_block<const R: usize, const S: usize>(
 // ANCHOR_END: avx2_dot
 
 /// The R × S dot products of `k`-long rows `u[r]` with `k`-long rows `v[s]`.
-///
-/// Never inlined: the 4 × 3 loop needs all 16 vector registers (12 sums, 3 columns, 1 row),
-/// and compiled into its caller beside the other block shapes it had one sum spilled to the
-/// stack in every step (measured: 78% → 51% of peak on 20×784×10).
-#[inline(never)]
+#[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dots<const R: usize, const S: usize>(
     k: usize,

@@ -15,8 +15,9 @@
 //!   few times is read in place instead of packed, A·Bᵀ with contiguous rows becomes blocks of
 //!   dot products (`avx2.rs`), and n = 1 is a plain matrix-vector product;
 //! * **small products** (below [`SMALL_WORK`] multiply-adds: the write-up's layers 2 and 3)
-//!   skip packing and blocking altogether, with each c_ij the micro-kernel's own chain of
-//!   FMAs, so the answer is the one the blocked loops would give;
+//!   and products with a short k (at most [`SMALL_K`]: the weight step at batch 10) skip
+//!   packing and blocking altogether, with each c_ij the micro-kernel's own chain of FMAs, so
+//!   the answer is the one the blocked loops would give;
 //! * **threads** split C into blocks of whole columns (or rows), run by worker threads kept
 //!   alive between products (`pool.rs`); see [`gemm_with_threads`].
 //!
@@ -287,9 +288,10 @@ enum Path {
 }
 
 /// Products with at most this many multiply-adds (m·n·k) take [`Path::Small`] when the
-/// kernel has one and B's rows are contiguous. Measured on the write-up's layers 2 and 3
-/// (best of two runs): 10×20×10 from 307 to 231 ns, 10×10×10 from 211 to 164 ns, and the
-/// write-up's epoch from 76.3 to 73.1 ms (median of five).
+/// kernel has one (and B's rows are contiguous, or B is small: [`SMALL_B`]). Measured on the
+/// write-up's layers 2 and 3 (best of two runs): 10×20×10 from 307 to 231 ns, 10×10×10 from
+/// 211 to 164 ns, and the write-up's epoch from 76.3 to 73.1 ms (median of five); with the
+/// kernel's later 5 × 16 tiles and plain stores, 115 and 78 ns.
 pub const SMALL_WORK: usize = 1 << 13;
 
 /// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
@@ -517,8 +519,9 @@ pub(crate) struct Blocking<T> {
     pub gemv: Gemv<T>,
     /// The unpacked dot-product kernel for skinny A·Bᵀ, if this kernel has one.
     pub dot: Option<UnpackedKernel<T>>,
-    /// The unpacked kernel for products below [`SMALL_WORK`], if this kernel has one. It
-    /// must give bit-identical results to the blocked path for k ≤ `kc`.
+    /// The unpacked kernel for products below [`SMALL_WORK`] or with k ≤ [`SMALL_K`], if
+    /// this kernel has one. It must give bit-identical results to the blocked path for
+    /// k ≤ `kc`.
     pub small: Option<UnpackedKernel<T>>,
 }
 
