@@ -298,8 +298,9 @@ pub const SMALL_WORK: usize = 1 << 13;
 /// contiguous). With so short a k a tile of C gets only k multiply-adds per value, and what
 /// the blocked loops add around each tile (packing A, the call through a function pointer,
 /// the stride cases) is a large share of its time. The write-up's weight step, 20×10×784
-/// (k = the batch of 10), went from 59.6% to 73.2% of peak (kbench, best of 15, median of
-/// five alternating runs), and its epoch from 64.9 to 59.6 ms (median of five).
+/// (k = the batch of 10), went from 59.6% to 73.2% of peak (`examples/shape_probe.rs`, best
+/// of 15, median of five alternating runs), and its epoch from 64.9 to 59.6 ms (median of
+/// five).
 pub const SMALL_K: usize = 16;
 
 /// A small product whose B has strided rows (a transposed view, as in the gradient δ·Aᵀ)
