@@ -222,10 +222,33 @@ impl<T: Scalar> Samples<T> {
         xt: &mut Matrix<T>,
         y: &mut Matrix<T>,
     ) {
+        self.gather_rows_prefetching(indices, &[], classes, xt, y)
+    }
+
+    /// [`Samples::gather_rows`], asking the CPU for the images `ahead` (a later batch) on the
+    /// way: after copying image j it calls [`Samples::prefetch`] on `ahead[j]`, so the
+    /// requests go out a few at a time while the copies run. (Made all at once, a batch's
+    /// 130 cache lines queue behind the few misses a core can have outstanding, and the loop
+    /// waits; measured on the write-up's epoch, 19 alternating rounds: median 63.8 → 61.1 ms,
+    /// lower quartile 59.8 → 57.0.) Prefetching changes no value.
+    ///
+    /// # Panics
+    /// As [`Samples::gather`].
+    #[track_caller]
+    pub fn gather_rows_prefetching(
+        &self,
+        indices: &[usize],
+        ahead: &[usize],
+        classes: usize,
+        xt: &mut Matrix<T>,
+        y: &mut Matrix<T>,
+    ) {
         xt.resize(indices.len(), self.pixels_per_image());
         for (j, &k) in indices.iter().enumerate() {
             self.copy_image(k, xt.row_mut(j));
+            self.prefetch(ahead.get(j..=j).unwrap_or_default());
         }
+        self.prefetch(ahead.get(indices.len()..).unwrap_or_default());
         self.targets(indices, classes, y);
     }
     // ANCHOR_END: gather_rows
@@ -234,7 +257,8 @@ impl<T: Scalar> Samples<T> {
     /// Asks the CPU to start fetching the images `indices` into its caches, and returns at
     /// once: a hint, with no effect on any result.
     ///
-    /// Training calls it for the mini-batch after next before computing the current one. A
+    /// Training calls it for the mini-batch after next, one image at a time while gathering
+    /// the current one ([`Samples::gather_rows_prefetching`]). A
     /// shuffled batch reads its images from anywhere in the training set (39 MB of MNIST's
     /// bytes), so without the hint every image is a cache miss that
     /// [`Samples::gather_rows`] waits for; with it the images arrive while the arithmetic
@@ -465,11 +489,11 @@ pub fn train_epoch_with<T: Scalar>(
     let mut cost_sum = 0.0;
     let batches: Vec<&[usize]> = order.chunks(config.batch_size).collect();
     for (done, &batch) in batches.iter().enumerate() {
-        train.gather_rows(batch, classes, ws.input_rows(n_in, batch.len()), &mut y);
-        // Ask for the images two batches ahead now: they arrive while this one computes.
-        if let Some(ahead) = batches.get(done + 2) {
-            train.prefetch(ahead);
-        }
+        // Gather this batch, asking on the way for the images two batches ahead: they arrive
+        // while this one computes.
+        let ahead = batches.get(done + 2).copied().unwrap_or_default();
+        let xt = ws.input_rows(n_in, batch.len());
+        train.gather_rows_prefetching(batch, ahead, classes, xt, &mut y);
         if config.augment {
             shift_rows(&mut ws.a[0], rng);
         }
@@ -647,6 +671,11 @@ mod tests {
         bytes.prefetch(&order);
         values.prefetch(&order);
         assert_eq!(bytes.image(2), values.image(2));
+        // Gathering while prefetching a shorter, a longer or no later batch: the same batch.
+        for ahead in [&[1][..], &[0, 1, 2, 0, 1, 2], &[]] {
+            bytes.gather_rows_prefetching(&order, ahead, 3, &mut x2, &mut y2);
+            assert_eq!((&x2, &y2), (&x1, &y1));
+        }
     }
 
     #[test]
