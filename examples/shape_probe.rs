@@ -55,7 +55,7 @@ impl Probe {
         let var = |name: &str| std::env::var(name).unwrap_or_default();
         Probe {
             filter: std::env::args().nth(1).unwrap_or_default(),
-            threads: var("PROBE_THREADS").parse().unwrap_or(1),
+            threads: var("PROBE_THREADS").parse().unwrap_or(1).max(1),
             wall: var("PROBE_CLOCK") == "wall" || var("PROBE_THREADS").parse().unwrap_or(1) > 1,
             best: var("PROBE_STAT") == "best",
         }

@@ -233,7 +233,7 @@ impl<T: Scalar> Samples<T> {
     /// lower quartile 59.8 → 57.0.) Prefetching changes no value.
     ///
     /// # Panics
-    /// As [`Samples::gather`].
+    /// As [`Samples::gather`], and if an index in `ahead` is out of range.
     #[track_caller]
     pub fn gather_rows_prefetching(
         &self,

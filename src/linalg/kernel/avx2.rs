@@ -211,29 +211,52 @@ pub(super) unsafe fn gemm_small_f32(
     c: *mut f32,
     ldc: usize,
 ) {
-    let mut copy = std::mem::MaybeUninit::<[f32; SMALL_B]>::uninit();
-    let b = if b.col_stride == 1 {
-        b
-    } else {
-        dense_copy(b, &mut copy)
-    };
+    if b.col_stride != 1 {
+        return small_with_b_copied(alpha, a, b, beta, c, ldc);
+    }
     let n = b.cols;
     for j0 in (0..n).step_by(16) {
-        let width = (n - j0).min(16);
-        if width == 16 {
-            small_rows::<true>(alpha, a, b, beta, c, ldc, j0, width);
-        } else {
-            small_rows::<false>(alpha, a, b, beta, c, ldc, j0, width);
+        // Only the 8-wide vectors with a live lane are loaded, computed and stored; a full
+        // one (all 8 lanes live) without a mask.
+        match (n - j0).min(16) {
+            16 => small_rows::<2, true>(alpha, a, b, beta, c, ldc, j0, 16),
+            w @ 9..=15 => small_rows::<2, false>(alpha, a, b, beta, c, ldc, j0, w),
+            8 => small_rows::<1, true>(alpha, a, b, beta, c, ldc, j0, 8),
+            w => small_rows::<1, false>(alpha, a, b, beta, c, ldc, j0, w),
         }
     }
+}
+
+/// [`gemm_small_f32`] for a B with strided rows (a transposed view): B is copied row-major
+/// into a buffer on the stack first. A function of its own, so that the common case does not
+/// reserve the 16 KiB buffer on every call.
+///
+/// # Safety
+/// As [`gemm_small_f32`], with k·n ≤ [`SMALL_B`].
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn small_with_b_copied(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let mut copy = std::mem::MaybeUninit::<[f32; SMALL_B]>::uninit();
+    let b = dense_copy(b, &mut copy);
+    gemm_small_f32(alpha, a, b, beta, c, ldc)
 }
 
 /// B's values, row by row, into `copy` (left uninitialised by the caller: zeroing 16 KiB
 /// would cost more than the product): a row-major view of the same matrix.
 ///
+/// # Safety
+/// B's shape and strides must lie inside its data (as `check_gemm_shapes` checks).
+///
 /// # Panics
 /// If B has more than [`SMALL_B`] values.
-fn dense_copy<'c>(
+unsafe fn dense_copy<'c>(
     b: MatRef<'_, f32>,
     copy: &'c mut std::mem::MaybeUninit<[f32; SMALL_B]>,
 ) -> MatRef<'c, f32> {
@@ -242,25 +265,22 @@ fn dense_copy<'c>(
     let (dst, src) = (copy.as_mut_ptr().cast::<f32>(), b.data.as_ptr());
     for p in 0..k {
         for j in 0..n {
-            // SAFETY: p·n + j < k·n ≤ SMALL_B, inside `copy`; (p, j) is inside the view B,
-            // whose shape passed `check_gemm_shapes` against its data.
-            unsafe {
-                dst.add(p * n + j)
-                    .write(*src.add(p * b.row_stride + j * b.col_stride))
-            };
+            // SAFETY: p·n + j < k·n ≤ SMALL_B, inside `copy`; (p, j) is inside the view B
+            // (the caller's promise).
+            dst.add(p * n + j)
+                .write(*src.add(p * b.row_stride + j * b.col_stride));
         }
     }
     // SAFETY: the first k·n values were all written above.
-    let values = unsafe { std::slice::from_raw_parts(dst, k * n) };
+    let values = std::slice::from_raw_parts(dst, k * n);
     MatRef::row_major(values, k, n)
 }
 
-/// Columns `j0 .. j0 + width` (width ≤ 16, and = 16 when `FULL`) of [`gemm_small_f32`], in
-/// tiles of 5 rows and one of the rows left over.
+/// Columns `j0 .. j0 + width` of [`gemm_small_f32`], `width` in (8·(NV − 1), 8·NV] (= 8·NV
+/// when `FULL`), in tiles of 5 rows and one of the rows left over.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn small_rows<const FULL: bool>(
+unsafe fn small_rows<const NV: usize, const FULL: bool>(
     alpha: f32,
     a: MatRef<'_, f32>,
     b: MatRef<'_, f32>,
@@ -272,23 +292,23 @@ unsafe fn small_rows<const FULL: bool>(
 ) {
     let mut i0 = 0;
     while i0 + 5 <= a.rows {
-        small_tile::<5, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width);
+        small_tile::<5, NV, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width);
         i0 += 5;
     }
     match a.rows - i0 {
-        1 => small_tile::<1, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
-        2 => small_tile::<2, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
-        3 => small_tile::<3, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
-        4 => small_tile::<4, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        1 => small_tile::<1, NV, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        2 => small_tile::<2, NV, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        3 => small_tile::<3, NV, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
+        4 => small_tile::<4, NV, FULL>(alpha, a, b, beta, c, ldc, i0, j0, width),
         _ => {}
     }
 }
 
-/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` of [`gemm_small_f32`]: 2·R chains of k
-/// FMAs. A full tile loads B without a mask (a masked load is slower).
+/// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` of [`gemm_small_f32`] in NV vectors of
+/// 8: R·NV chains of k FMAs. A full tile loads B without a mask (a masked load is slower).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn small_tile<const R: usize, const FULL: bool>(
+unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
     alpha: f32,
     a: MatRef<'_, f32>,
     b: MatRef<'_, f32>,
@@ -301,13 +321,14 @@ unsafe fn small_tile<const R: usize, const FULL: bool>(
 ) {
     // Lane l of vector v is live when 8v + l < width; dead lanes load as zero.
     let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let live = |v: i32| _mm256_cmpgt_epi32(_mm256_set1_epi32(width as i32 - 8 * v), lanes);
-    let mask = [live(0), live(1)];
+    let mask: [__m256i; NV] = std::array::from_fn(|v| {
+        _mm256_cmpgt_epi32(_mm256_set1_epi32((width - 8 * v) as i32), lanes)
+    });
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr().add(j0));
-    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    let mut acc = [[_mm256_setzero_ps(); NV]; R];
     for p in 0..a.cols {
         let b_p = b_ptr.add(p * b.row_stride);
-        let b_v: [__m256; 2] = std::array::from_fn(|v| match FULL {
+        let b_v: [__m256; NV] = std::array::from_fn(|v| match FULL {
             true => _mm256_loadu_ps(b_p.add(8 * v)),
             false => _mm256_maskload_ps(b_p.add(8 * v), mask[v]),
         });
@@ -321,7 +342,7 @@ unsafe fn small_tile<const R: usize, const FULL: bool>(
     for (r, acc_r) in acc.iter().enumerate() {
         let c_r = c.add((i0 + r) * ldc + j0);
         for (v, &acc_rv) in acc_r.iter().enumerate() {
-            let cols = width.saturating_sub(8 * v).min(8);
+            let cols = (width - 8 * v).min(8);
             store_small(c_r.add(8 * v), cols, alpha, acc_rv, beta);
         }
     }
@@ -508,7 +529,6 @@ pub(super) unsafe fn gemm_dot_f32(
 /// 78% → 51% of peak on 20×784×10).
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
 unsafe fn dot_pair(
     alpha: f32,
     a: MatRef<'_, f32>,

@@ -295,7 +295,7 @@ enum Path {
 pub const SMALL_WORK: usize = 1 << 13;
 
 /// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
-/// contiguous). With so short a k a tile of C gets only k multiply-adds per value, and what
+/// contiguous, or B is small enough to copy: [`SMALL_B`]). With so short a k a tile of C gets only k multiply-adds per value, and what
 /// the blocked loops add around each tile (packing A, the call through a function pointer,
 /// the stride cases) is a large share of its time. The write-up's weight step, 20×10×784
 /// (k = the batch of 10), went from 59.6% to 73.2% of peak (`examples/shape_probe.rs`, best
@@ -357,8 +357,10 @@ unsafe fn run_block<T: Scalar>(
 
 // ANCHOR: threads
 /// Splits C into `n_threads` blocks of whole columns (or rows) and runs each on its own
-/// thread. Block edges fall on multiples of NR (or MR), so every tile is the same tile it
-/// would be on one thread.
+/// thread. Block edges fall on multiples of NR (or MR), so on the blocked path every tile is
+/// the same tile it would be on one thread; the dot-product and small paths may tile a block
+/// differently, but compute each c_ij by the same chain in any tile. Either way the bits do
+/// not depend on the thread count.
 fn gemm_threaded<T: Scalar>(
     bl: &Blocking<T>,
     path: Path,
@@ -751,7 +753,8 @@ mod tests {
 
     /// The small path and the blocked loops give the same bits on the products the small
     /// path takes (so choosing it by shape changes no answer), with A and B transposed or
-    /// not, β = 0, 1 and ½, and widths that leave ragged tiles.
+    /// not, β = 0 (over a C full of NaN), 1 and ½, every count of rows left over by the
+    /// 5-row tiles, k = 1, and widths that leave ragged tiles or exactly 8 columns.
     #[test]
     fn small_path_equals_blocked_path_bit_for_bit() {
         let shapes = [
@@ -760,6 +763,9 @@ mod tests {
             (7, 16, 33),
             (23, 3, 50),
             (3, 40, 19),
+            (11, 1, 24),
+            (6, 5, 8),
+            (9, 2, 3),
         ];
         for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
             let bl = blocking::<f32>(kernel, 20);
@@ -791,6 +797,9 @@ mod tests {
                     }
                     let run = |path| {
                         let mut c = c0.clone();
+                        if beta == 0.0 {
+                            c.fill(f32::NAN);
+                        }
                         // SAFETY: C is m × n with row stride n; the shapes agree.
                         unsafe { run_block(&bl, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
                         c
