@@ -56,9 +56,13 @@ fn allocations_after_first_batch<T: Scalar>(
     rng.shuffle(&mut order);
     let (mut ws, mut y) = (Workspace::new(), Matrix::zeros(0, 0));
     let mut counted = 0;
-    for (i, indices) in order.chunks(batch).enumerate() {
+    let batches: Vec<&[usize]> = order.chunks(batch).collect();
+    for (i, &indices) in batches.iter().enumerate() {
         let before = allocations();
-        data.gather_rows(indices, 10, ws.input_rows(784, indices.len()), &mut y);
+        // As training gathers: asking for the batch after next on the way.
+        let ahead = batches.get(i + 2).copied().unwrap_or_default();
+        let xt = ws.input_rows(784, indices.len());
+        data.gather_rows_prefetching(indices, ahead, 10, xt, &mut y);
         step(&mut net, &y, &mut ws);
         if i > 0 {
             counted += allocations() - before;
