@@ -320,10 +320,7 @@ unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
     width: usize,
 ) {
     // Lane l of vector v is live when 8v + l < width; dead lanes load as zero.
-    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let mask: [__m256i; NV] = std::array::from_fn(|v| {
-        _mm256_cmpgt_epi32(_mm256_set1_epi32((width - 8 * v) as i32), lanes)
-    });
+    let mask: [__m256i; NV] = std::array::from_fn(|v| first_lanes(width - 8 * v));
     let (a_ptr, b_ptr) = (a.data.as_ptr(), b.data.as_ptr().add(j0));
     let mut acc = [[_mm256_setzero_ps(); NV]; R];
     for p in 0..a.cols {
@@ -353,18 +350,24 @@ unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
 #[target_feature(enable = "avx2,fma")]
 unsafe fn store_small(c: *mut f32, cols: usize, alpha: f32, acc: __m256, beta: f32) {
     let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
-    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    let live = _mm256_cmpgt_epi32(_mm256_set1_epi32(cols as i32), lanes);
     let out = if beta == 0.0 {
         ab
     } else {
         let old = match cols {
             8 => _mm256_loadu_ps(c),
-            _ => _mm256_maskload_ps(c, live),
+            _ => _mm256_maskload_ps(c, first_lanes(cols)),
         };
         _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
     };
     store_first(c, cols, out);
+}
+
+/// A mask for masked loads with lanes 0 .. `count` set (all eight when `count` ≥ 8).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn first_lanes(count: usize) -> __m256i {
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(count.min(8) as i32), lanes)
 }
 
 /// Stores the first `cols` (≤ 8) lanes of `v` at `c`: four, two and one at a time, since
@@ -613,9 +616,7 @@ unsafe fn dots<const R: usize, const S: usize>(
     }
     if k8 < k {
         // The last k mod 8 values, with the missing lanes loaded as zeros.
-        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((k - k8) as i32), lanes);
-        dot_step::<R, S, true>(&mut acc, &u, &v, k8, mask);
+        dot_step::<R, S, true>(&mut acc, &u, &v, k8, first_lanes(k - k8));
     }
     let mut out = [[0.0; S]; R];
     for (out_r, acc_r) in out.iter_mut().zip(&acc) {
