@@ -5,9 +5,9 @@
 // DEFLATE stream, CRC-32 and length), reads it back, and then flips one bit to show the
 // CRC-32 catching it. Run it with `cargo run --example gzip_by_hand`.
 
-use scratchnet::checksum::crc32;
-use scratchnet::inflate::{deflate_stored, gunzip};
-use scratchnet::mnist::{parse_images, IMAGES_MAGIC};
+use scratchnet::data::mnist::{parse_images, IMAGES_MAGIC};
+use scratchnet::formats::checksum::crc32;
+use scratchnet::formats::inflate::{deflate_stored, gunzip};
 use scratchnet::Error;
 
 // ANCHOR: idx

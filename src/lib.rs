@@ -1,59 +1,47 @@
 //! scratchnet: a neural network that reads handwritten digits, written from scratch in Rust
 //! with the standard library only, to be read beside its maths.
 //!
-//! # The crate map
+//! # The crate map, in reading order
 //!
-//! | module | what it holds | the write-up's equations |
-//! |---|---|---|
-//! | [`linalg`] | `Vector`, `Matrix`, `transpose`, `hadamard` (⊙), `outer`, matrix multiply | the notation |
-//! | [`activation`] | σ and σ′; tanh, ReLU, leaky ReLU, identity, softmax | A = σ(Z) |
-//! | [`network`] | layers, initialisation, the forward pass | Z = W·A + B |
-//! | [`init`] | N(0, 1), N(0, 1/n_in), Xavier, He | — |
-//! | [`cost`] | quadratic, cross-entropy, log-likelihood, and the output error each produces | C, Eq 1 |
-//! | [`backprop`] | gradients for one image and for a mini-batch (with dropout) | Eqs 1–8 |
-//! | [`train`] | mini-batch gradient descent, evaluation, early stopping | W ← W − η ∂C/∂W |
-//! | [`optimizer`], [`schedule`], [`augment`] | momentum, Adam, L2; η schedules; shifted images | — |
-//! | [`preset`] | named settings (`--preset`) and the options that override them | — |
-//! | [`mnist`], [`inflate`], [`checksum`] | reading the IDX files, gzip included | — |
-//! | [`download`], [`sha256`] | fetching MNIST and checking it | — |
-//! | [`model`] | saving and loading trained networks | — |
-//! | [`image`] | reading PGM and PNG pictures for `predict` | — |
-//! | [`preprocess`] | preparing any picture as MNIST was (20×20 box, centre of mass) | — |
-//! | [`png`], [`deflate`], [`svg`] | writing and reading PNG, a small compressor, SVG charts | — |
-//! | [`visualize`] | pictures of the weights, templates, learning curve, mistakes | W⁴W³W² = W⁵ |
-//! | [`serve`] | the draw-a-digit web page and its `std::net` HTTP server | the forward pass |
-//! | [`cli`] | the `scratchnet` command line, one file per subcommand | — |
-//! | [`rng`] | the one seeded random generator | — |
-//! | [`error`] | the error type for files and input | — |
+//! The top of the crate is the write-up's path, from the notation to the training loop; read
+//! it in this order, beside the book's chapters of the same names. The three folders below it
+//! hold the machinery, each behind a short doc comment saying what lives there.
 //!
-//! The book (`book/`, read it with `mdbook serve book`) explains each module beside its maths,
-//! one chapter per module, in the order above.
-pub mod activation;
-pub mod augment;
-pub mod backprop;
-pub mod checksum;
-pub mod cli;
-pub mod cost;
-pub mod deflate;
-pub mod download;
-pub mod error;
-pub mod image;
-pub mod inflate;
-pub mod init;
+//! | module | what it holds | the write-up's equations | book chapter |
+//! |---|---|---|---|
+//! | [`linalg`] | `Vector`, `Matrix`, `transpose`, `hadamard` (⊙), `outer`, matrix multiply; the fast kernels behind them | the notation | Matrices and vectors; Making it fast |
+//! | [`activation`] | σ and σ′; tanh, ReLU, leaky ReLU, identity, softmax | A = σ(Z) | Activation |
+//! | [`init`] | N(0, 1), N(0, 1/n_in), Xavier, He | — | The forward pass |
+//! | [`network`] | layers and the forward pass | Z = W·A + B | The forward pass |
+//! | [`cost`] | quadratic, cross-entropy, log-likelihood, and the output error each gives | C, Eq 1 | Cost |
+//! | [`backprop`] | gradients for one image and for a mini-batch (with dropout) | Eqs 1–8 | Backpropagation |
+//! | [`optimizer`], [`schedule`] | SGD, momentum, Adam, L2; η schedules | W ← W − η ∂C/∂W | Beyond the write-up |
+//! | [`train`] | mini-batch gradient descent, evaluation, early stopping | W ← W − η ∂C/∂W | Gradient descent and training |
+//! | [`rng`], [`error`] | the one seeded generator; the one error type | — | Reproducibility and testing; Errors |
+//! | [`data`] | MNIST's IDX files, training samples, shifted images, download | — | Reading MNIST; The image as a vector |
+//! | [`formats`] | gzip/zlib, CRC-32, SHA-256, PNG, PGM, SVG, model files | — | Reading MNIST; Looking inside; Model files |
+//! | [`app`] | the command line, presets, the draw-a-digit server, pictures | — | The command line; Looking inside |
+//!
+//! Arrows run one way: [`app`] uses everything; [`data`] and [`formats`] use the teaching
+//! core; the teaching core uses [`linalg`], [`rng`], [`error`] and the training samples of
+//! [`data`]. The book's introduction draws the map, and the one way data flows from an IDX
+//! file to a trained model.
 pub mod linalg;
-pub mod mnist;
-pub mod model;
+
+pub mod activation;
+pub mod backprop;
+pub mod cost;
+pub mod init;
 pub mod network;
 pub mod optimizer;
-pub mod png;
-pub mod preprocess;
-pub mod preset;
-pub mod rng;
 pub mod schedule;
-pub mod serve;
-pub mod sha256;
-pub mod svg;
 pub mod train;
-pub mod visualize;
+
+pub mod error;
+pub mod rng;
+
+pub mod app;
+pub mod data;
+pub mod formats;
 
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
-//! The `scratchnet` command: parses nothing itself, see [`scratchnet::cli`].
+//! The `scratchnet` command: parses nothing itself, see [`scratchnet::app::cli`].
 
-use scratchnet::{cli, Error};
+use scratchnet::{app::cli, Error};
 
 fn main() {
     if let Err(err) = run() {

@@ -6,14 +6,14 @@
 //!
 //! The "Beyond the write-up" chapter adds options to [`TrainConfig`]: L2 weight decay,
 //! momentum and Adam ([`crate::optimizer`]), dropout ([`crate::backprop::forward_batch_dropout`]),
-//! shifted images ([`crate::augment`]), a learning-rate [`Schedule`], and early stopping.
+//! shifted images ([`crate::data::augment`]), a learning-rate [`Schedule`], and early stopping.
 //! Their defaults are off, and then [`train`] does exactly the write-up's arithmetic, bit for
 //! bit (a test pins this against [`sgd_step`]).
 
-use crate::augment::shift_rows;
 use crate::backprop::{
     backward_batch, backward_sgd, forward_batch, forward_batch_dropout, Workspace,
 };
+use crate::data::augment::shift_rows;
 use crate::error::{Error, Result};
 use crate::linalg::{Matrix, Scalar, Vector};
 use crate::network::Network;

@@ -152,7 +152,7 @@ fn predict_classifies_a_pgm_with_a_library_saved_model() {
     let dir = empty_dir("predict");
     let net: Network<f32> = Network::new(&[784, 16, 10], &mut Rng::new(5));
     let model = dir.join("tiny.bin");
-    scratchnet::model::save(&net, &model).unwrap();
+    scratchnet::formats::model::save(&net, &model).unwrap();
     let (pgm, pixels) = pgm_of_a_one();
     let image = dir.join("one.pgm");
     fs::write(&image, pgm).unwrap();
@@ -163,7 +163,7 @@ fn predict_classifies_a_pgm_with_a_library_saved_model() {
     assert!(stdout.contains("inverted"), "{stdout}");
     // The oracle: the library's own forward pass on the picture prepared as MNIST was
     // (inverted, fitted to 20×20, centred; `preprocess` has its own hand-worked tests).
-    let prepared = scratchnet::preprocess::prepare(&pixels, 28, 28).unwrap();
+    let prepared = scratchnet::app::preprocess::prepare(&pixels, 28, 28).unwrap();
     assert!(prepared.inverted);
     let expected = net.feedforward(&prepared.input()).argmax();
     assert!(
@@ -183,7 +183,7 @@ fn predict_takes_any_size_but_rejects_blank_pictures_clearly() {
     let dir = empty_dir("predict-size");
     let net: Network<f32> = Network::new(&[784, 10], &mut Rng::new(1));
     let model = dir.join("m.bin");
-    scratchnet::model::save(&net, &model).unwrap();
+    scratchnet::formats::model::save(&net, &model).unwrap();
     let blank = dir.join("blank.pgm");
     fs::write(&blank, "P2 2 2 255\n0 0 0 0\n").unwrap();
     let out = run(&["predict", model.to_str().unwrap(), blank.to_str().unwrap()]);

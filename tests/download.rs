@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scratchnet::download::download_from;
-use scratchnet::mnist::{has_all_files, FILES};
+use scratchnet::data::download::download_from;
+use scratchnet::data::mnist::{has_all_files, FILES};
 use scratchnet::Error;
 
 /// A fresh, empty folder under the system temp dir.
@@ -142,7 +142,7 @@ fn child_download_without_curl() {
         return; // run directly, not as the child: nothing to check
     };
     let dest = PathBuf::from(dest);
-    let err = scratchnet::download::download(&dest, &mut |_| {}).unwrap_err();
+    let err = scratchnet::data::download::download(&dest, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("is curl installed"), "{err}");
     assert_helpful(err, &dest);
     assert!(entries(&dest).is_empty());

@@ -1,8 +1,8 @@
 //! The hand-made digits in tests/handmade/ (drawn by make_digits.py with Python's own zlib,
 //! so they also test our PNG decoder against an independent encoder) decode and prepare.
 
-use scratchnet::image::read_image;
-use scratchnet::preprocess::{prepare, SIDE};
+use scratchnet::app::preprocess::{prepare, SIDE};
+use scratchnet::formats::image::read_image;
 use std::path::Path;
 
 #[test]

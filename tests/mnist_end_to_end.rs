@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use scratchnet::cli::samples;
-use scratchnet::cli::train::train_network;
-use scratchnet::mnist::Mnist;
+use scratchnet::app::cli::samples;
+use scratchnet::app::cli::train::train_network;
+use scratchnet::data::mnist::Mnist;
 use scratchnet::train::{evaluate, TrainConfig};
 
 fn mnist_dir() -> PathBuf {
@@ -56,8 +56,8 @@ fn one_epoch_reaches_85_percent_and_survives_save_and_load() {
     );
 
     let path = temp_dir("model").join("net.bin");
-    scratchnet::model::save(&net, &path).unwrap();
-    let loaded = scratchnet::model::load(&path).unwrap();
+    scratchnet::formats::model::save(&net, &path).unwrap();
+    let loaded = scratchnet::formats::model::load(&path).unwrap();
     assert_eq!(evaluate(&loaded, &test).accuracy, accuracy);
     std::fs::remove_file(&path).unwrap();
 }

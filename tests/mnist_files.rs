@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use scratchnet::inflate::gunzip;
-use scratchnet::mnist::{
+use scratchnet::data::mnist::{
     has_all_files, parse_images, parse_labels, read_idx_file, Images, Mnist, FILES,
 };
-use scratchnet::sha256::{sha256, to_hex};
+use scratchnet::formats::inflate::gunzip;
+use scratchnet::formats::sha256::{sha256, to_hex};
 use scratchnet::Error;
 
 /// A fixture file: committed as `NAME.fixture` (see `tests/data/README.md`).

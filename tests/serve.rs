@@ -1,9 +1,9 @@
 //! `scratchnet serve` over real sockets on 127.0.0.1: good and bad requests, slow clients,
 //! and a bounded load test that prints its throughput (no timing assertions).
 
+use scratchnet::app::serve::{spawn, Limits, ServerHandle};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::serve::{spawn, Limits, ServerHandle};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::thread;

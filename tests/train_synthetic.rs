@@ -1,7 +1,7 @@
 //! Learning end to end on a problem small enough to run in a second: 4×4 "images" of four
 //! classes, each class lighting a different quadrant, drawn by a seeded generator.
 
-use scratchnet::cli::train::train_network;
+use scratchnet::app::cli::train::train_network;
 use scratchnet::linalg::Matrix;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;

@@ -1,9 +1,9 @@
 //! `visualize::assess` on the real MNIST test set (needs MNIST_DIR).
 
-use scratchnet::mnist::Mnist;
+use scratchnet::app::visualize::assess;
+use scratchnet::data::mnist::Mnist;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::visualize::assess;
 use std::path::PathBuf;
 
 #[test]

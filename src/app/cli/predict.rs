@@ -1,8 +1,8 @@
 //! `scratchnet predict MODEL IMAGE [--show]`: which digit a saved model sees in a picture.
 //!
 //! Book chapters: "The forward pass" and "Looking inside". The picture is a PNG or PGM of any
-//! size (see [`crate::image::read_image`]); it is prepared the way MNIST's digits were
-//! ([`crate::preprocess::prepare`]: polarity, 20×20 box, centre of mass), then fed to the
+//! size (see [`crate::formats::image::read_image`]); it is prepared the way MNIST's digits were
+//! ([`crate::app::preprocess::prepare`]: polarity, 20×20 box, centre of mass), then fed to the
 //! network. The ten outputs are printed as a bar chart; `--show` also prints the 28×28 image
 //! the network was actually given. Left out: several digits per picture.
 
@@ -10,8 +10,8 @@ use std::path::PathBuf;
 
 use super::eval::load_mnist_model;
 use super::{is_help, unknown_argument, Args};
-use crate::image::{read_image, GreyImage};
-use crate::preprocess::{ascii, prepare};
+use crate::app::preprocess::{ascii, prepare};
+use crate::formats::image::{read_image, GreyImage};
 use crate::{Error, Result};
 
 /// One line for the top-level help.

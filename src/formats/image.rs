@@ -14,8 +14,8 @@
 //! Pixels are rescaled to 0 … 255 (`v · 255 / maxval`, rounded). A PGM's 0 is black, so a
 //! scanned digit is usually dark ink on white paper, the opposite of MNIST (0 = background,
 //! 255 = ink); deciding whether to invert is the caller's business (see [`GreyImage::mean`]).
-//! [`read_image`] also reads PNG (through [`crate::png`]), choosing by the file's first bytes.
-//! Left out: resizing (see [`crate::preprocess`]), PBM/PPM colour formats, and files holding
+//! [`read_image`] also reads PNG (through [`crate::formats::png`]), choosing by the file's first bytes.
+//! Left out: resizing (see [`crate::app::preprocess`]), PBM/PPM colour formats, and files holding
 //! several images (only the first is read).
 
 use crate::{Error, Result};
@@ -94,10 +94,10 @@ pub fn read_pgm(bytes: &[u8]) -> Result<GreyImage> {
 }
 
 /// Decodes a PGM or PNG file's bytes, telling them apart by their first bytes; PNGs in
-/// colour are converted to luminance (see [`crate::png::Image::to_grey`]).
+/// colour are converted to luminance (see [`crate::formats::png::Image::to_grey`]).
 pub fn decode_image(bytes: &[u8]) -> Result<GreyImage> {
-    if bytes.starts_with(&crate::png::SIGNATURE) {
-        let image = crate::png::decode(bytes)?;
+    if bytes.starts_with(&crate::formats::png::SIGNATURE) {
+        let image = crate::formats::png::decode(bytes)?;
         return Ok(GreyImage {
             width: image.width,
             height: image.height,
@@ -286,7 +286,12 @@ mod tests {
     #[test]
     fn png_and_pgm_decode_to_the_same_grey_image() {
         let pgm = b"P5 3 1 255\n\x00\x80\xff";
-        let png = crate::png::encode(&crate::png::Image::new(3, 1, 1, vec![0, 128, 255]));
+        let png = crate::formats::png::encode(&crate::formats::png::Image::new(
+            3,
+            1,
+            1,
+            vec![0, 128, 255],
+        ));
         assert_eq!(decode_image(pgm).unwrap(), decode_image(&png).unwrap());
         let err = decode_image(b"GIF89a...").unwrap_err();
         assert!(err.to_string().contains("neither a PNG nor"), "{err}");

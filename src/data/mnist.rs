@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Pixels are stored row by row from the top left, 0 = background, 255 = ink. Files may be raw
-//! or gzipped (detected by their first two bytes, not their name); see [`crate::inflate`].
+//! or gzipped (detected by their first two bytes, not their name); see [`crate::formats::inflate`].
 //! Every header value is checked against the file's real length *before* anything is
 //! allocated from it, so a corrupt count cannot ask for terabytes.
 //!
@@ -20,7 +20,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::inflate::{gunzip, is_gzip};
+use crate::formats::inflate::{gunzip, is_gzip};
 use crate::{Error, Result};
 
 /// The magic number that opens an IDX image file: unsigned bytes, 3 dimensions.

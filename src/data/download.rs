@@ -1,8 +1,8 @@
 //! Fetching the four MNIST files from a public mirror, checked against pinned SHA-256 digests.
 //!
 //! Book chapter: "Reading MNIST". Std has no HTTP or TLS, so we shell out to `curl`, write to
-//! `FILE.part`, hash it with our own [`crate::sha256`], and only rename it into place when the
-//! digest is the one pinned in [`crate::mnist::FILES`]; a wrong or partial file never sits
+//! `FILE.part`, hash it with our own [`crate::formats::sha256`], and only rename it into place when the
+//! digest is the one pinned in [`crate::data::mnist::FILES`]; a wrong or partial file never sits
 //! where the loader would find it. When curl is missing or no mirror answers, the error says
 //! exactly where to put the files by hand.
 //!
@@ -14,8 +14,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::mnist::{find_file, FILES};
-use crate::sha256::{to_hex, Sha256};
+use crate::data::mnist::{find_file, FILES};
+use crate::formats::sha256::{to_hex, Sha256};
 use crate::{Error, Result};
 
 /// Public mirrors of the canonical MNIST `.gz` files, tried in order.
@@ -46,7 +46,7 @@ pub fn download(dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<()> {
 /// rather than changing process-wide environment variables).
 ///
 /// A file already in `dir` is kept if it is the `.gz` with the pinned digest, or if it is
-/// present under another of its names (unzipped or dotted; see [`crate::mnist::file_names`]).
+/// present under another of its names (unzipped or dotted; see [`crate::data::mnist::file_names`]).
 pub fn download_from(
     dir: &Path,
     mirrors: &[String],

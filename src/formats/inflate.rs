@@ -18,7 +18,7 @@
 //! compressed data), preset dictionaries in zlib streams, and streaming (everything is in
 //! memory: MNIST's largest file inflates to 47 MB).
 
-use crate::checksum::{adler32, Crc32};
+use crate::formats::checksum::{adler32, Crc32};
 use crate::{Error, Result};
 
 /// The most output any call will produce (1 GiB); more is reported as corrupt.
@@ -754,7 +754,7 @@ pub fn zlib_stored(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checksum::crc32;
+    use crate::formats::checksum::crc32;
     use proptest::prelude::*;
 
     /// Writes DEFLATE bits by hand, for streams no compressor would produce.

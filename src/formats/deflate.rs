@@ -3,14 +3,14 @@
 //!
 //! Book chapter: "Looking inside". The pictures the project draws are mostly flat colour and
 //! upscaled pixels, so "copy the row above" matches shrink them from hundreds of kilobytes
-//! (stored blocks, [`crate::inflate::zlib_stored`]) to a few. The decoder that reads these
-//! streams back is [`crate::inflate`]; the tests round-trip through it.
+//! (stored blocks, [`crate::formats::inflate::zlib_stored`]) to a few. The decoder that reads these
+//! streams back is [`crate::formats::inflate`]; the tests round-trip through it.
 //!
 //! Left out: dynamic Huffman codes (they would save perhaps another 20%), lazy matching and
 //! compression levels.
 
-use crate::checksum::adler32;
-use crate::inflate::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
+use crate::formats::checksum::adler32;
+use crate::formats::inflate::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
 
 /// DEFLATE's window: matches reach back at most 32 KiB.
 const WINDOW: usize = 32 * 1024;
@@ -145,7 +145,7 @@ impl Chains {
 }
 
 /// A raw DEFLATE stream for `data`: one final block with the fixed Huffman code, literals and
-/// greedy LZ77 matches. Any inflater (ours: [`crate::inflate::inflate`]) reads it back.
+/// greedy LZ77 matches. Any inflater (ours: [`crate::formats::inflate::inflate`]) reads it back.
 pub fn deflate_fixed(data: &[u8]) -> Vec<u8> {
     let mut w = BitWriter::new();
     w.bits(1, 1); // BFINAL
@@ -182,7 +182,7 @@ pub fn zlib_fixed(data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inflate::{inflate, zlib_decompress};
+    use crate::formats::inflate::{inflate, zlib_decompress};
     use proptest::prelude::*;
 
     #[test]

@@ -6,7 +6,7 @@
 //! and saves the model at the end. The same `--seed` gives the same weights and the same
 //! lines (all but the seconds) on the same machine. `--preset NAME` and the options of the
 //! "Beyond the write-up" chapter (activations, costs, initialisation, optimizers, L2,
-//! dropout, schedules, early stopping, shifted images) are parsed by [`crate::preset`];
+//! dropout, schedules, early stopping, shifted images) are parsed by [`crate::app::preset`];
 //! options given explicitly override the preset's. Left out: resuming from a saved model.
 
 use std::fs::File;
@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{ensure_data, is_help, parse_list, samples, unknown_argument, Args};
-use crate::mnist::Mnist;
+use crate::app::preset::{preset, Settings};
+use crate::data::mnist::Mnist;
 use crate::network::Network;
-use crate::preset::{preset, Settings};
 use crate::rng::Rng;
 use crate::train::{self, EpochReport, Observer, Samples, TrainConfig};
-use crate::{model, Error, Result};
+use crate::{formats::model, Error, Result};
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Train a network on MNIST and save it (the default command)";
@@ -80,7 +80,7 @@ pub struct TrainArgs {
     /// `--data`: the MNIST folder, if given.
     pub data: Option<PathBuf>,
     /// The network and training settings: `--preset`, overridden by `--layers`,
-    /// `--epochs`, `--batch`, `--eta`, `--seed` and the options of [`crate::preset`].
+    /// `--epochs`, `--batch`, `--eta`, `--seed` and the options of [`crate::app::preset`].
     pub settings: Settings,
     /// `--threads`.
     pub threads: usize,

@@ -1,5 +1,5 @@
 //! `scratchnet serve MODEL [--port 8080] [--bind 127.0.0.1] [--requests N]`: a page to draw
-//! digits on, answered live by a saved model (see [`crate::serve`]).
+//! digits on, answered live by a saved model (see [`crate::app::serve`]).
 //!
 //! Book chapter: "Looking inside". Left out: HTTPS and authentication, so it binds to the
 //! loopback address unless `--bind` says otherwise.
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::eval::load_mnist_model;
 use super::{is_help, unknown_argument, Args};
-use crate::serve::{serve, Limits};
+use crate::app::serve::{serve, Limits};
 use crate::{Error, Result};
 
 /// One line for the top-level help.

@@ -4,7 +4,7 @@
 //! Book chapter: "Looking inside". One page (`serve/page.html`, compiled into the binary) has
 //! a canvas; as you draw, it POSTs the canvas's grey levels to `/predict?w=W&h=H` as raw
 //! bytes, W × H of them. The server prepares them exactly as `scratchnet predict` prepares a
-//! file ([`crate::preprocess::prepare`]), runs the network and answers JSON:
+//! file ([`crate::app::preprocess::prepare`]), runs the network and answers JSON:
 //!
 //! ```text
 //! {"digit":7,"outputs":[…10],"hidden":[[…20],[…10]],"input":[…784 bytes],"inverted":true}
@@ -19,9 +19,9 @@
 //!
 //! Left out: keep-alive, chunked request bodies (411/400), HTTPS, HEAD, compression.
 
+use crate::app::preprocess::{self, Prepared};
 use crate::linalg::{Scalar, Vector};
 use crate::network::Network;
-use crate::preprocess::{self, Prepared};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

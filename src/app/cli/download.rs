@@ -1,13 +1,13 @@
 //! `scratchnet download`: fetch the four MNIST files into the data folder.
 //!
-//! Book chapter: "Reading MNIST". The work is done by [`crate::download`]; this file only
+//! Book chapter: "Reading MNIST". The work is done by [`crate::data::download`]; this file only
 //! reads the arguments and reports. Left out: choosing a mirror on the command line (set
 //! `SCRATCHNET_MNIST_MIRROR` instead).
 
 use std::path::PathBuf;
 
 use super::{is_help, unknown_argument, Args};
-use crate::{mnist, Result};
+use crate::{data::mnist, Result};
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Download MNIST into the data folder";
@@ -48,7 +48,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
         return Ok(());
     };
     let dir = mnist::data_dir(data.as_deref());
-    crate::download::download(&dir, &mut |line| println!("{line}"))?;
+    crate::data::download::download(&dir, &mut |line| println!("{line}"))?;
     println!("MNIST is ready in {}", dir.display());
     Ok(())
 }

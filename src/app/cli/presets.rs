@@ -2,10 +2,10 @@
 //!
 //! Book chapter: "Beyond the write-up". Each line is one preset and every setting it fixes,
 //! so a row of the results table can be reproduced from it. The presets themselves live in
-//! [`crate::preset`]. Left out: user-defined presets.
+//! [`crate::app::preset`]. Left out: user-defined presets.
 
 use super::{is_help, unknown_argument, Args};
-use crate::preset::{preset, PRESETS};
+use crate::app::preset::{preset, PRESETS};
 use crate::Result;
 
 /// One line for the top-level help.

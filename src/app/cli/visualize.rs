@@ -1,5 +1,5 @@
 //! `scratchnet visualize MODEL [--log FILE.csv] [--out DIR]`: pictures of what a saved model
-//! learned (see [`crate::visualize`]).
+//! learned (see [`crate::app::visualize`]).
 //!
 //! Book chapter: "Looking inside". Left out: choosing which pictures to draw (it draws all).
 
@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::eval::load_mnist_model;
 use super::{ensure_data, is_help, unknown_argument, Args};
-use crate::mnist::Mnist;
-use crate::visualize::write_all;
+use crate::app::visualize::write_all;
+use crate::data::mnist::Mnist;
 use crate::{Error, Result};
 
 /// One line for the top-level help.

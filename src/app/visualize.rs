@@ -9,16 +9,16 @@
 //! for in input space. The sigmoids make this an approximation, which is why it is only a
 //! picture and not the network.
 //!
-//! Raster pictures are drawn on a [`Canvas`] and saved with [`crate::png`]; labels use a
-//! 3×5-pixel font built in below. Charts are SVG from [`crate::svg`].
+//! Raster pictures are drawn on a [`Canvas`] and saved with [`crate::formats::png`]; labels use a
+//! 3×5-pixel font built in below. Charts are SVG from [`crate::formats::svg`].
 //!
 //! Left out: deeper-layer feature visualisation by optimisation, saliency maps, animation.
 
+use crate::data::mnist::DataSet;
+use crate::formats::png::{self, Image};
+use crate::formats::svg::{LineChart, Series, Svg};
 use crate::linalg::{Matrix, Scalar};
-use crate::mnist::DataSet;
 use crate::network::Network;
-use crate::png::{self, Image};
-use crate::svg::{LineChart, Series, Svg};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -501,7 +501,7 @@ mod tests {
     use super::*;
     use crate::activation::Activation;
     use crate::cost::Cost;
-    use crate::mnist::Images;
+    use crate::data::mnist::Images;
     use crate::rng::Rng;
 
     #[test]

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 
 use super::{ensure_data, is_help, samples, unknown_argument, Args};
-use crate::mnist::Mnist;
+use crate::data::mnist::Mnist;
 use crate::network::Network;
 use crate::train::evaluate;
-use crate::{model, Error, Result};
+use crate::{formats::model, Error, Result};
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Test a saved model on the 10,000 MNIST test images";

@@ -37,8 +37,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::activation::Activation;
-use crate::checksum::crc32;
 use crate::cost::Cost;
+use crate::formats::checksum::crc32;
 use crate::linalg::{Matrix, Vector};
 use crate::network::Network;
 use crate::{Error, Result};

@@ -19,7 +19,7 @@ pub mod visualize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::mnist::{self, DataSet};
+use crate::data::mnist::{self, DataSet};
 use crate::train::Samples;
 use crate::{Error, Result};
 
@@ -266,7 +266,7 @@ pub fn ensure_data(flag: Option<&Path>) -> Result<PathBuf> {
             "MNIST files not found in {}; downloading them (about 11 MB)",
             dir.display()
         );
-        crate::download::download(&dir, &mut |line| eprintln!("  {line}"))?;
+        crate::data::download::download(&dir, &mut |line| eprintln!("  {line}"))?;
     }
     Ok(dir)
 }

@@ -7,16 +7,16 @@
 //! pixel to the left, the one above, or both (Paeth), so flat pictures compress well).
 //!
 //! Writing: 8-bit grey or RGB, every row given the filter that makes its bytes smallest,
-//! compressed with [`crate::deflate`]. Reading: colour types 0 (grey), 2 (RGB), 3 (palette),
+//! compressed with [`crate::formats::deflate`]. Reading: colour types 0 (grey), 2 (RGB), 3 (palette),
 //! 4 (grey + alpha), 6 (RGBA), bit depth 8 (and 16, keeping the high byte), all five filters,
 //! CRCs checked; every malformed file is an `Err`, never a panic.
 //!
 //! Left out: interlaced images, bit depths 1, 2 and 4, gamma/colour-space chunks (ignored), and
 //! ancillary chunks in general.
 
-use crate::checksum::Crc32;
-use crate::deflate::zlib_fixed;
-use crate::inflate::zlib_decompress;
+use crate::formats::checksum::Crc32;
+use crate::formats::deflate::zlib_fixed;
+use crate::formats::inflate::zlib_decompress;
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -445,7 +445,7 @@ pub fn read(path: &Path) -> Result<Image> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inflate::zlib_stored;
+    use crate::formats::inflate::zlib_stored;
     use proptest::prelude::*;
 
     /// A PNG file assembled by hand from IHDR fields and already-filtered rows.
@@ -512,7 +512,7 @@ mod tests {
         let interlaced = {
             let mut p = hand_png(1, 1, 8, 0, &[], &[0, 0]);
             p[8 + 8 + 12] = 1; // IHDR's interlace byte, then its CRC again
-            let crc = crate::checksum::crc32(&p[12..29]);
+            let crc = crate::formats::checksum::crc32(&p[12..29]);
             p[29..33].copy_from_slice(&crc.to_be_bytes());
             p
         };

@@ -1,0 +1,15 @@
+//! File formats, written from scratch: gzip and zlib, CRC-32 and Adler-32, SHA-256, PNG, PGM,
+//! SVG, and the model file.
+//!
+//! Each format is a module that turns bytes into values and back, and returns
+//! [`crate::Error`] for bad input. They use nothing of the network but [`crate::linalg`] and
+//! [`crate::network`] (the model file), so they can be read in any order.
+
+pub mod checksum;
+pub mod deflate;
+pub mod image;
+pub mod inflate;
+pub mod model;
+pub mod png;
+pub mod sha256;
+pub mod svg;
