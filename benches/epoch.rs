@@ -15,10 +15,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scratchnet::backprop::Workspace;
+use scratchnet::data::samples::Samples;
 use scratchnet::linalg::set_threads;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::{train_epoch, Samples, TrainConfig};
+use scratchnet::train::{train_epoch, TrainConfig};
 use std::time::Duration;
 
 #[path = "common/clock.rs"]

@@ -5,9 +5,9 @@
 // `cargo run --example forward_one_image`. The network is untrained (weights straight from
 // N(0, 1)), so its guess is arbitrary: training is what makes output 1 the largest.
 
+use scratchnet::data::samples::Samples;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::Samples;
 
 // ANCHOR: draw
 /// A 28 × 28 "1": a slightly slanted stroke of ink, as 784 bytes row by row from the top

@@ -6,9 +6,10 @@
 // network 16 → 8 → 2 learns it with the same `train` that learns MNIST. Run it with
 // `cargo run --example train_tiny`.
 
+use scratchnet::data::samples::Samples;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::{evaluate, train, EpochReport, Observer, Samples, TrainConfig};
+use scratchnet::train::{evaluate, train, EpochReport, Observer, TrainConfig};
 
 /// `n` labelled 4 × 4 images, as bytes row by row, with their labels.
 fn strokes(n: usize, rng: &mut Rng) -> Samples<f32> {

@@ -9,7 +9,7 @@
 //! paired with the log-likelihood cost, whose δ^L = a − y needs no softmax Jacobian (see
 //! [`crate::cost::validate`]). Left out: activations with learned parameters (PReLU, …).
 
-use crate::linalg::{Matrix, Scalar};
+use crate::linalg::{add_to_columns_then_map, map_in_place, Matrix, Scalar, Vector};
 
 /// Which non-linearity a layer applies to its weighted input z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +68,22 @@ pub fn softmax_in_place<T: Scalar>(z: &mut [T]) {
     z.iter_mut().for_each(|x| *x *= inv);
 }
 // ANCHOR_END: softmax
+
+/// softmax of every column of `z`, (n_l, batch), in place.
+fn softmax_columns<T: Scalar>(z: &mut Matrix<T>) {
+    // Columns are strided in the row-major matrix: copy each out, softmax it, copy back.
+    let (rows, cols) = z.shape();
+    let mut column = vec![T::ZERO; rows];
+    for j in 0..cols {
+        for (i, c) in column.iter_mut().enumerate() {
+            *c = z[(i, j)];
+        }
+        softmax_in_place(&mut column);
+        for (i, &c) in column.iter().enumerate() {
+            z[(i, j)] = c;
+        }
+    }
+}
 
 impl Activation {
     /// All activations, in the order `--help` lists them.
@@ -175,58 +191,40 @@ impl Activation {
         }
     }
 
-    /// Applies an element-wise activation to every value of `z`, in place: the loop over a
-    /// whole layer that the forward pass runs.
+    /// A = f(Z) for a whole layer, in place: column j of `z` is image j.
     ///
-    /// One loop, compiled twice: for AVX2 when the CPU has it, and for any CPU. Both do the
-    /// same IEEE operations on every value, so the values are the same. In f32, σ (whose `exp`
-    /// is [`crate::linalg::exp_f32`], arithmetic only), ReLU, leaky ReLU and the identity
-    /// vectorise: eight values per instruction with AVX2, four with SSE2. (tanh, and every
-    /// `exp` in f64, call the C library one value at a time.) σ, the write-up's activation,
-    /// gets a loop of its own so that no `match` on the activation is left inside it.
+    /// `z`: (n_l, batch).
     ///
-    /// # Panics
-    /// For softmax, which needs whole columns (use [`Activation::apply_in_place`]), unless `z`
-    /// is empty.
-    pub fn apply_each<T: Scalar>(self, z: &mut [T]) {
-        #[inline(always)]
-        fn each<T: Scalar>(act: Activation, z: &mut [T]) {
-            match act {
-                Activation::Sigmoid => z.iter_mut().for_each(|x| *x = sigmoid(*x)),
-                _ => z.iter_mut().for_each(|x| *x = act.apply(*x)),
-            }
+    /// An element-wise f runs as one loop over every value, which [`map_in_place`] compiles
+    /// for the CPU's widest vectors (the same bits either way; see the book's "Making it
+    /// fast"). σ gets a loop of its own, so that no `match` is left inside it.
+    pub fn apply_in_place<T: Scalar>(self, z: &mut Matrix<T>) {
+        match self {
+            Activation::Softmax => softmax_columns(z),
+            Activation::Sigmoid => map_in_place(z.as_mut_slice(), sigmoid),
+            act => map_in_place(z.as_mut_slice(), |x| act.apply(x)),
         }
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx2")]
-            unsafe fn each_avx2<T: Scalar>(act: Activation, z: &mut [T]) {
-                each(act, z)
-            }
-            if is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { each_avx2(self, z) };
-            }
-        }
-        each(self, z)
     }
 
-    /// Applies the activation to a whole layer in place: column j of `z` is image j.
-    /// `z`: (n_l, batch).
-    pub fn apply_in_place<T: Scalar>(self, z: &mut Matrix<T>) {
-        if self != Activation::Softmax {
-            return self.apply_each(z.as_mut_slice());
-        }
-        // Columns are strided in the row-major matrix: copy each out, softmax it, copy back.
-        let (rows, cols) = z.shape();
-        let mut column = vec![T::ZERO; rows];
-        for j in 0..cols {
-            for (i, c) in column.iter_mut().enumerate() {
-                *c = z[(i, j)];
+    /// A = f(Z + B) for a whole layer, in place: B added to every column (every image), then
+    /// f, as the forward pass needs after its product Z = W·A.
+    ///
+    /// `z`: (n_l, batch); `b`: (n_l).
+    ///
+    /// The element-wise f run as [`Activation::apply_in_place`] runs them, a wide layer on
+    /// several threads ([`add_to_columns_then_map`]).
+    ///
+    /// # Panics
+    /// If `b`'s length is not `z`'s number of rows.
+    #[track_caller]
+    pub fn add_bias_and_apply<T: Scalar>(self, z: &mut Matrix<T>, b: &Vector<T>) {
+        match self {
+            Activation::Softmax => {
+                z.add_to_columns(b);
+                softmax_columns(z)
             }
-            softmax_in_place(&mut column);
-            for (i, &c) in column.iter().enumerate() {
-                z[(i, j)] = c;
-            }
+            Activation::Sigmoid => add_to_columns_then_map(z, b, sigmoid),
+            act => add_to_columns_then_map(z, b, move |x| act.apply(x)),
         }
     }
 
@@ -260,22 +258,33 @@ mod tests {
         assert_eq!(sigmoid_prime(0.0f64), 0.25);
     }
 
-    /// The layer loop (vector instructions, AVX2 where the CPU has it) gives the bits that
-    /// one `apply` at a time gives, for every element-wise activation, in f32 and f64.
+    /// The layer loops (vector instructions, AVX2 where the CPU has it) give the bits that
+    /// one `apply` at a time gives, for every element-wise activation, in f32 and f64; with a
+    /// bias too, as the forward pass runs them. (`linalg`'s tests check the same loops
+    /// compiled for any CPU.)
     #[test]
     fn the_layer_loop_equals_one_value_at_a_time_bit_for_bit() {
         fn check<T: Scalar>(act: Activation, values: &[T]) {
-            let mut layer = values.to_vec();
-            act.apply_each(&mut layer);
-            for (&z, &a) in values.iter().zip(&layer) {
-                let one = act.apply(z);
-                // Bit for bit (widening to f64 is exact, and keeps −0 apart from +0); a NaN
-                // must stay NaN, whatever its payload.
-                let same = a.to_f64().to_bits() == one.to_f64().to_bits();
-                assert!(
-                    same || (a != a && one != one),
-                    "{act:?}({z}): the layer loop gives {a}, one value {one}"
-                );
+            let n = values.len();
+            let mut layer = Matrix::from_vec(1, n, values.to_vec());
+            act.apply_in_place(&mut layer);
+            let half = T::from_f64(0.5);
+            let mut biased = Matrix::from_vec(n, 1, values.to_vec());
+            act.add_bias_and_apply(&mut biased, &Vector::from_fn(n, |_| half));
+            for (k, &z) in values.iter().enumerate() {
+                let pairs = [
+                    (layer[(0, k)], act.apply(z)),
+                    (biased[(k, 0)], act.apply(z + half)),
+                ];
+                for (a, one) in pairs {
+                    // Bit for bit (widening to f64 is exact, and keeps −0 apart from +0); a
+                    // NaN must stay NaN, whatever its payload.
+                    let same = a.to_f64().to_bits() == one.to_f64().to_bits();
+                    assert!(
+                        same || (a != a && one != one),
+                        "{act:?}({z}): the layer loop gives {a}, one value {one}"
+                    );
+                }
             }
         }
         let specials = [

@@ -3,7 +3,8 @@
 //!
 //! Book chapter: "The forward pass". Notation departs from the write-up in one place: the
 //! write-up numbers layers from 1 (A¹ is the input, W² the first weights), while Rust
-//! indexes from 0, so `weights[0]` is W², `weights[l]` is W^{l+2}. Left out: training
+//! indexes from 0, so `weights[0]` is W², `weights[l]` is Wˡ⁺²; each line where this
+//! matters says so. Left out: training
 //! (see [`crate::backprop`] and [`crate::train`]).
 
 use crate::activation::Activation;
@@ -15,11 +16,14 @@ use crate::rng::Rng;
 /// A fully connected feed-forward network.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network<T> {
-    /// Neurons per layer, input first: the write-up's `[784, 20, 10, 10]`.
+    /// Neurons per layer, input first: the write-up's `[784, 20, 10, 10]`. `sizes[l]` is the
+    /// write-up's layer l + 1 (it numbers the input layer 1).
     sizes: Vec<usize>,
-    /// `weights[l]`: `(sizes[l+1], sizes[l])` — row i holds neuron i's incoming weights.
+    /// `weights[l]`: `(sizes[l+1], sizes[l])`, the write-up's Wˡ⁺² — row i holds neuron i's
+    /// incoming weights.
     pub weights: Vec<Matrix<T>>,
-    /// `biases[l]`: `(sizes[l+1])` — one bias per neuron of layer l + 1.
+    /// `biases[l]`: `(sizes[l+1])`, the write-up's Bˡ⁺² — one bias per neuron of the layer
+    /// `weights[l]` feeds.
     pub biases: Vec<Vector<T>>,
     /// The activation of every hidden layer.
     pub hidden: Activation,
@@ -151,7 +155,8 @@ impl<T: Scalar> Network<T> {
         self.weights.len()
     }
 
-    /// The activation of weight layer `l` (0-based): hidden, or the output's for the last.
+    /// The activation of weight layer `l` (0-based, so the write-up's layer l + 2): hidden, or
+    /// the output's for the last.
     pub fn activation(&self, l: usize) -> Activation {
         if l + 1 == self.weights.len() {
             self.output
@@ -170,8 +175,8 @@ impl<T: Scalar> Network<T> {
     }
 
     // ANCHOR: feedforward
-    /// The forward pass for one image: for each layer, z^l = W^l a^{l−1} + B^l and
-    /// a^l = σ(z^l). Returns the output a^L.
+    /// The forward pass for one image: for each layer l = 2, …, L of the write-up,
+    /// zˡ = Wˡaˡ⁻¹ + Bˡ and aˡ = σ(zˡ). Returns the output aᴸ.
     ///
     /// Book: "The forward pass".
     ///
@@ -182,6 +187,7 @@ impl<T: Scalar> Network<T> {
     #[track_caller]
     pub fn feedforward(&self, x: &Vector<T>) -> Vector<T> {
         let mut a = x.clone();
+        // `w`, `b` are the write-up's Wˡ⁺², Bˡ⁺²: `l` counts from 0, its layers from 1 (input).
         for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
             a = &w.mul_vec(&a) + b;
             self.activation(l).apply_column(a.as_mut_slice());
@@ -190,8 +196,8 @@ impl<T: Scalar> Network<T> {
     }
     // ANCHOR_END: feedforward
 
-    /// The forward pass for a batch, one column per image: Z^l = W^l A^{l−1} + B^l,
-    /// A^l = σ(Z^l). Returns A^L.
+    /// The forward pass for a batch, one column per image: for l = 2, …, L,
+    /// Zˡ = WˡAˡ⁻¹ + Bˡ and Aˡ = σ(Zˡ). Returns Aᴸ.
     ///
     /// Book: "The forward pass".
     ///
@@ -211,7 +217,9 @@ impl<T: Scalar> Network<T> {
     }
 
     // ANCHOR: layer_forward
-    /// One layer of the batched forward pass: out ← σ(W^l a + B^l), all columns at once.
+    /// One layer of the batched forward pass, all columns at once: out ← σ(W·A + B), where
+    /// weight layer `l` (0-based) is the write-up's layer l + 2: W = Wˡ⁺², B = Bˡ⁺², and
+    /// `a_prev` = Aˡ⁺¹.
     ///
     /// Book: "The forward pass".
     ///
@@ -225,23 +233,10 @@ impl<T: Scalar> Network<T> {
             crate::linalg::shape_mismatch("W·A", w.shape(), (a_prev.rows, a_prev.cols));
         }
         out.resize(w.rows(), a_prev.cols);
+        // Z = W·A (β = 0: whatever `out` held is overwritten).
         gemm(T::ONE, w.view(), a_prev, T::ZERO, out.as_mut_slice());
-        let act = self.activation(l);
-        if act == Activation::Softmax {
-            out.add_to_columns(&self.biases[l]);
-            return act.apply_in_place(out);
-        }
-        // Bias, then σ over the whole block (row i of Z is neuron i for every image, and a
-        // batch of 10 is too short a row for vector instructions), split across threads by
-        // rows for a wide layer.
-        let biases = self.biases[l].as_slice();
-        let batch = out.cols();
-        crate::linalg::for_each_row_block(out.as_mut_slice(), batch, &|first, rows| {
-            for (row, &b) in rows.chunks_mut(batch).zip(&biases[first..]) {
-                row.iter_mut().for_each(|z| *z += b);
-            }
-            act.apply_each(rows);
-        });
+        // A = σ(Z + B), B added to every column (every image).
+        self.activation(l).add_bias_and_apply(out, &self.biases[l]);
     }
     // ANCHOR_END: layer_forward
 

@@ -6,13 +6,14 @@
 use scratchnet::activation::Activation;
 use scratchnet::backprop::{forward_batch_dropout, Workspace};
 use scratchnet::cost::Cost;
+use scratchnet::data::samples::Samples;
 use scratchnet::init::Init;
 use scratchnet::linalg::{Matrix, Vector};
 use scratchnet::network::Network;
 use scratchnet::optimizer::Optimizer;
 use scratchnet::rng::Rng;
 use scratchnet::schedule::Schedule;
-use scratchnet::train::{evaluate, sgd_step, train, Samples, TrainConfig};
+use scratchnet::train::{evaluate, sgd_step, train, TrainConfig};
 
 /// `n` random 4×4 "images" whose label is the brightest quadrant (0–3): learnable.
 fn quadrants(n: usize, seed: u64) -> Samples<f32> {

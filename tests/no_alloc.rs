@@ -4,11 +4,12 @@
 //! (one thread: `set_threads` stays 1, so no thread is spawned).
 
 use scratchnet::backprop::{backprop_batch, Workspace};
+use scratchnet::data::samples::Samples;
 use scratchnet::linalg::{Matrix, Scalar};
 use scratchnet::network::Network;
 use scratchnet::optimizer::{Optimizer, OptimizerState};
 use scratchnet::rng::Rng;
-use scratchnet::train::{sgd_step, Samples};
+use scratchnet::train::sgd_step;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 

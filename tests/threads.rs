@@ -5,10 +5,11 @@
 //! really are split.
 
 use scratchnet::backprop::Workspace;
+use scratchnet::data::samples::Samples;
 use scratchnet::linalg::{set_threads, Matrix, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::{train_epoch, Samples, TrainConfig};
+use scratchnet::train::{train_epoch, TrainConfig};
 
 fn bits(net: &Network<f32>) -> Vec<u32> {
     let w = net.weights.iter().flat_map(|w| w.as_slice());

@@ -2,10 +2,11 @@
 //! classes, each class lighting a different quadrant, drawn by a seeded generator.
 
 use scratchnet::app::cli::train::train_network;
+use scratchnet::data::samples::Samples;
 use scratchnet::linalg::Matrix;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use scratchnet::train::{evaluate, EpochReport, Samples, TrainConfig};
+use scratchnet::train::{evaluate, EpochReport, TrainConfig};
 use scratchnet::Error;
 
 /// `n` images: class c = quadrant c (top left, top right, bottom left, bottom right) is

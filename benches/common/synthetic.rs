@@ -1,8 +1,8 @@
 //! The epoch benchmarks' data and networks: seeded random images the size of MNIST's, so
 //! nothing needs downloading (the work per image does not depend on the pixel values).
 
+use scratchnet::data::samples::Samples;
 use scratchnet::rng::Rng;
-use scratchnet::train::Samples;
 
 /// The write-up's network (sigmoid, quadratic cost) and its mini-batch size.
 pub const WRITEUP: (&[usize], usize) = (&[784, 20, 10, 10], 10);

@@ -13,6 +13,7 @@
 //! Left out: views, broadcasting beyond "add a column to every column", anything generic
 //! over more than `f32` and `f64`.
 
+mod elementwise;
 mod gemm;
 mod kernel;
 mod matrix;
@@ -23,6 +24,7 @@ mod vector;
 pub(crate) use kernel::for_each_row_block;
 pub(crate) use vector::argmax;
 
+pub use elementwise::{add_to_columns_then_map, map_in_place, map_into, prefetch};
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use kernel::{
     gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, Kernel,

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::data::mnist::{self, DataSet};
-use crate::train::Samples;
+use crate::data::samples::Samples;
 use crate::{Error, Result};
 
 /// A subcommand: its name, one-line summary, usage text and entry point.

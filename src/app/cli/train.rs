@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use super::{ensure_data, is_help, parse_list, samples, unknown_argument, Args};
 use crate::app::preset::{preset, Settings};
 use crate::data::mnist::Mnist;
+use crate::data::samples::Samples;
 use crate::network::Network;
 use crate::rng::Rng;
-use crate::train::{self, EpochReport, Observer, Samples, TrainConfig};
+use crate::train::{self, EpochReport, Observer, TrainConfig};
 use crate::{formats::model, Error, Result};
 
 /// One line for the top-level help.

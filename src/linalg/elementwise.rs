@@ -1,0 +1,197 @@
+//! Element-wise loops made fast without changing a value: one loop compiled twice (for AVX2
+//! and for any CPU, chosen at run time), a layer's bias and activation split by whole rows
+//! across threads, and the hint that asks the CPU to fetch memory before it is read.
+//!
+//! Book chapter: "Making it fast". The teaching code reaches these through calls that read
+//! like its maths ([`crate::activation::Activation::apply_in_place`],
+//! [`crate::activation::Activation::add_bias_and_apply`], [`crate::data::samples::Samples`]).
+//! Every function here does to each value exactly what a plain loop would, so the values are
+//! the same bits whichever way it runs; the tests run both compilations and compare them.
+//! Left out: loops whose result depends on the order of the values (sums), which could not
+//! be split or vectorised without changing bits.
+
+use super::{for_each_row_block, shape_mismatch, Matrix, Scalar, Vector};
+
+/// x ← f(x) for every value of `x`, in place.
+///
+/// Compiled for AVX2 when the CPU has it, and for any CPU otherwise; both do the same IEEE
+/// operations on every value (Rust never fuses a multiply and an add on its own), so the
+/// values are the same. With AVX2 an arithmetic-only `f` (such as σ with
+/// [`exp_f32`](super::exp_f32)) runs eight f32 values per instruction, without it four.
+pub fn map_in_place<T: Copy, F: Fn(T) -> T>(x: &mut [T], f: F) {
+    compiled_for_this_cpu(|| map_each(x, &f))
+}
+
+/// `out[i] = f(src[i])` for every i, compiled as [`map_in_place`] is.
+///
+/// # Panics
+/// If `src` and `out` differ in length.
+#[track_caller]
+pub fn map_into<S: Copy, T, F: Fn(S) -> T>(src: &[S], out: &mut [T], f: F) {
+    if src.len() != out.len() {
+        shape_mismatch("map_into", (src.len(), 1), (out.len(), 1));
+    }
+    compiled_for_this_cpu(|| map_each_into(src, out, &f))
+}
+
+// ANCHOR: bias_then_f
+/// Z ← f(Z + B·1ᵀ): adds `b[i]` to every value of row i of `z`, then applies `f` to every
+/// value. The forward pass's bias and activation after its product, Aˡ = σ(Zˡ + Bˡ), with
+/// one column per image.
+///
+/// `z`: (n, batch); `b`: (n).
+///
+/// Blocks of whole rows run on up to [`threads`](super::threads) threads when `z` is large
+/// ([`PARALLEL_MIN_ELEMENTS`](super::PARALLEL_MIN_ELEMENTS)). Within a block the bias and `f`
+/// are two passes: `f` over the whole block vectorises, while a row (a batch of 10 images) is
+/// too short for vector instructions.
+///
+/// # Panics
+/// If `b`'s length is not `z`'s number of rows.
+#[track_caller]
+pub fn add_to_columns_then_map<T: Scalar, F: Fn(T) -> T + Sync>(
+    z: &mut Matrix<T>,
+    b: &Vector<T>,
+    f: F,
+) {
+    if b.len() != z.rows() {
+        shape_mismatch("Z + B", z.shape(), (b.len(), 1));
+    }
+    let (b, batch) = (b.as_slice(), z.cols());
+    for_each_row_block(z.as_mut_slice(), batch, &|first, rows| {
+        for (row, &bi) in rows.chunks_mut(batch).zip(&b[first..]) {
+            row.iter_mut().for_each(|z| *z += bi);
+        }
+        map_in_place(rows, &f);
+    });
+}
+// ANCHOR_END: bias_then_f
+
+/// Asks the CPU to start fetching every cache line of `data` into its caches, and returns at
+/// once: a hint, which changes no value. (Does nothing on CPUs other than x86-64.)
+pub fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let (start, len) = (data.as_ptr().cast::<i8>(), size_of_val(data));
+        // Every 64-byte line the slice touches, the last one included.
+        for offset in (0..len).step_by(64).chain(len.checked_sub(1)) {
+            // SAFETY: `offset < len`, so the address is inside `data`; a prefetch never faults
+            // and changes no value, and it needs only SSE, which every x86-64 CPU has.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
+
+/// The loop of [`map_in_place`], inlined into each compilation of it.
+#[inline(always)]
+fn map_each<T: Copy, F: Fn(T) -> T>(x: &mut [T], f: &F) {
+    x.iter_mut().for_each(|v| *v = f(*v));
+}
+
+/// The loop of [`map_into`], inlined into each compilation of it.
+#[inline(always)]
+fn map_each_into<S: Copy, T, F: Fn(S) -> T>(src: &[S], out: &mut [T], f: &F) {
+    for (o, &s) in out.iter_mut().zip(src) {
+        *o = f(s);
+    }
+}
+
+// ANCHOR: compiled_twice
+/// Runs `body` compiled for AVX2 when this CPU has it, else as compiled for any CPU.
+#[inline(always)]
+fn compiled_for_this_cpu<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: this CPU has AVX2 (checked just above).
+        return unsafe { with_avx2(body) };
+    }
+    body()
+}
+
+/// `body()`, with the compiler free to use AVX2 in it (it is inlined here).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn with_avx2<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+// ANCHOR_END: compiled_twice
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values that test the edges of `exp`: zeros, tiny, where e⁻ᶻ overflows or underflows
+    /// in f32, infinities and NaN, and a sweep across the middle.
+    fn values() -> Vec<f64> {
+        let specials = [0.0, -0.0, 1e-30, 87.0, 88.5, -88.0, 1e4, -1e4];
+        (-2000..2000)
+            .map(|i| i as f64 * 0.0537)
+            .chain(specials)
+            .chain([f64::INFINITY, f64::NEG_INFINITY, f64::NAN])
+            .collect()
+    }
+
+    /// Bit for bit (widening to f64 is exact and keeps −0 apart from +0); a NaN must stay
+    /// NaN, whatever its payload.
+    fn same_bits<T: Scalar>(a: T, b: T) -> bool {
+        a.to_f64().to_bits() == b.to_f64().to_bits() || (a.to_f64().is_nan() && b.to_f64().is_nan())
+    }
+
+    /// `map_in_place` and `map_into` (compiled for AVX2 where the CPU has it, as here) give
+    /// the bits of the same loop compiled for any CPU (inlined into this test), for the kinds
+    /// of `f` the teaching code passes: `exp`-based (σ), the C library's `tanh`, `max` (ReLU),
+    /// and the byte-to-value conversion of pixels.
+    #[test]
+    fn both_compilations_give_the_same_bits() {
+        fn compare<T: Scalar>(values: &[T], f: impl Fn(T) -> T) {
+            let (mut fast, mut portable) = (values.to_vec(), values.to_vec());
+            map_in_place(&mut fast, &f);
+            map_each(&mut portable, &f);
+            for ((&z, &a), &b) in values.iter().zip(&fast).zip(&portable) {
+                assert!(same_bits(a, b), "f({z}): {a}, but {b} compiled for any CPU");
+            }
+        }
+        fn check<T: Scalar>(values: &[T]) {
+            compare(values, |z: T| T::ONE / (T::ONE + (-z).exp()));
+            compare(values, |z: T| z.tanh());
+            compare(values, |z: T| z.max(T::ZERO));
+            let bytes: Vec<u8> = (0..=255).chain((0..=255).rev()).collect();
+            let scale = |p: u8| T::from_f64(p as f64) * (T::ONE / T::from_f64(255.0));
+            let (mut fast, mut portable) = (vec![T::ZERO; 512], vec![T::ZERO; 512]);
+            map_into(&bytes, &mut fast, scale);
+            map_each_into(&bytes, &mut portable, &scale);
+            assert!(fast.iter().zip(&portable).all(|(&a, &b)| same_bits(a, b)));
+        }
+        let values = values();
+        let values32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+        check(&values32);
+        check(&values);
+    }
+
+    #[test]
+    fn bias_then_f_worked_by_hand() {
+        // Z = [1 2; 3 4], B = (10, 20): f(Z + B·1ᵀ) with f(z) = 2z is [22 24; 46 48].
+        let mut z = Matrix::from_vec(2, 2, vec![1.0f64, 2.0, 3.0, 4.0]);
+        add_to_columns_then_map(&mut z, &Vector::from_vec(vec![10.0, 20.0]), |v| 2.0 * v);
+        assert_eq!(z.as_slice(), &[22.0, 24.0, 46.0, 48.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Z + B: shape mismatch: left is 2×3, right is 3×1")]
+    fn bias_of_the_wrong_length_panics_with_both_shapes() {
+        let mut z = Matrix::<f32>::zeros(2, 3);
+        add_to_columns_then_map(&mut z, &Vector::zeros(3), |v| v);
+    }
+
+    #[test]
+    fn prefetching_changes_nothing() {
+        let data: Vec<u8> = (0..=200).collect();
+        prefetch(&data);
+        prefetch(&data[..0]);
+        prefetch(&[0.5f32; 100]);
+        assert!(data.iter().enumerate().all(|(i, &v)| v as usize == i));
+    }
+}
