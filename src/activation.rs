@@ -6,7 +6,7 @@
 //! one linear map (W⁴W³W² = W⁵), and depth would buy nothing — [`Activation::Identity`] is
 //! here to show exactly that. Softmax is the one activation that is not element by element
 //! (each output depends on the whole column), so it is allowed only on the output layer,
-//! paired with the log-likelihood cost, whose δ^L = a − y needs no softmax Jacobian (see
+//! paired with the log-likelihood cost, whose δᴸ = a − y needs no softmax Jacobian (see
 //! [`crate::cost::validate`]). Left out: activations with learned parameters (PReLU, …).
 
 use crate::linalg::{add_to_columns_then_map, map_in_place, Matrix, Scalar, Vector};
@@ -24,7 +24,7 @@ pub enum Activation {
     LeakyRelu,
     /// f(z) = z: no non-linearity at all (for the write-up's thought experiment).
     Identity,
-    /// softmax(z)_i = e^{z_i} / Σ_j e^{z_j} over one column: output layer only.
+    /// softmax(z)ᵢ = exp(zᵢ) / Σⱼ exp(zⱼ) over one column: output layer only.
     Softmax,
 }
 
@@ -32,7 +32,7 @@ pub enum Activation {
 pub const LEAKY_SLOPE: f64 = 0.01;
 
 // ANCHOR: sigmoid
-/// σ(z) = 1 / (1 + e⁻ᶻ).
+/// σ(z) = 1 / (1 + e⁻ᶻ): the write-up's activation, Aˡ = σ(Zˡ) for every layer.
 ///
 /// Book: "Activation".
 ///
@@ -42,7 +42,7 @@ pub fn sigmoid<T: Scalar>(z: T) -> T {
     T::ONE / (T::ONE + (-z).exp())
 }
 
-/// σ′(z) = σ(z)(1 − σ(z)).
+/// σ′(z) = σ(z)(1 − σ(z)): the σ′(Zˡ) of Eqs 1 and 2.
 ///
 /// Book: "Activation", "Backpropagation".
 #[inline]
@@ -53,7 +53,7 @@ pub fn sigmoid_prime<T: Scalar>(z: T) -> T {
 // ANCHOR_END: sigmoid
 
 // ANCHOR: softmax
-/// softmax over one column, in place: z_i ← e^{z_i − m} / Σ_j e^{z_j − m}, m = max_j z_j.
+/// softmax over one column, in place: zᵢ ← exp(zᵢ − m) / Σⱼ exp(zⱼ − m), m = maxⱼ zⱼ.
 ///
 /// Subtracting the largest z changes nothing mathematically (it cancels between top and
 /// bottom) but keeps every exponent ≤ 0, so nothing overflows.
@@ -106,7 +106,7 @@ impl Activation {
     ];
 
     // ANCHOR: apply
-    /// a = f(z) for one element.
+    /// a = f(z) for one element: one value of Aˡ = f(Zˡ).
     ///
     /// # Panics
     /// For softmax, which needs the whole column: use [`Activation::apply_column`].
@@ -128,11 +128,11 @@ impl Activation {
         }
     }
 
-    /// f′(z) for one element.
+    /// f′(z) for one element: one value of the σ′(Zˡ) of Eqs 1 and 2, for f = σ.
     ///
     /// # Panics
     /// For softmax, whose derivative is a Jacobian, not a number per element; it is never
-    /// needed, because softmax only comes with the log-likelihood cost, whose δ^L = a − y.
+    /// needed, because softmax only comes with the log-likelihood cost, whose δᴸ = a − y.
     #[inline]
     pub fn derivative<T: Scalar>(self, z: T) -> T {
         match self {
@@ -148,8 +148,9 @@ impl Activation {
         }
     }
 
-    /// f′(z) written in terms of the output a = f(z): σ′ = a(1 − a), tanh′ = 1 − a²,
-    /// ReLU′ = 1 if a > 0 else 0, leaky′ = 1 or 0.01 by the sign of a (which is z's), identity′ = 1.
+    /// f′(z) written in terms of the output a = f(z), as Eqs 1 and 2 use it (σ′(Zˡ) from Aˡ):
+    /// σ′ = a(1 − a), tanh′ = 1 − a², ReLU′ = 1 if a > 0 else 0, leaky′ = 1 or 0.01 by the
+    /// sign of a (which is z's), identity′ = 1.
     ///
     /// Book: "Backpropagation".
     ///

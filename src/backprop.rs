@@ -3,7 +3,10 @@
 //!
 //! Book chapter: "Backpropagation". The write-up writes δˡ = ∂C/∂Zˡ as a ROW vector; here,
 //! as in most code, δˡ is stored as a COLUMN (its transpose), so the write-up's
-//! δˡ⁺¹ · Wˡ⁺¹ becomes (Wˡ⁺¹)ᵀ δˡ⁺¹ and its (δˡ)ᵀ (Aˡ⁻¹)ᵀ becomes δˡ (Aˡ⁻¹)ᵀ.
+//! δˡ⁺¹ · Wˡ⁺¹ becomes (Wˡ⁺¹)ᵀ δˡ⁺¹ and its (δˡ)ᵀ (Aˡ⁻¹)ᵀ becomes δˡ (Aˡ⁻¹)ᵀ. And as in
+//! [`crate::network`], Rust counts weight layers from 0 where the write-up counts layers from
+//! the input's 1: index `l` of `nabla_w`, `nabla_b` or the network's weights is the
+//! write-up's layer l + 2, and the lines where this matters say so.
 //!
 //! Two versions of the same maths:
 //! - [`backprop_one`] follows the equations symbol by symbol for one image;
@@ -17,9 +20,10 @@ use crate::network::Network;
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradient<T> {
-    /// `nabla_w[l]`: `(sizes[l+1], sizes[l])`, ∂C/∂W for weight layer l.
+    /// `nabla_w[l]`: `(sizes[l+1], sizes[l])`, ∂C/∂W for weight layer l, the write-up's
+    /// ∂C/∂Wˡ⁺² (it numbers the input layer 1).
     pub nabla_w: Vec<Matrix<T>>,
-    /// `nabla_b[l]`: `(sizes[l+1])`, ∂C/∂B for weight layer l.
+    /// `nabla_b[l]`: `(sizes[l+1])`, ∂C/∂B for weight layer l, the write-up's ∂C/∂Bˡ⁺².
     pub nabla_b: Vec<Vector<T>>,
 }
 
@@ -39,7 +43,8 @@ impl<T: Scalar> Gradient<T> {
 
 // ANCHOR: backprop_one
 /// Backpropagation for one image `x` with one-hot target `y`: the gradient of that image's
-/// cost C_x (for the quadratic cost, ½‖a^L − y‖²).
+/// cost C_x (for the quadratic cost, ½‖aᴸ − y‖²), by Eq 1 (δᴸ), Eq 2 (δˡ from δˡ⁺¹),
+/// Eq 3 as Eq 7 (∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ) and Eq 4 as Eq 8 (∂C/∂Bˡ = δˡ).
 ///
 /// Book: "Backpropagation".
 ///
@@ -49,18 +54,19 @@ impl<T: Scalar> Gradient<T> {
 /// If `x` or `y` has the wrong length.
 #[track_caller]
 pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -> Gradient<T> {
-    // Forward pass, keeping every z^l and a^l: backward needs them.
-    let mut activations = vec![x.clone()]; // a¹ = x, a², …, a^L
-    let mut zs = Vec::new(); // z², …, z^L
+    // Forward pass, keeping every zˡ and aˡ: backward needs them.
+    let mut activations = vec![x.clone()]; // a¹ = x, a², …, aᴸ: `activations[l]` is aˡ⁺¹
+    let mut zs = Vec::new(); // z², …, zᴸ: `zs[l]` is zˡ⁺²
     for (l, (w, b)) in net.weights.iter().zip(&net.biases).enumerate() {
+        // `w`, `b` are Wˡ⁺², Bˡ⁺²: the write-up numbers the input layer 1.
         let z = &w.mul_vec(activations.last().unwrap()) + b;
         let mut a = z.clone();
         net.activation(l).apply_column(a.as_mut_slice());
         activations.push(a);
         zs.push(z);
     }
-    let last = net.num_weight_layers() - 1;
-    let a_out = &activations[last + 1];
+    let last = net.num_weight_layers() - 1; // the output layer L is last + 2
+    let a_out = &activations[last + 1]; // aᴸ
     assert_eq!(
         y.len(),
         a_out.len(),
@@ -69,19 +75,22 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
         a_out.len()
     );
 
-    // Eq 1: δ^L = (a^L − y) ⊙ σ′(z^L)   (for the quadratic cost; `Cost` supplies the rest).
+    // Eq 1: δᴸ = (aᴸ − y) ⊙ σ′(zᴸ)   (for the quadratic cost; `Cost` supplies the rest).
     let mut delta = Vector::from_fn(a_out.len(), |i| {
         net.cost.output_delta(net.output, a_out[i], y[i])
     });
 
     let mut grad = Gradient::zeros_like(net);
+    // Rust's `l` is the write-up's layer l + 2, so here `delta` is δˡ⁺², `nabla_b[l]` is
+    // ∂C/∂Bˡ⁺², `nabla_w[l]` is ∂C/∂Wˡ⁺² and `activations[l]` is aˡ⁺¹.
     for l in (0..=last).rev() {
-        // Eq 4 / Eq 8: ∂C/∂B^l = δ^l.
+        // Eq 4 / Eq 8: ∂C/∂Bˡ⁺² = δˡ⁺².
         grad.nabla_b[l] = delta.clone();
-        // Eq 3 / Eq 7: ∂C/∂W^l_ij = δ^l_i a^{l−1}_j, the outer product δ^l (a^{l−1})ᵀ.
+        // Eq 3 / Eq 7: ∂C/∂Wˡ⁺²ᵢⱼ = δˡ⁺²ᵢ aˡ⁺¹ⱼ, the outer product δˡ⁺² (aˡ⁺¹)ᵀ.
         grad.nabla_w[l] = delta.outer(&activations[l]);
         if l > 0 {
-            // Eq 2: δ^l = (W^{l+1})ᵀ δ^{l+1} ⊙ σ′(z^l)   (the write-up's δ^{l+1}·W^{l+1}, as a column).
+            // Eq 2: δˡ⁺¹ = (Wˡ⁺²)ᵀ δˡ⁺² ⊙ σ′(zˡ⁺¹)   (the write-up's δˡ⁺²·Wˡ⁺², as a column),
+            // with `weights[l]` = Wˡ⁺² and `zs[l − 1]` = zˡ⁺¹.
             let sp = zs[l - 1].map(|zi| net.activation(l - 1).derivative(zi));
             delta = net.weights[l].t_mul_vec(&delta).hadamard(&sp);
         }
@@ -94,24 +103,26 @@ pub fn backprop_one<T: Scalar>(net: &Network<T>, x: &Vector<T>, y: &Vector<T>) -
 /// nothing after the first batch.
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
-    /// `a[l]`: `(sizes[l], batch)` for l ≥ 1. `a[0]` holds the input batch X, one column per
-    /// image, either as it is written, `(sizes[0], batch)`, or stored transposed, one image
-    /// per ROW, `(batch, sizes[0])`: see [`Workspace::input_rows`]. Read X through
-    /// [`Workspace::x`].
+    /// `a[l]`: `(sizes[l], batch)`, the write-up's Aˡ⁺¹, for l ≥ 1. `a[0]` holds the input
+    /// batch X = A¹, one column per image, either as it is written, `(sizes[0], batch)`, or
+    /// stored transposed, one image per ROW, `(batch, sizes[0])`: see
+    /// [`Workspace::input_rows`]. Read X through [`Workspace::x`].
     pub a: Vec<Matrix<T>>,
     /// True when `a[0]` holds Xᵀ (one image per row) rather than X.
     x_by_rows: bool,
-    /// Δ^l for the layer being processed: `(sizes[l+1], batch)`.
+    /// Δ for the weight layer `l` being processed, the write-up's Δˡ⁺²: `(sizes[l+1], batch)`.
     delta: Matrix<T>,
-    /// Scratch for (W^{l+1})ᵀ Δ^{l+1}: `(sizes[l], batch)`.
+    /// Scratch for the Δ one layer back, Δˡ⁺¹ = (Wˡ⁺²)ᵀ Δˡ⁺² ⊙ σ′(Zˡ⁺¹) for weight layer `l`:
+    /// `(sizes[l], batch)`.
     back: Matrix<T>,
     /// The mean gradient over the batch (Eqs 5–6).
     pub grad: Option<Gradient<T>>,
-    /// Dropout: `masks[l]` is `(sizes[l], batch)` with entries 0 or 1/(1 − p) for a hidden
-    /// layer l in training, empty (0 × 0) where nothing is dropped (input, output, or
-    /// dropout off). Filled by [`forward_batch_dropout`].
+    /// Dropout: `masks[l]`, for `a[l]` (the write-up's Aˡ⁺¹), is `(sizes[l], batch)` with
+    /// entries 0 or 1/(1 − p) for a hidden layer in training, empty (0 × 0) where nothing is
+    /// dropped (input, output, or dropout off). Filled by [`forward_batch_dropout`].
     pub masks: Vec<Matrix<T>>,
-    /// `kept[l]` = A^l ⊙ masks[l], what the next layer sees when layer l has a mask.
+    /// `kept[l]` = `a[l]` ⊙ `masks[l]` (Aˡ⁺¹ ⊙ mask), what the next layer sees when `a[l]` has
+    /// a mask.
     kept: Vec<Matrix<T>>,
 }
 
@@ -171,7 +182,8 @@ impl<T: Scalar> Workspace<T> {
     }
     // ANCHOR_END: input_rows
 
-    /// Layer l's input A^l as a view (X for l = 0), with dropout's mask applied if it has one.
+    /// The input of weight layer `l` as a view: `a[l]`, the write-up's Aˡ⁺¹ (X for l = 0),
+    /// with dropout's mask applied if it has one.
     fn layer_input(&self, l: usize) -> MatRef<'_, T> {
         match self.masks.get(l) {
             Some(mask) if mask.rows() > 0 => self.kept[l].view(),
@@ -180,7 +192,7 @@ impl<T: Scalar> Workspace<T> {
         }
     }
 
-    /// The network's output A^L from the last forward pass: `(sizes[L−1], batch)`.
+    /// The network's output Aᴸ from the last forward pass: `(sizes[L−1], batch)`.
     pub fn output(&self) -> &Matrix<T> {
         self.a
             .last()
@@ -188,9 +200,9 @@ impl<T: Scalar> Workspace<T> {
     }
 }
 
-/// The batched forward pass into the workspace: A^l = σ(W^l A^{l−1} + B^l) for every
-/// layer, keeping every A^l for the backward pass. `ws` must hold X ([`Workspace::input`]
-/// or [`Workspace::input_rows`]).
+/// The batched forward pass into the workspace: Aˡ = σ(WˡAˡ⁻¹ + Bˡ) for every layer
+/// l = 2, …, L, keeping every Aˡ for the backward pass. `ws` must hold X = A¹
+/// ([`Workspace::input`] or [`Workspace::input_rows`]).
 ///
 /// Book: "The forward pass", "Backpropagation".
 pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
@@ -198,8 +210,8 @@ pub fn forward_batch<T: Scalar>(net: &Network<T>, ws: &mut Workspace<T>) {
     ws.a.resize_with(layers + 1, || Matrix::zeros(0, 0));
     ws.masks.iter_mut().for_each(|m| m.resize(0, 0));
     for l in 0..layers {
-        // A^{l+1} is taken out of `ws` (no copy, no allocation) so that the layer can read its
-        // input from `ws` while writing it.
+        // Weight layer `l`'s output `a[l + 1]` (the write-up's Aˡ⁺²) is taken out of `ws` (no
+        // copy, no allocation) so that the layer can read its input from `ws` while writing it.
         let mut out = std::mem::take(&mut ws.a[l + 1]);
         net.layer_forward(l, ws.layer_input(l), &mut out);
         ws.a[l + 1] = out;
@@ -228,6 +240,7 @@ pub fn forward_batch_dropout<T: Scalar>(
     ws.masks.resize_with(layers + 1, || Matrix::zeros(0, 0));
     ws.kept.resize_with(layers + 1, || Matrix::zeros(0, 0));
     for l in 0..layers {
+        // As in `forward_batch`: `a[l + 1]` is the write-up's Aˡ⁺², `masks[l + 1]` its mask.
         let mut out = std::mem::take(&mut ws.a[l + 1]);
         net.layer_forward(l, ws.layer_input(l), &mut out);
         ws.a[l + 1] = out;
@@ -253,7 +266,8 @@ pub fn forward_batch_dropout<T: Scalar>(
 
 // ANCHOR: backprop_batch
 /// Backpropagation for a mini-batch, one column per image: the mean gradient over the
-/// batch, Eqs 5–6, computed as matrix products. The result is left in `ws.grad`.
+/// batch, Eqs 5–6 (with Eqs 1–2 for the Δs), computed as matrix products. The result is
+/// left in `ws.grad`.
 ///
 /// Book: "Backpropagation".
 ///
@@ -278,13 +292,15 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
     // Taken out of `ws` while the loop reads the rest of it; put back at the end.
     let mut grad = ws.grad.take().unwrap_or_else(|| Gradient::zeros_like(net));
     output_delta(net, y, ws);
+    // Rust's `l` is the write-up's layer l + 2: `ws.delta` holds Δˡ⁺², `nabla_w[l]` is
+    // ∂C/∂Wˡ⁺², `nabla_b[l]` is ∂C/∂Bˡ⁺², and the layer's input is Aˡ⁺¹.
     for l in (0..=last).rev() {
-        // Eq 5 (Eq 7 summed over the batch): ∂C/∂W^l = (1/n) Δ^l (A^{l−1})ᵀ, the 1/n
+        // Eq 5 (Eq 7 summed over the batch): ∂C/∂Wˡ⁺² = (1/n) Δˡ⁺² (Aˡ⁺¹)ᵀ, the 1/n
         // applied by gemm's α (one rounding, as if it were a separate pass).
         let input = ws.layer_input(l);
         let nabla_w = grad.nabla_w[l].as_mut_slice();
         gemm(inv_n, ws.delta.view(), input.t(), T::ZERO, nabla_w);
-        // Eq 6 (Eq 8 summed over the batch): ∂C/∂B^l = (1/n) Σ_k Δ^l_{·k}.
+        // Eq 6 (Eq 8 summed over the batch): ∂C/∂Bˡ⁺² = (1/n) Σₖ (column k of Δˡ⁺²).
         for (gb, row) in grad.nabla_b[l].as_mut_slice().iter_mut().zip(0..) {
             *gb = bias_gradient(&ws.delta, row, inv_n);
         }
@@ -296,7 +312,7 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
     ws.grad = Some(grad);
 }
 
-/// Eq 1, all columns: Δ^L = (A^L − Y) ⊙ σ′(Z^L) (the cost supplies the first factor), into
+/// Eq 1, all columns: Δᴸ = (Aᴸ − Y) ⊙ σ′(Zᴸ) (the cost supplies the first factor), into
 /// `ws.delta`, `(sizes[L−1], batch)`; `y` has that shape too.
 fn output_delta<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T>) {
     let out = &ws.a[net.num_weight_layers()];
@@ -304,8 +320,10 @@ fn output_delta<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T
         .output_delta_batch(net.output, out, y, &mut ws.delta);
 }
 
-/// Eq 2, all columns: Δ^{l−1} = (W^l)ᵀ Δ^l ⊙ σ′(Z^{l−1}), σ′ from A^{l−1}, into `ws.back`,
-/// `(sizes[l], batch)`, from Δ^l in `ws.delta`, `(sizes[l+1], batch)`.
+/// Eq 2, all columns: Δˡ = (Wˡ⁺¹)ᵀ Δˡ⁺¹ ⊙ σ′(Zˡ), σ′ from Aˡ. For weight layer `l` (the
+/// write-up's layer l + 2) that is Δˡ⁺¹ = (Wˡ⁺²)ᵀ Δˡ⁺² ⊙ σ′(Zˡ⁺¹), with `weights[l]` = Wˡ⁺²
+/// and `a[l]` = Aˡ⁺¹: into `ws.back`, `(sizes[l], batch)`, from Δˡ⁺² in `ws.delta`,
+/// `(sizes[l+1], batch)`.
 fn delta_before<T: Scalar>(net: &Network<T>, l: usize, ws: &mut Workspace<T>) {
     net.weights[l].t_matmul_into(&ws.delta, &mut ws.back);
     let act = net.activation(l - 1);
@@ -320,7 +338,7 @@ fn delta_before<T: Scalar>(net: &Network<T>, l: usize, ws: &mut Workspace<T>) {
     }
 }
 
-/// Eq 6 for bias `row`: (1/n) Σ_k Δ_{row,k}, Δ being `(neurons, n)`.
+/// Eq 6 for bias `row`: (1/n) Σₖ Δ_{row,k}, Δ being `(neurons, n)`.
 fn bias_gradient<T: Scalar>(delta: &Matrix<T>, row: usize, inv_n: T) -> T {
     delta.row(row).iter().fold(T::ZERO, |s, &d| s + d) * inv_n
 }
@@ -331,13 +349,13 @@ fn bias_gradient<T: Scalar>(delta: &Matrix<T>, row: usize, inv_n: T) -> T {
 /// The backward pass and the gradient-descent step in one, for plain SGD (optionally with
 /// L2 weight decay, `decay` = ηλ/n; 0 for none). For each layer, from the last:
 ///
-/// W^l ← (1 − ηλ/n) W^l − (η/n) Δ^l (A^{l−1})ᵀ,   B^l ← B^l − η (1/n) Σ_k Δ^l_{·k},
+/// Wˡ ← (1 − ηλ/n) Wˡ − (η/n) Δˡ (Aˡ⁻¹)ᵀ,   Bˡ ← Bˡ − η (1/n) Σₖ (column k of Δˡ),
 ///
 /// that is Eqs 5–6 and the step W ← W − η ∂C/∂W of [`backward_batch`] + a separate update,
-/// with the weights' part done by ONE matrix product: gemm's C ← αAB + βC with C = W^l,
+/// with the weights' part done by ONE matrix product: gemm's C ← αAB + βC with C = Wˡ,
 /// α = −η/n and β = 1 − ηλ/n. ∂C/∂W is never written out and read back (for the write-up's
 /// network, 63 KB per batch each way; for 784-800-800-10, 5 MB), and the update runs on
-/// as many threads as the product. Eq 2 for layer l runs before W^l moves, since Δ^{l−1}
+/// as many threads as the product. Eq 2 for layer l runs before Wˡ moves, since Δˡ⁻¹
 /// needs the weights the forward pass used. Rounding differs from the two-step form (η/n is
 /// one constant), so results agree with it to rounding, not bit for bit.
 ///
@@ -353,6 +371,7 @@ pub fn backward_sgd<T: Scalar>(
     let last = net.num_weight_layers() - 1;
     let inv_n = T::ONE / T::from_f64(ws.x().cols as f64);
     output_delta(net, y, ws);
+    // As in `backward_batch`, Rust's `l` is the write-up's layer l + 2.
     for l in (0..=last).rev() {
         if l > 0 {
             delta_before(net, l, ws);

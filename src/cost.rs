@@ -1,12 +1,12 @@
-//! Cost functions: how far the network's output A^L is from the target Y.
+//! Cost functions: how far the network's output Aᴸ is from the target Y.
 //!
 //! Book chapters: "Cost" (quadratic) and "Beyond the write-up" (cross-entropy,
 //! log-likelihood). The write-up uses the quadratic cost (mean squared error),
-//! C = (1/2n) Σₖ ‖A^L_k − Y_k‖². Each cost sits beside the output error δ^L it produces
+//! C = (1/2n) Σₖ ‖Aᴸₖ − Yₖ‖². Each cost sits beside the output error δᴸ it produces
 //! (Eq 1), since that is the only place backpropagation needs it. Cross-entropy with sigmoid
-//! outputs, and log-likelihood with softmax, both give δ^L = a − y: the σ′(z^L) factor of
+//! outputs, and log-likelihood with softmax, both give δᴸ = a − y: the σ′(Zᴸ) factor of
 //! Eq 1, which makes a saturated wrong neuron learn slowly, cancels. [`validate`] refuses the
-//! pairings whose δ^L is not implemented here. Left out: costs for regression targets.
+//! pairings whose δᴸ is not implemented here. Left out: costs for regression targets.
 
 use crate::activation::Activation;
 use crate::error::{Error, Result};
@@ -64,7 +64,7 @@ fn log_likelihood<T: Scalar>(a: &[T], y: &[T]) -> f64 {
 /// Checks that the hidden activation, output activation and cost make sense together.
 ///
 /// - softmax is not element-wise, so it may only be the output layer's activation;
-/// - softmax goes with log-likelihood and log-likelihood with softmax (δ^L = a − y needs
+/// - softmax goes with log-likelihood and log-likelihood with softmax (δᴸ = a − y needs
 ///   both; quadratic + softmax would need softmax's full Jacobian, which we do not build);
 /// - cross-entropy treats every output as an independent probability in (0, 1), so it
 ///   needs sigmoid outputs;
@@ -104,11 +104,12 @@ impl Cost {
     pub const ALL: [Cost; 3] = [Cost::Quadratic, Cost::CrossEntropy, Cost::LogLikelihood];
 
     // ANCHOR: quadratic
-    /// The cost of one image, C_x = ½ ‖a − y‖² (quadratic).
+    /// The cost of one image, C_x = ½ ‖a − y‖² (quadratic); the write-up's
+    /// C = (1/2n) Σₖ ‖Aᴸₖ − Yₖ‖² is its mean over n images.
     ///
     /// Book: "Cost".
     ///
-    /// `a` and `y` have the output layer's length `n_L`.
+    /// `a` (the output Aᴸ) and `y` have the output layer's length `n_L`.
     ///
     /// # Panics
     /// If the lengths differ.
@@ -135,12 +136,13 @@ impl Cost {
     // ANCHOR_END: quadratic
 
     // ANCHOR: output_delta
-    /// Eq 1 for one element of the output layer, δ^L = ∂C/∂a ⊙ f′(z^L), with f′ written from
-    /// the output a = f(z^L) (see [`Activation::derivative_from_output`]):
+    /// Eq 1 for one element of the output layer, δᴸ = ∂C/∂Aᴸ ⊙ f′(Zᴸ), with f′ written from
+    /// the output a = f(z) (see [`Activation::derivative_from_output`]):
     ///
-    /// - quadratic: ∂C/∂a = a − y, so δ^L = (a − y) f′(z^L) — the write-up's Eq 1;
+    /// - quadratic: ∂C/∂a = a − y, so δᴸ = (Aᴸ − Y) ⊙ σ′(Zᴸ) — the write-up's Eq 1 (which
+    ///   writes δᴸ as a row, the transpose; one element is the same either way);
     /// - cross-entropy with sigmoid: ∂C/∂a = (a − y)/(a(1 − a)) and σ′ = a(1 − a) cancel:
-    ///   δ^L = a − y;
+    ///   δᴸ = a − y;
     /// - log-likelihood with softmax: the softmax Jacobian times −1/a_y also gives a − y.
     ///
     /// The pairing must have passed [`validate`].
@@ -155,7 +157,8 @@ impl Cost {
     }
     // ANCHOR_END: output_delta
 
-    /// Eq 1 for a whole batch: Δ^L = (A^L − Y) ⊙ σ′(Z^L), with σ′ computed from A^L.
+    /// Eq 1 for a whole batch, one column per image: Δᴸ = (Aᴸ − Y) ⊙ σ′(Zᴸ), with σ′
+    /// computed from Aᴸ.
     ///
     /// Book: "Backpropagation".
     ///

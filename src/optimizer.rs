@@ -86,9 +86,11 @@ pub fn l2_cost<T: Scalar>(net: &Network<T>, lambda_over_n: f64) -> f64 {
 pub struct OptimizerState<T> {
     /// The update rule.
     pub kind: Optimizer,
-    /// Momentum's v or Adam's m, one per parameter: weights then biases, layer by layer.
+    /// Momentum's v or Adam's m, one per parameter: weights then biases, layer by layer, so
+    /// with k weight layers `first[l]` goes with `weights[l]` (the write-up's Wˡ⁺²) and
+    /// `first[k + l]` with `biases[l]` (Bˡ⁺²).
     first: Vec<Vec<T>>,
-    /// Adam's s (running mean of g²); empty otherwise.
+    /// Adam's s (running mean of g²), indexed as `first`; empty otherwise.
     second: Vec<Vec<T>>,
     /// Steps taken (Adam's t).
     t: i32,
@@ -119,7 +121,9 @@ impl<T: Scalar> OptimizerState<T> {
     }
 
     // ANCHOR: step
-    /// One update of every weight and bias of `net` by the gradient `grad`, learning rate η.
+    /// One update of every weight and bias of `net` by the gradient `grad`, learning rate η:
+    /// θ ← θ − η g for SGD (the write-up's W ← W − η ∂C/∂W), or the rule of the module's
+    /// table.
     pub fn step(&mut self, net: &mut Network<T>, grad: &Gradient<T>, eta: T) {
         self.t += 1;
         let layers = net.weights.len();
@@ -133,6 +137,7 @@ impl<T: Scalar> OptimizerState<T> {
             .iter()
             .map(Matrix::as_slice)
             .chain(grad.nabla_b.iter().map(|b| b.as_slice()));
+        // `p` counts the weight matrices, then the bias vectors, as `first` and `second` do.
         for (p, (theta, g)) in params.zip(grads).enumerate() {
             debug_assert!(p < 2 * layers);
             match self.kind {

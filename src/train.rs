@@ -140,12 +140,11 @@ pub fn train_epoch_with<T: Scalar>(
     let mut cost_sum = 0.0;
     let batches: Vec<&[usize]> = order.chunks(config.batch_size).collect();
     for (done, &batch) in batches.iter().enumerate() {
-        // Gather this batch, asking on the way for the images two batches ahead: they arrive
-        // while this one computes.
-        let ahead = batches.get(done + 2).copied().unwrap_or_default();
+        // X (stored one image per row) and Y for this batch.
         let xt = ws.input_rows(n_in, batch.len());
-        train.gather_rows_prefetching(batch, ahead, classes, xt, &mut y);
+        train.gather_batch(&batches, done, classes, xt, &mut y);
         if config.augment {
+            // `a[0]` holds the input batch, the write-up's A¹ (one image per row here).
             shift_rows(&mut ws.a[0], rng);
         }
         if config.dropout > 0.0 {
@@ -181,7 +180,7 @@ pub fn train_epoch_with<T: Scalar>(
 /// or [`Workspace::input_rows`]).
 ///
 /// The forward pass, then [`backward_sgd`], which takes the step layer by layer as it goes
-/// back: W ← W − (η/n) Δ (A^{l−1})ᵀ is one matrix product, so ∂C/∂W is never stored.
+/// back: Wˡ ← Wˡ − (η/n) Δˡ (Aˡ⁻¹)ᵀ is one matrix product, so ∂C/∂W is never stored.
 ///
 /// Book: "Gradient descent and training".
 pub fn sgd_step<T: Scalar>(net: &mut Network<T>, y: &Matrix<T>, eta: T, ws: &mut Workspace<T>) {

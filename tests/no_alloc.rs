@@ -61,9 +61,8 @@ fn allocations_after_first_batch<T: Scalar>(
     for (i, &indices) in batches.iter().enumerate() {
         let before = allocations();
         // As training gathers: asking for the batch after next on the way.
-        let ahead = batches.get(i + 2).copied().unwrap_or_default();
         let xt = ws.input_rows(784, indices.len());
-        data.gather_rows_prefetching(indices, ahead, 10, xt, &mut y);
+        data.gather_batch(&batches, i, 10, xt, &mut y);
         step(&mut net, &y, &mut ws);
         if i > 0 {
             counted += allocations() - before;

@@ -67,6 +67,7 @@ pub fn add_to_columns_then_map<T: Scalar, F: Fn(T) -> T + Sync>(
 }
 // ANCHOR_END: bias_then_f
 
+// ANCHOR: prefetch
 /// Asks the CPU to start fetching every cache line of `data` into its caches, and returns at
 /// once: a hint, which changes no value. (Does nothing on CPUs other than x86-64.)
 pub fn prefetch<T>(data: &[T]) {
@@ -84,6 +85,7 @@ pub fn prefetch<T>(data: &[T]) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = data;
 }
+// ANCHOR_END: prefetch
 
 /// The loop of [`map_in_place`], inlined into each compilation of it.
 #[inline(always)]
