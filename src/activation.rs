@@ -207,8 +207,9 @@ impl Activation {
         }
     }
 
-    /// A = f(Z + B) for a whole layer, in place: B added to every column (every image), then
-    /// f, as the forward pass needs after its product Z = W·A.
+    /// Z ← Z + B, then A = f(Z), for a whole layer in place: B added to every column (every
+    /// image). The forward pass calls it with the product W·A in `z`, so that Z = W·A + B as
+    /// in the write-up.
     ///
     /// `z`: (n_l, batch); `b`: (n_l).
     ///

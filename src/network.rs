@@ -233,9 +233,9 @@ impl<T: Scalar> Network<T> {
             crate::linalg::shape_mismatch("W·A", w.shape(), (a_prev.rows, a_prev.cols));
         }
         out.resize(w.rows(), a_prev.cols);
-        // Z = W·A (β = 0: whatever `out` held is overwritten).
+        // out = W·A (β = 0: whatever `out` held is overwritten).
         gemm(T::ONE, w.view(), a_prev, T::ZERO, out.as_mut_slice());
-        // A = σ(Z + B), B added to every column (every image).
+        // Z = W·A + B, B added to every column (every image), then A = σ(Z), in place.
         self.activation(l).add_bias_and_apply(out, &self.biases[l]);
     }
     // ANCHOR_END: layer_forward

@@ -36,8 +36,8 @@ pub fn map_into<S: Copy, T, F: Fn(S) -> T>(src: &[S], out: &mut [T], f: F) {
 
 // ANCHOR: bias_then_f
 /// Z ← f(Z + B·1ᵀ): adds `b[i]` to every value of row i of `z`, then applies `f` to every
-/// value. The forward pass's bias and activation after its product, Aˡ = σ(Zˡ + Bˡ), with
-/// one column per image.
+/// value. The forward pass's bias and activation: with the product Wˡ·Aˡ⁻¹ in `z`, this
+/// leaves Aˡ = σ(Wˡ·Aˡ⁻¹ + Bˡ), one column per image.
 ///
 /// `z`: (n, batch); `b`: (n).
 ///
