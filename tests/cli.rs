@@ -222,6 +222,7 @@ fn download_and_train_without_network_explain_what_to_do() {
         );
         assert!(stderr.contains("by hand"), "{args:?}: {stderr}");
         assert!(stderr.contains("MNIST_DIR"), "{args:?}: {stderr}");
+        assert!(stderr.contains("--data DIR"), "{args:?}: {stderr}");
     }
 }
 

@@ -276,7 +276,7 @@ impl Settings {
     /// [`validate`]), fewer than two layers, an empty layer, a zero batch, p ∉ [0, 1).
     ///
     /// # Errors
-    /// [`Error::Invalid`] saying what is wrong.
+    /// [`Error::Invalid`] saying what is wrong, or [`Error::Incompatible`] from [`validate`].
     pub fn check(&self) -> Result<()> {
         validate(self.hidden, self.output, self.cost)?;
         let t = &self.train;

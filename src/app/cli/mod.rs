@@ -5,7 +5,8 @@
 //! with a `while let` / `match` loop, std only. To add a subcommand, add a file here with
 //! `SUMMARY`, `USAGE` and `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad
 //! command line is an [`Error::Usage`] whose message ends with the usage (exit code 2,
-//! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1).
+//! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1),
+//! carrying the library's facts; [`message`] adds the flags to try.
 //! Left out: shell completion, colours, and combined short flags (`-abc`).
 
 pub mod download;
@@ -128,6 +129,27 @@ pub fn with_usage(err: Error, usage: &str) -> Error {
     match err {
         Error::Usage(message) => Error::Usage(format!("{message}\n\n{usage}")),
         other => other,
+    }
+}
+
+/// What `scratchnet` prints for `err`: the library's message, then what to try on this
+/// command line. The library's errors carry the facts; only here are flags named.
+pub fn message(err: &Error) -> String {
+    match err {
+        Error::Diverged { eta, lambda, .. } => {
+            let or_lambda = match lambda {
+                Some(lambda) => format!(" or a smaller --lambda than {lambda}"),
+                None => String::new(),
+            };
+            format!(
+                "{err}; try a smaller --eta (e.g. --eta {}){or_lambda}; no model was saved",
+                eta / 10.0
+            )
+        }
+        Error::Download { .. } => {
+            format!("{err}\nOr give scratchnet the folder that holds them with --data DIR.")
+        }
+        _ => err.to_string(),
     }
 }
 
@@ -311,6 +333,33 @@ mod tests {
             assert!(matches!(err, Error::Usage(_)), "{bad}");
             assert!(err.to_string().contains("comma-separated"), "{err}");
         }
+    }
+
+    #[test]
+    fn the_command_line_adds_advice_the_library_leaves_out() {
+        let err = Error::Diverged {
+            epoch: 2,
+            cost: f64::NAN,
+            eta: 3.0,
+            lambda: None,
+        };
+        assert_eq!(
+            message(&err),
+            format!("{err}; try a smaller --eta (e.g. --eta 0.3); no model was saved")
+        );
+        let err = Error::Diverged {
+            epoch: 2,
+            cost: f64::INFINITY,
+            eta: 3.0,
+            lambda: Some(5.0),
+        };
+        assert!(message(&err).contains("--eta 0.3) or a smaller --lambda than 5;"));
+        let err = Error::Download {
+            file: "f".into(),
+            reason: "r".into(),
+        };
+        assert!(message(&err).ends_with("with --data DIR."));
+        assert_eq!(message(&Error::Invalid("x".into())), "x");
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<TrainArgs>> {
     validate(&parsed)?;
     parsed.settings.check().map_err(|e| match e {
         Error::Invalid(message) => Error::Usage(message),
+        Error::Incompatible { .. } => Error::Usage(e.to_string()),
         other => other,
     })?;
     Ok(Some(parsed))
