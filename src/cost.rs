@@ -71,30 +71,37 @@ fn log_likelihood<T: Scalar>(a: &[T], y: &[T]) -> f64 {
 /// - the output is sigmoid or softmax: ReLU, tanh or identity outputs are not in (0, 1).
 ///
 /// # Errors
-/// [`Error::Invalid`] naming the combination and what to use instead.
+/// [`Error::Incompatible`] naming the refused choice and what would work instead.
 pub fn validate(hidden: Activation, output: Activation, cost: Cost) -> Result<()> {
     use Activation::{Sigmoid, Softmax};
+    let refuse = |setting, got, expected: &str| {
+        Err(Error::Incompatible {
+            setting,
+            got,
+            expected: expected.into(),
+        })
+    };
     if hidden == Softmax {
-        return Err(Error::Invalid(
-            "softmax is for the output layer only (--output softmax); pick a hidden \
-             activation from sigmoid, tanh, relu, leaky-relu, identity"
-                .into(),
-        ));
+        return refuse(
+            "activation",
+            "softmax",
+            "sigmoid, tanh, relu, leaky-relu or identity (softmax is for the output layer only)",
+        );
     }
     match (output, cost) {
         (Sigmoid, Cost::Quadratic | Cost::CrossEntropy) | (Softmax, Cost::LogLikelihood) => Ok(()),
-        (Softmax, _) => Err(Error::Invalid(format!(
-            "--output softmax needs --cost log-likelihood, not {}",
-            cost.name()
-        ))),
-        (Sigmoid, Cost::LogLikelihood) => Err(Error::Invalid(
-            "--cost log-likelihood needs --output softmax (its outputs must sum to 1)".into(),
-        )),
-        (other, _) => Err(Error::Invalid(format!(
-            "--output {} is not allowed: use sigmoid (with quadratic or cross-entropy) \
-             or softmax (with log-likelihood)",
-            other.name()
-        ))),
+        (Softmax, _) => refuse("cost", cost.name(), "log-likelihood with a softmax output"),
+        (Sigmoid, Cost::LogLikelihood) => refuse(
+            "cost",
+            "log-likelihood",
+            "quadratic or cross-entropy with a sigmoid output (log-likelihood needs softmax \
+             outputs, which sum to 1)",
+        ),
+        (other, _) => refuse(
+            "output",
+            other.name(),
+            "sigmoid (with quadratic or cross-entropy) or softmax (with log-likelihood)",
+        ),
     }
 }
 // ANCHOR_END: validate

@@ -1,14 +1,20 @@
 //! The crate's one error type, for everything that can go wrong with files and user input.
 //!
-//! Book chapter: "Reading MNIST". Shape mismatches in the maths are bugs and panic instead
-//! (see [`crate::linalg`]). Every message says what was expected, what was found, and where
-//! it helps, what to do next.
+//! Book chapter: "Errors". Shape mismatches in the maths are bugs and panic instead (see
+//! [`crate::linalg`]). Each variant carries the facts of what went wrong (what was expected,
+//! what was found, the file, the epoch) so a caller can act on them, and its message says
+//! them in words true for any caller. Advice that names a command-line flag or subcommand is
+//! the command line's to add ([`crate::app::cli::message`]): a library user has neither.
+//! Left out: `From<io::Error>`, because every I/O error here names its file ([`Error::io`]).
 
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-/// Everything that can go wrong reading data, models, images and arguments.
+/// Everything that can go wrong reading data, models, images and arguments, and training.
+///
+/// Match on a variant for the facts (what was expected, what was found); `Display` says
+/// them in one sentence, with no command-line flags in it.
 #[derive(Debug)]
 pub enum Error {
     /// An operating-system error on a file.
@@ -86,8 +92,22 @@ pub enum Error {
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,
-        /// The learning rate used.
+        /// The epoch's training cost, L2 term included: NaN or ±∞.
+        cost: f64,
+        /// The learning rate η the run was given (a schedule may have lowered it since).
         eta: f64,
+        /// The L2 strength λ, when L2 was on (its term is part of `cost`).
+        lambda: Option<f64>,
+    },
+    /// An activation or cost that cannot train with the network's other choices (see
+    /// [`crate::cost::validate`]).
+    Incompatible {
+        /// Which choice is refused: `activation` (the hidden layers'), `output` or `cost`.
+        setting: &'static str,
+        /// The refused choice, e.g. `quadratic`.
+        got: &'static str,
+        /// What would work with the other choices, e.g. `log-likelihood with a softmax output`.
+        expected: String,
     },
     /// A bad command line: the message; the caller prints the usage after it.
     Usage(String),
@@ -166,11 +186,30 @@ impl fmt::Display for Error {
                 f,
                 "{file}: SHA-256 is {got}, expected {expected}; the file was not kept"
             ),
-            Error::Diverged { epoch, eta } => write!(
+            Error::Diverged {
+                epoch,
+                cost,
+                eta,
+                lambda,
+            } => {
+                let cost = if cost.is_nan() { "NaN" } else { "infinite" };
+                write!(
+                    f,
+                    "training diverged in epoch {epoch}: the training cost became {cost} with \
+                     η = {eta}"
+                )?;
+                match lambda {
+                    Some(lambda) => write!(f, " and λ = {lambda}"),
+                    None => Ok(()),
+                }
+            }
+            Error::Incompatible {
+                setting,
+                got,
+                expected,
+            } => write!(
                 f,
-                "training diverged in epoch {epoch}: the cost became NaN or infinite with \
-                 η = {eta}; try a smaller learning rate (e.g. --eta {}); no model was saved",
-                eta / 10.0
+                "{setting} {got} cannot train with the other choices: expected {expected}"
             ),
             Error::Usage(message) => write!(f, "{message}"),
             Error::Invalid(message) => write!(f, "{message}"),
@@ -184,5 +223,36 @@ impl std::error::Error for Error {
             Error::Io { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divergence_says_what_happened_and_names_no_flag() {
+        let err = Error::Diverged {
+            epoch: 3,
+            cost: f64::NAN,
+            eta: 30.0,
+            lambda: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "training diverged in epoch 3: the training cost became NaN with η = 30"
+        );
+        let err = Error::Diverged {
+            epoch: 1,
+            cost: f64::INFINITY,
+            eta: 0.5,
+            lambda: Some(5.0),
+        };
+        let message = err.to_string();
+        assert!(
+            message.ends_with("became infinite with η = 0.5 and λ = 5"),
+            "{message}"
+        );
+        assert!(!message.contains("--"), "{message}");
     }
 }

@@ -4,7 +4,7 @@ use scratchnet::{app::cli, Error};
 
 fn main() {
     if let Err(err) = run() {
-        eprintln!("error: {err}");
+        eprintln!("error: {}", cli::message(&err));
         std::process::exit(cli::exit_code(&err));
     }
 }

@@ -64,7 +64,9 @@ pub fn train<T: Scalar>(
         if !train_cost.is_finite() {
             return Err(Error::Diverged {
                 epoch,
+                cost: train_cost,
                 eta: config.eta,
+                lambda: (config.lambda != 0.0).then_some(config.lambda),
             });
         }
         let report = EpochReport {

@@ -87,7 +87,7 @@ fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
         ),
         (
             &["train", "--epochs", "zero"],
-            "invalid value 'zero' for --epochs",
+            "--epochs zero: expected a whole number",
             "scratchnet train",
         ),
         (
@@ -97,7 +97,7 @@ fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
         ),
         (
             &["train", "--layers", "100,10"],
-            "must start with 784",
+            "--layers 100,10: expected 784 first",
             "scratchnet train",
         ),
         (&["eval"], "needs a MODEL", "scratchnet eval"),
@@ -113,6 +113,49 @@ fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
             stderr.contains("Usage:") && stderr.contains(usage),
             "{args:?}: {stderr}"
         );
+    }
+}
+
+/// Every value `train` refuses, whether it does not parse, is out of range, or names nothing,
+/// reads `error: FLAG VALUE: expected WHAT`, then the usage.
+#[test]
+fn refused_values_read_the_same_whichever_check_refused_them() {
+    let cases = [
+        ("--eta", "abc", "a positive number (the learning rate η)"),
+        ("--lambda", "abc", "a number ≥ 0 (the L2 regularisation λ)"),
+        ("--batch", "0", "a whole number ≥ 1 (images per mini-batch)"),
+        (
+            "--epochs",
+            "-1",
+            "a whole number ≥ 1 (passes over the training images)",
+        ),
+        (
+            "--layers",
+            "5,10",
+            "784 first, one input per pixel of a 28×28 MNIST image",
+        ),
+        (
+            "--activation",
+            "foo",
+            "one of sigmoid, tanh, relu, leaky-relu, identity",
+        ),
+        (
+            "--preset",
+            "nope",
+            "one of writeup, nielsen-ch1, nielsen-ch3, best-mlp, best-mlp-augmented \
+             (see `scratchnet presets`)",
+        ),
+    ];
+    for (flag, value, expected) in cases {
+        let out = run(&["train", flag, value]);
+        assert_exit(&out, 2);
+        let stderr = text(&out.stderr);
+        let first_line = stderr.lines().next().unwrap_or_default();
+        assert_eq!(
+            first_line,
+            format!("error: {flag} {value}: expected {expected}")
+        );
+        assert!(stderr.contains("Usage: scratchnet train"), "{stderr}");
     }
 }
 
@@ -222,6 +265,7 @@ fn download_and_train_without_network_explain_what_to_do() {
         );
         assert!(stderr.contains("by hand"), "{args:?}: {stderr}");
         assert!(stderr.contains("MNIST_DIR"), "{args:?}: {stderr}");
+        assert!(stderr.contains("--data DIR"), "{args:?}: {stderr}");
     }
 }
 

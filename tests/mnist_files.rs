@@ -119,7 +119,7 @@ fn missing_file_says_how_to_get_it() {
             assert_eq!(path, &dir.join(FILES[0].0));
             let message = err.to_string();
             assert!(message.contains("train-images-idx3-ubyte"), "{message}");
-            assert!(message.contains("scratchnet download"), "{message}");
+            assert!(message.contains("MNIST_DIR"), "{message}");
         }
         other => panic!("expected Io, got {other:?}"),
     }

@@ -106,6 +106,9 @@ fn an_absurd_learning_rate_diverges_with_an_error_naming_the_epoch() {
         ..TrainConfig::default()
     };
     let err = train_network(&[16, 8, 4], &config, 1, &train, None, None, &mut ()).unwrap_err();
-    assert!(matches!(err, Error::Diverged { epoch: 1, .. }), "{err:?}");
-    assert!(err.to_string().contains("smaller learning rate"), "{err}");
+    assert!(
+        matches!(err, Error::Diverged { epoch: 1, cost, eta, lambda: None }
+            if !cost.is_finite() && eta == 1e300),
+        "{err:?}"
+    );
 }

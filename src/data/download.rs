@@ -157,7 +157,7 @@ fn by_hand(dir: &Path, file: &str, why: &str) -> Error {
         reason: format!(
             "{why}\nTo set up the data by hand, download the four MNIST files {} (e.g. from {}) \
              and put them in the folder {} (gzipped or not), or put them in any folder and \
-             point scratchnet at it with `--data DIR` or the MNIST_DIR environment variable.",
+             name it in the MNIST_DIR environment variable.",
             names.join(", "),
             MIRRORS[0],
             display_dir(dir).display()

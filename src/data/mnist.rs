@@ -309,7 +309,7 @@ pub struct Mnist {
 
 impl Mnist {
     /// Loads the four files from `dir`, gzipped or raw, under any of the names in
-    /// [`find_file`]. A missing file is an [`Error::Io`] naming it and `scratchnet download`.
+    /// [`find_file`]. A missing file is an [`Error::Io`] naming it and where it was looked for.
     ///
     /// Book: "Reading MNIST".
     pub fn load(dir: &Path) -> Result<Mnist> {
@@ -362,8 +362,8 @@ fn require_file(dir: &Path, file: &str) -> Result<PathBuf> {
                 io::ErrorKind::NotFound,
                 format!(
                     "MNIST file not found (also looked for {raw}, {dotted_gz} and {dotted} in \
-                     {}); run `scratchnet download` to fetch the four files, or point \
-                     `--data DIR` or MNIST_DIR at a folder that holds them",
+                     {}); download the four files into that folder, or name a folder that \
+                     holds them in MNIST_DIR",
                     dir.display()
                 ),
             ),

@@ -1,11 +1,13 @@
 //! The `scratchnet` command line: dispatch to one subcommand per file, and the small
 //! argument-parsing helpers they share.
 //!
-//! Book chapter: "Gradient descent and training" (running it). Arguments are parsed by hand
-//! with a `while let` / `match` loop, std only. To add a subcommand, add a file here with
-//! `SUMMARY`, `USAGE` and `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad
-//! command line is an [`Error::Usage`] whose message ends with the usage (exit code 2,
-//! see [`exit_code`]); anything that goes wrong at run time is another [`Error`] (exit 1).
+//! Book chapter: "The command line". Arguments are parsed by hand with a `while let` /
+//! `match` loop, std only. To add a subcommand, add a file here with `SUMMARY`, `USAGE` and
+//! `fn main(args)`, and one line to [`COMMANDS`]. Errors: a bad command line is an
+//! [`Error::Usage`] whose message ends with the usage (exit code 2, see [`exit_code`]); every
+//! refused value reads the same, `--eta abc: expected a positive number (the learning rate
+//! η)`, because [`refused`] words them all. Anything that goes wrong at run time is another
+//! [`Error`] (exit 1), carrying the library's facts; [`message`] adds the flags to try.
 //! Left out: shell completion, colours, and combined short flags (`-abc`).
 
 pub mod download;
@@ -131,6 +133,27 @@ pub fn with_usage(err: Error, usage: &str) -> Error {
     }
 }
 
+/// What `scratchnet` prints for `err`: the library's message, then what to try on this
+/// command line. The library's errors carry the facts; only here are flags named.
+pub fn message(err: &Error) -> String {
+    match err {
+        Error::Diverged { eta, lambda, .. } => {
+            let or_lambda = match lambda {
+                Some(lambda) => format!(" or a smaller --lambda than {lambda}"),
+                None => String::new(),
+            };
+            format!(
+                "{err}; try a smaller --eta (e.g. --eta {}){or_lambda}; no model was saved",
+                eta / 10.0
+            )
+        }
+        Error::Download { .. } => {
+            format!("{err}\nOr give scratchnet the folder that holds them with --data DIR.")
+        }
+        _ => err.to_string(),
+    }
+}
+
 /// The process exit code for an error: 2 for a bad command line, 1 for everything else.
 pub fn exit_code(err: &Error) -> i32 {
     match err {
@@ -181,30 +204,34 @@ impl Args {
     /// The value after `flag`, parsed as a `T` (see [`parse_value`]).
     pub fn parse<T: FromStr>(&mut self, flag: &str) -> Result<T> {
         let text = self.value(flag)?;
-        parse_value(flag, &text)
+        parse_value(flag, &text, type_description::<T>())
     }
 
     /// Fails if `flag` was written `--flag=value` although it takes no value (`predict
     /// --show`).
     pub fn no_value(&mut self, flag: &str) -> Result<()> {
         match self.pending.take() {
-            Some(v) => Err(Error::Usage(format!("{flag} takes no value (got '{v}')"))),
+            Some(v) => Err(refused(flag, &v, "no value (it is a switch)")),
             None => Ok(()),
         }
     }
 }
 
-/// Parses `text`, the value of `flag`, as a `T`, with a message naming both on failure.
-pub fn parse_value<T: FromStr>(flag: &str, text: &str) -> Result<T> {
-    text.trim().parse().map_err(|_| {
-        Error::Usage(format!(
-            "invalid value '{text}' for {flag}: expected {}",
-            type_description::<T>()
-        ))
-    })
+/// The one message for a value an option cannot take, whichever check refused it:
+/// `--eta abc: expected a positive number (the learning rate η)`.
+pub fn refused(flag: &str, value: &str, expected: &str) -> Error {
+    let value = if value.is_empty() { "''" } else { value };
+    Error::Usage(format!("{flag} {value}: expected {expected}"))
 }
 
-/// "a whole number" or "a number", for messages.
+/// Parses `text`, the value of `flag`, as a `T`; refused as not being `expected` otherwise.
+pub fn parse_value<T: FromStr>(flag: &str, text: &str, expected: &str) -> Result<T> {
+    text.trim()
+        .parse()
+        .map_err(|_| refused(flag, text, expected))
+}
+
+/// "a whole number" or "a number", for options with no more to say about their values.
 fn type_description<T>() -> &'static str {
     let name = std::any::type_name::<T>();
     if name.starts_with('u') || name.starts_with('i') {
@@ -214,21 +241,6 @@ fn type_description<T>() -> &'static str {
     } else {
         "a valid value"
     }
-}
-
-/// Parses a comma-separated list such as `784,20,10,10` (spaces allowed).
-pub fn parse_list<T: FromStr>(flag: &str, text: &str) -> Result<Vec<T>> {
-    text.split(',')
-        .map(|item| {
-            parse_value(flag, item).map_err(|_| {
-                Error::Usage(format!(
-                    "invalid value '{text}' for {flag}: expected a comma-separated list of \
-                     {}s, e.g. 784,20,10,10",
-                    type_description::<T>().trim_start_matches("a ")
-                ))
-            })
-        })
-        .collect()
 }
 
 /// A usage error for an argument the subcommand does not know.
@@ -289,28 +301,52 @@ mod tests {
     }
 
     #[test]
-    fn values_parse_with_clear_messages() {
-        assert_eq!(parse_value::<usize>("--epochs", "30").unwrap(), 30);
-        let err = parse_value::<usize>("--epochs", "thirty").unwrap_err();
+    fn refused_values_get_one_form() {
+        assert_eq!(parse_value::<usize>("--port", "30", "x").unwrap(), 30);
+        let err = parse_value::<usize>("--epochs", "thirty", "a whole number").unwrap_err();
+        assert_eq!(err.to_string(), "--epochs thirty: expected a whole number");
+        let mut a = args(&["--port=fast"]);
+        a.next();
+        let err = a.parse::<u16>("--port").unwrap_err();
+        assert_eq!(err.to_string(), "--port fast: expected a whole number");
+        let mut a = args(&["--show=yes"]);
+        a.next();
+        let err = a.no_value("--show").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid value 'thirty' for --epochs: expected a whole number"
+            "--show yes: expected no value (it is a switch)"
         );
-        let err = parse_value::<f64>("--eta", "fast").unwrap_err();
-        assert!(err.to_string().contains("expected a number"), "{err}");
+        assert_eq!(
+            refused("--out", "", "a file").to_string(),
+            "--out '': expected a file"
+        );
     }
 
     #[test]
-    fn lists_parse_and_reject_garbage() {
+    fn the_command_line_adds_advice_the_library_leaves_out() {
+        let err = Error::Diverged {
+            epoch: 2,
+            cost: f64::NAN,
+            eta: 3.0,
+            lambda: None,
+        };
         assert_eq!(
-            parse_list::<usize>("--layers", "784, 20,10,10").unwrap(),
-            vec![784, 20, 10, 10]
+            message(&err),
+            format!("{err}; try a smaller --eta (e.g. --eta 0.3); no model was saved")
         );
-        for bad in ["784,,10", "784;10", "", "784,-3"] {
-            let err = parse_list::<usize>("--layers", bad).unwrap_err();
-            assert!(matches!(err, Error::Usage(_)), "{bad}");
-            assert!(err.to_string().contains("comma-separated"), "{err}");
-        }
+        let err = Error::Diverged {
+            epoch: 2,
+            cost: f64::INFINITY,
+            eta: 3.0,
+            lambda: Some(5.0),
+        };
+        assert!(message(&err).contains("--eta 0.3) or a smaller --lambda than 5;"));
+        let err = Error::Download {
+            file: "f".into(),
+            reason: "r".into(),
+        };
+        assert!(message(&err).ends_with("with --data DIR."));
+        assert_eq!(message(&Error::Invalid("x".into())), "x");
     }
 
     #[test]

@@ -1,25 +1,31 @@
 //! `scratchnet train`: the write-up's network, trained on MNIST end to end.
 //!
-//! Book chapter: "Gradient descent and training". Loads (downloading first if needed) the
-//! 60,000 training images, keeps the first 50,000 for training and the last 10,000 for
-//! validation as Nielsen does, reports the 10,000 test images separately after every epoch,
-//! and saves the model at the end. The same `--seed` gives the same weights and the same
-//! lines (all but the seconds) on the same machine. `--preset NAME` and the options of the
-//! "Beyond the write-up" chapter (activations, costs, initialisation, optimizers, L2,
-//! dropout, schedules, early stopping, shifted images) are parsed by [`crate::app::preset`];
-//! options given explicitly override the preset's. Left out: resuming from a saved model.
+//! Book chapter: "The command line". Loads (downloading first if needed) the 60,000 training
+//! images, keeps the first 50,000 for training and the last 10,000 for validation as Nielsen
+//! does, reports the 10,000 test images separately after every epoch, and saves the model at
+//! the end. The same `--seed` gives the same weights and the same lines (all but the seconds)
+//! on the same machine. One parser ([`parse`]) reads every option, `--preset NAME` among
+//! them: the preset (data, from [`crate::app::preset`]) is applied first, then the other
+//! options in order, then one range check ([`check`]) refuses what cannot train, whichever
+//! of the two it came from. Left out: resuming from a saved model.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use super::{ensure_data, is_help, parse_list, samples, unknown_argument, Args};
-use crate::app::preset::{preset, Settings};
+use super::{ensure_data, is_help, parse_value, refused, samples, unknown_argument, Args};
+use crate::activation::Activation;
+use crate::app::preset::{preset, Settings, PRESETS};
+use crate::cost::{self, Cost};
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
+use crate::init::Init;
 use crate::network::Network;
+use crate::optimizer::Optimizer;
 use crate::rng::Rng;
+use crate::schedule::Schedule;
 use crate::train::{self, EpochReport, Observer, TrainConfig};
 use crate::{formats::model, Error, Result};
 
@@ -80,8 +86,8 @@ pub const TRAIN_IMAGES: usize = 50_000;
 pub struct TrainArgs {
     /// `--data`: the MNIST folder, if given.
     pub data: Option<PathBuf>,
-    /// The network and training settings: `--preset`, overridden by `--layers`,
-    /// `--epochs`, `--batch`, `--eta`, `--seed` and the options of [`crate::app::preset`].
+    /// The network and training settings: the `--preset`'s, overridden by the other
+    /// options (all but `--data`, `--threads`, `--out` and `--log`).
     pub settings: Settings,
     /// `--threads`.
     pub threads: usize,
@@ -107,104 +113,199 @@ impl Default for TrainArgs {
 // ANCHOR: parse
 /// Parses `scratchnet train`'s arguments; `Ok(None)` means `--help` was asked for.
 ///
-/// Book: "The command line".
+/// The options are read first and applied after the preset, so each overrides `--preset
+/// NAME` whether it stands before or after it. Book: "The command line".
 ///
 /// # Errors
-/// [`Error::Usage`] for an unknown flag, a missing value, or a value out of range.
+/// [`Error::Usage`] for an unknown option, a missing value, or a value [`check`] refuses.
 pub fn parse(args: Vec<String>) -> Result<Option<TrainArgs>> {
+    let mut options = Vec::new();
+    let mut args = Args::new(args);
+    while let Some(flag) = args.next() {
+        let value = match flag.as_str() {
+            f if is_help(f) => return Ok(None),
+            "--augment" => {
+                args.no_value(&flag)?;
+                String::new()
+            }
+            f if expected(f).is_some() => args.value(f)?,
+            other => return Err(unknown_argument(other)),
+        };
+        options.push((flag, value));
+    }
     let mut parsed = TrainArgs {
-        settings: preset(&preset_name(&args)?)?,
+        settings: chosen_preset(&options)?,
         ..TrainArgs::default()
     };
-    let mut args = Args::new(args);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--preset" => drop(args.value(&arg)?), // applied first, by `preset_name`
-            "--augment" => {
-                args.no_value(&arg)?;
-                parsed.settings.train.augment = true;
-            }
-            "--data" => parsed.data = Some(args.value(&arg)?.into()),
-            "--layers" => parsed.settings.sizes = parse_list(&arg, &args.value(&arg)?)?,
-            "--epochs" => parsed.settings.train.epochs = args.parse(&arg)?,
-            "--batch" => parsed.settings.train.batch_size = args.parse(&arg)?,
-            "--eta" => parsed.settings.train.eta = args.parse(&arg)?,
-            "--seed" => parsed.settings.seed = args.parse(&arg)?,
-            "--threads" => parsed.threads = args.parse(&arg)?,
-            "--out" => parsed.out = args.value(&arg)?.into(),
-            "--log" => parsed.log = Some(args.value(&arg)?.into()),
-            a if is_help(a) => return Ok(None),
-            f if Settings::knows(f) => parsed.settings.set(f, &args.value(f)?)?,
-            other => return Err(unknown_argument(other)),
-        }
+    for (flag, value) in &options {
+        parsed.set(flag, value)?;
     }
-    validate(&parsed)?;
-    parsed.settings.check().map_err(|e| match e {
-        Error::Invalid(message) => Error::Usage(message),
-        other => other,
-    })?;
+    check(&parsed)?;
     Ok(Some(parsed))
 }
 // ANCHOR_END: parse
 
-/// The value of the last `--preset NAME` (or `--preset=NAME`), else `writeup`.
-fn preset_name(args: &[String]) -> Result<String> {
-    let mut name = "writeup".to_string();
-    for (i, arg) in args.iter().enumerate() {
-        if let Some(value) = arg.strip_prefix("--preset=") {
-            name = value.to_string();
-        } else if arg == "--preset" {
-            let value = args.get(i + 1);
-            name = value
-                .ok_or_else(|| Error::Usage("--preset needs a value".into()))?
-                .clone();
-        }
-    }
-    Ok(name)
+/// The settings of the last `--preset NAME`, else the write-up's.
+fn chosen_preset(options: &[(String, String)]) -> Result<Settings> {
+    let flag = "--preset";
+    let name = options
+        .iter()
+        .rev()
+        .find(|(f, _)| f == flag)
+        .map_or("writeup", |(_, name)| name.as_str());
+    preset(name).ok_or_else(|| refused(flag, name, &expected(flag).unwrap_or_default()))
 }
 
-/// Checks the values that parse but cannot work.
-fn validate(a: &TrainArgs) -> Result<()> {
-    let bad = |message: String| Err(Error::Usage(message));
-    let layers = &a.settings.sizes;
-    if layers.len() < 2 {
-        return bad(format!(
-            "--layers needs at least two sizes, input and output (e.g. 784,20,10,10); got {}",
-            layers.len()
-        ));
+/// What each of `train`'s options takes, as the message refusing a value says it; `None`
+/// for a word that is not one of them. This is the list of `train`'s options.
+fn expected(flag: &str) -> Option<String> {
+    let one_of = |names: &[&str]| format!("one of {}", names.join(", "));
+    Some(match flag {
+        "--data" | "--out" | "--log" => "a path".into(),
+        "--augment" => "no value (it is a switch)".into(),
+        "--preset" => format!("{} (see `scratchnet presets`)", one_of(&PRESETS)),
+        "--layers" => "sizes separated by commas, input first, e.g. 784,20,10,10".into(),
+        "--activation" => one_of(&Activation::HIDDEN.map(Activation::name)),
+        "--output" => one_of(&["sigmoid", "softmax"]),
+        "--cost" => one_of(&Cost::ALL.map(Cost::name)),
+        "--init" => one_of(&Init::ALL.map(Init::name)),
+        "--optimizer" => one_of(&Optimizer::ALL.map(Optimizer::name)),
+        "--schedule" => one_of(&Schedule::ALL.map(Schedule::name)),
+        "--epochs" => "a whole number ≥ 1 (passes over the training images)".into(),
+        "--batch" => "a whole number ≥ 1 (images per mini-batch)".into(),
+        "--eta" => "a positive number (the learning rate η)".into(),
+        "--lambda" => "a number ≥ 0 (the L2 regularisation λ)".into(),
+        "--dropout" => "a probability p with 0 ≤ p < 1".into(),
+        "--patience" => "a whole number of epochs (0 for no early stopping)".into(),
+        "--seed" => "a whole number (the seed of the random generator)".into(),
+        "--threads" => "a whole number ≥ 1 (threads for matrix products)".into(),
+        _ => return None,
+    })
+}
+
+impl TrainArgs {
+    /// Sets the option `flag` from its text `value` (ignored for `--augment`). `--preset`
+    /// is skipped: [`parse`] applied it before every other option.
+    fn set(&mut self, flag: &str, value: &str) -> Result<()> {
+        let v = OptionValue {
+            flag,
+            text: value,
+            expected: expected(flag).unwrap_or_default(),
+        };
+        let s = &mut self.settings;
+        let t = &mut s.train;
+        match flag {
+            "--preset" => {}
+            "--data" => self.data = Some(value.into()),
+            "--out" => self.out = value.into(),
+            "--log" => self.log = Some(value.into()),
+            "--threads" => self.threads = v.number()?,
+            "--seed" => s.seed = v.number()?,
+            "--layers" => s.sizes = v.sizes()?,
+            "--activation" => s.hidden = v.named(Activation::from_name)?,
+            "--output" => s.output = v.named(Activation::from_name)?,
+            "--cost" => s.cost = v.named(Cost::from_name)?,
+            "--init" => s.init = v.named(Init::from_name)?,
+            "--optimizer" => t.optimizer = v.named(Optimizer::from_name)?,
+            "--schedule" => t.schedule = v.named(Schedule::from_name)?,
+            "--epochs" => t.epochs = v.number()?,
+            "--batch" => t.batch_size = v.number()?,
+            "--eta" => t.eta = v.number()?,
+            "--lambda" => t.lambda = v.number()?,
+            "--dropout" => t.dropout = v.number()?,
+            "--patience" => t.patience = v.number()?,
+            "--augment" => t.augment = true,
+            other => return Err(unknown_argument(other)),
+        }
+        Ok(())
     }
-    if layers.contains(&0) {
-        return bad("--layers: every layer needs at least one neuron".into());
+}
+
+/// One option's text and what the option expects, so that every way of reading it refuses
+/// a bad value in the same words.
+struct OptionValue<'a> {
+    flag: &'a str,
+    text: &'a str,
+    expected: String,
+}
+
+impl OptionValue<'_> {
+    /// The text as a number.
+    fn number<N: FromStr>(&self) -> Result<N> {
+        parse_value(self.flag, self.text, &self.expected)
     }
-    if layers[0] != MNIST_PIXELS {
-        return bad(format!(
-            "--layers must start with {MNIST_PIXELS}, one input per pixel of a 28×28 MNIST \
-             image; got {}",
-            layers[0]
-        ));
+
+    /// The text as one of a set of names (`relu`, `adam`, …).
+    fn named<E>(&self, from_name: fn(&str) -> Option<E>) -> Result<E> {
+        from_name(self.text).ok_or_else(|| self.refused())
     }
-    if layers[layers.len() - 1] != MNIST_CLASSES {
-        return bad(format!(
-            "--layers must end with {MNIST_CLASSES}, one output per digit; got {}",
-            layers[layers.len() - 1]
-        ));
+
+    /// The text as layer sizes, `784,20,10,10` (spaces allowed).
+    fn sizes(&self) -> Result<Vec<usize>> {
+        let sizes = self.text.split(',').map(|n| n.trim().parse());
+        sizes
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| self.refused())
     }
-    if a.settings.train.epochs == 0 {
-        return bad("--epochs must be at least 1".into());
+
+    fn refused(&self) -> Error {
+        refused(self.flag, self.text, &self.expected)
     }
-    if a.settings.train.batch_size == 0 {
-        return bad("--batch must be at least 1".into());
+}
+
+// ANCHOR: check
+/// The one range check: refuses settings that parse but cannot train, whether a preset or an
+/// option set them. A value is refused in the same words as one that does not parse.
+///
+/// # Errors
+/// [`Error::Usage`] naming the first option out of range.
+pub fn check(a: &TrainArgs) -> Result<()> {
+    check_layers(&a.settings.sizes)?;
+    let t = &a.settings.train;
+    let in_range = [
+        ("--epochs", t.epochs.to_string(), t.epochs >= 1),
+        ("--batch", t.batch_size.to_string(), t.batch_size >= 1),
+        ("--eta", t.eta.to_string(), t.eta > 0.0 && t.eta.is_finite()),
+        ("--lambda", t.lambda.to_string(), t.lambda >= 0.0),
+        (
+            "--dropout",
+            t.dropout.to_string(),
+            0.0 <= t.dropout && t.dropout < 1.0,
+        ),
+        ("--threads", a.threads.to_string(), a.threads >= 1),
+    ];
+    if let Some((flag, value, _)) = in_range.into_iter().find(|(_, _, ok)| !ok) {
+        return Err(refused(flag, &value, &expected(flag).unwrap_or_default()));
     }
-    if !(a.settings.train.eta.is_finite() && a.settings.train.eta > 0.0) {
-        return bad(format!(
-            "--eta must be a positive number (the write-up uses 3.0); got {}",
-            a.settings.train.eta
-        ));
-    }
-    if a.threads == 0 {
-        return bad("--threads must be at least 1".into());
-    }
-    Ok(())
+    let s = &a.settings;
+    cost::validate(s.hidden, s.output, s.cost).map_err(|err| match err {
+        // A setting's name is its option's (`scratchnet presets` prints `cost=quadratic`).
+        Error::Incompatible {
+            setting,
+            got,
+            expected,
+        } => refused(&format!("--{setting}"), got, &expected),
+        other => other,
+    })
+}
+// ANCHOR_END: check
+
+/// Refuses layer sizes MNIST cannot use: the input layer is its 784 pixels, the output its
+/// 10 digits, and no layer is empty.
+fn check_layers(sizes: &[usize]) -> Result<()> {
+    let expected = if sizes.len() < 2 {
+        "at least two sizes, input and output (e.g. 784,20,10,10)".to_string()
+    } else if sizes.contains(&0) {
+        "at least one neuron in every layer".to_string()
+    } else if sizes[0] != MNIST_PIXELS {
+        format!("{MNIST_PIXELS} first, one input per pixel of a 28×28 MNIST image")
+    } else if sizes[sizes.len() - 1] != MNIST_CLASSES {
+        format!("{MNIST_CLASSES} last, one output per digit")
+    } else {
+        return Ok(());
+    };
+    let text: Vec<String> = sizes.iter().map(usize::to_string).collect();
+    Err(refused("--layers", &text.join(","), &expected))
 }
 
 /// `scratchnet train ARGS`.
@@ -558,16 +659,35 @@ mod tests {
     }
 
     #[test]
-    fn presets_and_their_overrides() {
-        let a = parse_strs(&["--eta=0.1", "--preset", "nielsen-ch3", "--augment"])
+    fn options_override_the_preset_before_or_after_it() {
+        let a = parse_strs(&[
+            "--eta=0.1",
+            "--preset",
+            "nielsen-ch3",
+            "--layers",
+            "784,50,10",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.settings.sizes, vec![784, 50, 10]);
+        assert_eq!((a.settings.train.eta, a.settings.train.lambda), (0.1, 5.0));
+        let a = parse_strs(&["--augment", "--preset", "best-mlp", "--preset=nielsen-ch1"])
             .unwrap()
             .unwrap();
-        assert_eq!(a.settings.sizes, vec![784, 100, 10]);
-        assert_eq!((a.settings.train.eta, a.settings.train.lambda), (0.1, 5.0));
         assert!(a.settings.train.augment);
-        let message = usage_message(&["--output", "softmax"]);
-        assert!(message.contains("log-likelihood"), "{message}");
-        assert!(usage_message(&["--preset", "huge"]).contains("nielsen-ch3"));
+        assert_eq!(
+            a.settings.sizes,
+            vec![784, 30, 10],
+            "the last --preset wins"
+        );
+    }
+
+    #[test]
+    fn every_preset_passes_the_range_check_unchanged() {
+        for name in PRESETS {
+            let a = parse_strs(&["--preset", name]).unwrap().unwrap();
+            assert_eq!(a.settings, preset(name).unwrap(), "{name}");
+        }
     }
 
     #[test]
@@ -576,24 +696,112 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_say_what_is_wrong() {
-        let cases: [(&[&str], &str); 10] = [
-            (&["--layers", "784"], "at least two"),
-            (&["--layers", "100,10"], "must start with 784"),
-            (&["--layers", "784,20,9"], "must end with 10"),
-            (&["--layers", "784,0,10"], "at least one neuron"),
-            (&["--epochs", "0"], "--epochs must be at least 1"),
-            (&["--batch", "0"], "--batch must be at least 1"),
-            (&["--eta", "-1"], "--eta must be a positive"),
-            (&["--eta", "NaN"], "--eta must be a positive"),
-            (&["--epochs", "many"], "invalid value 'many' for --epochs"),
-            (&["--fast"], "unknown option '--fast'"),
+    fn every_refused_value_reads_the_same() {
+        let cases: [(&[&str], &str); 22] = [
+            (
+                &["--eta", "abc"],
+                "--eta abc: expected a positive number (the learning rate η)",
+            ),
+            (
+                &["--eta", "-1"],
+                "--eta -1: expected a positive number (the learning rate η)",
+            ),
+            (
+                &["--eta", "NaN"],
+                "--eta NaN: expected a positive number (the learning rate η)",
+            ),
+            (
+                &["--lambda=-1"],
+                "--lambda -1: expected a number ≥ 0 (the L2 regularisation λ)",
+            ),
+            (
+                &["--epochs", "0"],
+                "--epochs 0: expected a whole number ≥ 1 (passes over the training images)",
+            ),
+            (
+                &["--epochs", "-1"],
+                "--epochs -1: expected a whole number ≥ 1 (passes over the training images)",
+            ),
+            (
+                &["--batch", "0"],
+                "--batch 0: expected a whole number ≥ 1 (images per mini-batch)",
+            ),
+            (
+                &["--threads", "0"],
+                "--threads 0: expected a whole number ≥ 1 (threads for matrix products)",
+            ),
+            (
+                &["--seed", "x"],
+                "--seed x: expected a whole number (the seed of the random generator)",
+            ),
+            (
+                &["--patience", "-2"],
+                "--patience -2: expected a whole number of epochs (0 for no early stopping)",
+            ),
+            (
+                &["--dropout", "1.0"],
+                "--dropout 1: expected a probability p with 0 ≤ p < 1",
+            ),
+            (
+                &["--layers", "784,,10"],
+                "--layers 784,,10: expected sizes separated by commas, input first, \
+                 e.g. 784,20,10,10",
+            ),
+            (
+                &["--layers", "784"],
+                "--layers 784: expected at least two sizes, input and output \
+                 (e.g. 784,20,10,10)",
+            ),
+            (
+                &["--layers", "100,10"],
+                "--layers 100,10: expected 784 first, one input per pixel of a 28×28 MNIST image",
+            ),
+            (
+                &["--layers", "784,20,9"],
+                "--layers 784,20,9: expected 10 last, one output per digit",
+            ),
+            (
+                &["--layers", "784,0,10"],
+                "--layers 784,0,10: expected at least one neuron in every layer",
+            ),
+            (
+                &["--init", "zeros"],
+                "--init zeros: expected one of normal, scaled, xavier, he",
+            ),
+            (
+                &["--activation", "softmax"],
+                "--activation softmax: expected sigmoid, tanh, relu, leaky-relu or identity \
+                 (softmax is for the output layer only)",
+            ),
+            (
+                &["--output", "softmax"],
+                "--cost quadratic: expected log-likelihood with a softmax output",
+            ),
+            (
+                &["--output", "relu"],
+                "--output relu: expected sigmoid (with quadratic or cross-entropy) or softmax \
+                 (with log-likelihood)",
+            ),
+            (
+                &["--preset", "huge"],
+                "--preset huge: expected one of writeup, nielsen-ch1, nielsen-ch3, best-mlp, \
+                 best-mlp-augmented (see `scratchnet presets`)",
+            ),
+            (
+                &["--augment=yes"],
+                "--augment yes: expected no value (it is a switch)",
+            ),
         ];
         for (args, expected) in cases {
-            let message = usage_message(args);
-            assert!(message.contains(expected), "{args:?}: {message}");
+            assert_eq!(usage_message(args), expected, "{args:?}");
         }
+    }
+
+    #[test]
+    fn unknown_options_and_missing_values() {
+        assert_eq!(usage_message(&["--fast"]), "unknown option '--fast'");
         assert_eq!(usage_message(&["--seed"]), "--seed needs a value");
+        assert_eq!(usage_message(&["--preset"]), "--preset needs a value");
     }
 
     #[test]
