@@ -33,6 +33,39 @@ pub struct Network<T> {
     pub cost: Cost,
 }
 
+// ANCHOR: config
+/// What a network is built from, by name: its layer sizes and the choices the write-up
+/// leaves open. `NetworkConfig::default()` is the write-up's own: 784-20-10-10, sigmoid on
+/// every layer, the quadratic cost, every weight and bias drawn from N(0, 1).
+///
+/// Book: "The forward pass"; the other choices are in "Beyond the write-up".
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkConfig {
+    /// Neurons per layer, input first.
+    pub sizes: Vec<usize>,
+    /// The activation of every hidden layer.
+    pub hidden: Activation,
+    /// The activation of the output layer.
+    pub output: Activation,
+    /// The cost the network is trained on.
+    pub cost: Cost,
+    /// How the initial weights and biases are drawn.
+    pub init: Init,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            sizes: vec![784, 20, 10, 10],
+            hidden: Activation::Sigmoid,
+            output: Activation::Sigmoid,
+            cost: Cost::Quadratic,
+            init: Init::Normal,
+        }
+    }
+}
+// ANCHOR_END: config
+
 impl<T: Scalar> Network<T> {
     // ANCHOR: init
     /// The write-up's network shape and choices: `sizes` layers, sigmoid everywhere,
@@ -44,31 +77,28 @@ impl<T: Scalar> Network<T> {
     /// If there are fewer than two layers or a layer has no neurons.
     #[track_caller]
     pub fn new(sizes: &[usize], rng: &mut Rng) -> Self {
-        Self::with_init(
-            sizes,
-            Init::Normal,
-            Activation::Sigmoid,
-            Activation::Sigmoid,
-            Cost::Quadratic,
-            rng,
-        )
+        let config = NetworkConfig {
+            sizes: sizes.to_vec(),
+            ..NetworkConfig::default()
+        };
+        Self::build(&config, rng)
     }
 
-    /// A network of `sizes` layers with the given activations and cost, its weights drawn by
-    /// `init` (all weight matrices first, then all biases, as [`Network::new`] always has,
-    /// so `Init::Normal` reproduces it bit for bit).
+    /// A network as `config` describes it, its weights drawn by `config.init` from `rng` (all
+    /// weight matrices first, then all biases, as [`Network::new`] always has, so
+    /// `Init::Normal` reproduces it bit for bit).
     ///
     /// # Panics
     /// If there are fewer than two layers or a layer has no neurons.
     #[track_caller]
-    pub fn with_init(
-        sizes: &[usize],
-        init: Init,
-        hidden: Activation,
-        output: Activation,
-        cost: Cost,
-        rng: &mut Rng,
-    ) -> Self {
+    pub fn build(config: &NetworkConfig, rng: &mut Rng) -> Self {
+        let NetworkConfig {
+            ref sizes,
+            init,
+            hidden,
+            output,
+            cost,
+        } = *config;
         assert!(
             sizes.len() >= 2,
             "a network needs at least an input and an output layer, got {sizes:?}"

@@ -9,7 +9,7 @@ use scratchnet::cost::Cost;
 use scratchnet::data::samples::Samples;
 use scratchnet::init::Init;
 use scratchnet::linalg::{Matrix, Vector};
-use scratchnet::network::Network;
+use scratchnet::network::{Network, NetworkConfig};
 use scratchnet::optimizer::Optimizer;
 use scratchnet::rng::Rng;
 use scratchnet::schedule::Schedule;
@@ -64,14 +64,14 @@ fn default_config_reproduces_the_writeup_bit_for_bit() {
     };
     let (mut rng_a, mut rng_b) = (Rng::new(42), Rng::new(42));
     let mut a: Network<f32> = Network::new(&[16, 6, 5, 4], &mut rng_a);
-    let init = Network::with_init(
-        &[16, 6, 5, 4],
-        Init::Normal,
-        Activation::Sigmoid,
-        Activation::Sigmoid,
-        Cost::Quadratic,
-        &mut rng_b,
-    );
+    let config_b = NetworkConfig {
+        sizes: vec![16, 6, 5, 4],
+        hidden: Activation::Sigmoid,
+        output: Activation::Sigmoid,
+        cost: Cost::Quadratic,
+        init: Init::Normal,
+    };
+    let init = Network::build(&config_b, &mut rng_b);
     assert_eq!(
         a, init,
         "Init::Normal must draw exactly what Network::new draws"
@@ -195,14 +195,14 @@ fn every_option_together_is_reproducible_and_learns() {
         };
         let run = || {
             let mut rng = Rng::new(11);
-            let mut net: Network<f32> = Network::with_init(
-                &[16, 32, 4],
-                Init::He,
-                Activation::Relu,
-                Activation::Softmax,
-                Cost::LogLikelihood,
-                &mut rng,
-            );
+            let shape = NetworkConfig {
+                sizes: vec![16, 32, 4],
+                hidden: Activation::Relu,
+                output: Activation::Softmax,
+                cost: Cost::LogLikelihood,
+                init: Init::He,
+            };
+            let mut net: Network<f32> = Network::build(&shape, &mut rng);
             let reports = train(
                 &mut net,
                 &data,

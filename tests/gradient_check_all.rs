@@ -44,7 +44,7 @@ use scratchnet::backprop::{backprop_batch, backprop_batch_dropout, Gradient, Wor
 use scratchnet::cost::{validate, Cost};
 use scratchnet::init::Init;
 use scratchnet::linalg::Matrix;
-use scratchnet::network::Network;
+use scratchnet::network::{Network, NetworkConfig};
 use scratchnet::optimizer::{add_l2, l2_cost};
 use scratchnet::rng::Rng;
 
@@ -89,7 +89,14 @@ impl Case {
     fn new(sizes: &[usize], images: usize, combo: usize, lambda_over_n: f64, seed: u64) -> Case {
         let (hidden, output, cost) = combinations()[combo];
         let mut rng = Rng::new(seed);
-        let net = Network::with_init(sizes, Init::Scaled, hidden, output, cost, &mut rng);
+        let shape = NetworkConfig {
+            sizes: sizes.to_vec(),
+            hidden,
+            output,
+            cost,
+            init: Init::Scaled,
+        };
+        let net = Network::build(&shape, &mut rng);
         let x = Matrix::from_fn(sizes[0], images, |_, _| rng.uniform());
         let classes = *sizes.last().unwrap();
         let mut y = Matrix::zeros(classes, images);

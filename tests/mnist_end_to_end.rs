@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use scratchnet::app::cli::samples;
 use scratchnet::app::cli::train::train_network;
 use scratchnet::data::mnist::Mnist;
+use scratchnet::data::samples::Samples;
 use scratchnet::train::{evaluate, TrainConfig};
 
 fn mnist_dir() -> PathBuf {
@@ -28,7 +28,10 @@ fn temp_dir(name: &str) -> PathBuf {
 fn one_epoch_reaches_85_percent_and_survives_save_and_load() {
     let mnist = Mnist::load(&mnist_dir()).unwrap();
     let (train, _validation) = mnist.train.split_at(50_000);
-    let (train, test) = (samples(&train), samples(&mnist.test));
+    let (train, test) = (
+        Samples::from_dataset(&train),
+        Samples::from_dataset(&mnist.test),
+    );
     let config = TrainConfig {
         epochs: 1,
         ..TrainConfig::default()

@@ -10,7 +10,7 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::init::Init;
 use crate::linalg::Scalar;
-use crate::network::Network;
+use crate::network::{Network, NetworkConfig};
 use crate::optimizer::Optimizer;
 use crate::rng::Rng;
 use crate::schedule::Schedule;
@@ -19,16 +19,8 @@ use crate::train::TrainConfig;
 /// Everything that decides a training run's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
-    /// Neurons per layer, input first: `[784, 20, 10, 10]` for the write-up.
-    pub sizes: Vec<usize>,
-    /// The hidden layers' activation.
-    pub hidden: Activation,
-    /// The output layer's activation.
-    pub output: Activation,
-    /// The cost.
-    pub cost: Cost,
-    /// How the weights and biases are drawn.
-    pub init: Init,
+    /// The network: layer sizes, activations, cost and initialisation.
+    pub net: NetworkConfig,
     /// Epochs, batch size, η and the rest.
     pub train: TrainConfig,
     /// The seed of the one [`Rng`] behind initialisation, shuffling, dropout and shifts.
@@ -52,11 +44,7 @@ impl Default for Settings {
     /// of mini-batches of 10 at η = 3.0, seed 1.
     fn default() -> Self {
         Settings {
-            sizes: vec![784, 20, 10, 10],
-            hidden: Activation::Sigmoid,
-            output: Activation::Sigmoid,
-            cost: Cost::Quadratic,
-            init: Init::Normal,
+            net: NetworkConfig::default(),
             train: TrainConfig::default(),
             seed: DEFAULT_SEED,
         }
@@ -68,11 +56,13 @@ impl Default for Settings {
 pub fn preset(name: &str) -> Option<Settings> {
     let writeup = Settings::default();
     let best = Settings {
-        sizes: vec![784, 800, 800, 10],
-        hidden: Activation::Relu,
-        output: Activation::Softmax,
-        cost: Cost::LogLikelihood,
-        init: Init::He,
+        net: NetworkConfig {
+            sizes: vec![784, 800, 800, 10],
+            hidden: Activation::Relu,
+            output: Activation::Softmax,
+            cost: Cost::LogLikelihood,
+            init: Init::He,
+        },
         train: TrainConfig {
             epochs: 20,
             batch_size: 100,
@@ -88,13 +78,19 @@ pub fn preset(name: &str) -> Option<Settings> {
     Some(match name {
         "writeup" => writeup,
         "nielsen-ch1" => Settings {
-            sizes: vec![784, 30, 10],
+            net: NetworkConfig {
+                sizes: vec![784, 30, 10],
+                ..writeup.net
+            },
             ..writeup
         },
         "nielsen-ch3" => Settings {
-            sizes: vec![784, 100, 10],
-            cost: Cost::CrossEntropy,
-            init: Init::Scaled,
+            net: NetworkConfig {
+                sizes: vec![784, 100, 10],
+                cost: Cost::CrossEntropy,
+                init: Init::Scaled,
+                ..writeup.net
+            },
             train: TrainConfig {
                 eta: 0.5,
                 lambda: 5.0,
@@ -119,29 +115,22 @@ pub fn preset(name: &str) -> Option<Settings> {
 impl Settings {
     /// A fresh network for these settings, drawn from `rng`.
     pub fn network<T: Scalar>(&self, rng: &mut Rng) -> Network<T> {
-        Network::with_init(
-            &self.sizes,
-            self.init,
-            self.hidden,
-            self.output,
-            self.cost,
-            rng,
-        )
+        Network::build(&self.net, rng)
     }
 
     /// One line of `key=value` pairs: every setting, as `scratchnet presets` prints them.
     /// Each key is the `train` option that sets it (`eta=0.5` is `--eta 0.5`).
     pub fn describe(&self) -> String {
         let t = &self.train;
-        let sizes: Vec<String> = self.sizes.iter().map(|n| n.to_string()).collect();
+        let sizes: Vec<String> = self.net.sizes.iter().map(|n| n.to_string()).collect();
         format!(
             "layers={} activation={} output={} cost={} init={} epochs={} batch={} \
              eta={} lambda={} optimizer={} dropout={} schedule={} patience={} augment={} seed={}",
             sizes.join(","),
-            self.hidden.name(),
-            self.output.name(),
-            self.cost.name(),
-            self.init.name(),
+            self.net.hidden.name(),
+            self.net.output.name(),
+            self.net.cost.name(),
+            self.net.init.name(),
             t.epochs,
             t.batch_size,
             t.eta,
@@ -173,8 +162,8 @@ mod tests {
     #[test]
     fn nielsen_ch3_has_his_settings() {
         let s = preset("nielsen-ch3").unwrap();
-        assert_eq!(s.sizes, [784, 100, 10]);
-        assert_eq!((s.cost, s.init), (Cost::CrossEntropy, Init::Scaled));
+        assert_eq!(s.net.sizes, [784, 100, 10]);
+        assert_eq!((s.net.cost, s.net.init), (Cost::CrossEntropy, Init::Scaled));
         assert_eq!((s.train.lambda, s.train.eta), (5.0, 0.5));
         assert_eq!((s.train.epochs, s.train.batch_size), (30, 10));
     }

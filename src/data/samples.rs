@@ -7,6 +7,7 @@
 //! ([`crate::train`]) and evaluation read every image through here. Left out: reading the
 //! files ([`crate::data::mnist`]) and changing images ([`crate::data::augment`]).
 
+use crate::data::mnist::DataSet;
 use crate::linalg::{map_into, prefetch, Matrix, Scalar, Vector};
 
 /// Labelled images, one image per row (so one image is contiguous in memory);
@@ -86,6 +87,15 @@ impl<T: Scalar> Samples<T> {
             },
             labels,
         }
+    }
+
+    /// The samples of a data set read from IDX files ([`DataSet`]): its images, stored as
+    /// bytes, and its labels. One call from MNIST's files to what [`crate::train::train`] reads.
+    ///
+    /// Book: "Gradient descent and training".
+    pub fn from_dataset(set: &DataSet) -> Self {
+        let per_image = set.images.pixels_per_image();
+        Self::from_pixels(&set.images.pixels, per_image, set.labels.clone())
     }
 
     /// Number of values (pixels) per image: the input layer's size.

@@ -7,8 +7,9 @@
 
 use std::path::PathBuf;
 
-use super::{ensure_data, is_help, samples, unknown_argument, Args};
+use super::{ensure_data, is_help, unknown_argument, Args};
 use crate::data::mnist::Mnist;
+use crate::data::samples::Samples;
 use crate::network::Network;
 use crate::train::evaluate;
 use crate::{formats::model, Error, Result};
@@ -68,7 +69,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
 pub fn run(a: &EvalArgs) -> Result<()> {
     let net = load_mnist_model(&a.model)?;
     let dir = ensure_data(a.data.as_deref())?;
-    let test = samples(&Mnist::load(&dir)?.test);
+    let test = Samples::from_dataset(&Mnist::load(&dir)?.test);
     let result = evaluate(&net, &test);
     let correct = (result.accuracy * test.len() as f64).round() as usize;
     println!(

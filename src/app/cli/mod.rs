@@ -21,8 +21,7 @@ pub mod visualize;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::data::mnist::{self, DataSet};
-use crate::data::samples::Samples;
+use crate::data::mnist;
 use crate::{Error, Result};
 
 /// A subcommand: its name, one-line summary, usage text and entry point.
@@ -281,15 +280,6 @@ pub fn ensure_data(flag: Option<&Path>) -> Result<PathBuf> {
         crate::data::download::download(&dir, &mut |line| eprintln!("  {line}"))?;
     }
     Ok(dir)
-}
-
-/// A data set's images scaled to [0, 1], one per row, as training and evaluation want them.
-pub fn samples(set: &DataSet) -> Samples<f32> {
-    Samples::from_pixels(
-        &set.images.pixels,
-        set.images.pixels_per_image(),
-        set.labels.clone(),
-    )
 }
 
 #[cfg(test)]

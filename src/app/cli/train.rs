@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use super::{ensure_data, is_help, parse_value, refused, samples, unknown_argument, Args};
+use super::{ensure_data, is_help, parse_value, refused, unknown_argument, Args};
 use crate::activation::Activation;
 use crate::app::preset::{preset, Settings, PRESETS};
 use crate::cost::{self, Cost};
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
 use crate::init::Init;
-use crate::network::Network;
+use crate::network::{Network, NetworkConfig};
 use crate::optimizer::Optimizer;
 use crate::rng::Rng;
 use crate::schedule::Schedule;
@@ -201,11 +201,11 @@ impl TrainArgs {
             "--log" => self.log = Some(value.into()),
             "--threads" => self.threads = v.number()?,
             "--seed" => s.seed = v.number()?,
-            "--layers" => s.sizes = v.sizes()?,
-            "--activation" => s.hidden = v.named(Activation::from_name)?,
-            "--output" => s.output = v.named(Activation::from_name)?,
-            "--cost" => s.cost = v.named(Cost::from_name)?,
-            "--init" => s.init = v.named(Init::from_name)?,
+            "--layers" => s.net.sizes = v.sizes()?,
+            "--activation" => s.net.hidden = v.named(Activation::from_name)?,
+            "--output" => s.net.output = v.named(Activation::from_name)?,
+            "--cost" => s.net.cost = v.named(Cost::from_name)?,
+            "--init" => s.net.init = v.named(Init::from_name)?,
             "--optimizer" => t.optimizer = v.named(Optimizer::from_name)?,
             "--schedule" => t.schedule = v.named(Schedule::from_name)?,
             "--epochs" => t.epochs = v.number()?,
@@ -260,7 +260,7 @@ impl OptionValue<'_> {
 /// # Errors
 /// [`Error::Usage`] naming the first option out of range.
 pub fn check(a: &TrainArgs) -> Result<()> {
-    check_layers(&a.settings.sizes)?;
+    check_layers(&a.settings.net.sizes)?;
     let t = &a.settings.train;
     let in_range = [
         ("--epochs", t.epochs.to_string(), t.epochs >= 1),
@@ -278,7 +278,7 @@ pub fn check(a: &TrainArgs) -> Result<()> {
         return Err(refused(flag, &value, &expected(flag).unwrap_or_default()));
     }
     let s = &a.settings;
-    cost::validate(s.hidden, s.output, s.cost).map_err(|err| match err {
+    cost::validate(s.net.hidden, s.net.output, s.net.cost).map_err(|err| match err {
         // A setting's name is its option's (`scratchnet presets` prints `cost=quadratic`).
         Error::Incompatible {
             setting,
@@ -327,9 +327,9 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let split = TRAIN_IMAGES.min(mnist.train.len());
     let (train_set, validation_set) = mnist.train.split_at(split);
     let (train_set, validation_set, test_set) = (
-        samples(&train_set),
-        samples(&validation_set),
-        samples(&mnist.test),
+        Samples::from_dataset(&train_set),
+        Samples::from_dataset(&validation_set),
+        Samples::from_dataset(&mnist.test),
     );
     println!(
         "{}",
@@ -388,10 +388,12 @@ pub fn train_network(
     observer: &mut dyn Observer,
 ) -> Result<(Network<f32>, Vec<EpochReport>)> {
     let settings = Settings {
-        sizes: layers.to_vec(),
+        net: NetworkConfig {
+            sizes: layers.to_vec(),
+            ..NetworkConfig::default()
+        },
         train: config.clone(),
         seed,
-        ..Settings::default()
     };
     train_with_settings(&settings, train_set, validation, test, observer)
 }
@@ -607,7 +609,7 @@ mod tests {
     #[test]
     fn no_arguments_are_the_write_ups_defaults() {
         let a = parse_strs(&[]).unwrap().unwrap();
-        assert_eq!(a.settings.sizes, vec![784, 20, 10, 10]);
+        assert_eq!(a.settings.net.sizes, vec![784, 20, 10, 10]);
         assert_eq!(
             (
                 a.settings.train.epochs,
@@ -644,7 +646,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(a.data, Some(PathBuf::from("d")));
-        assert_eq!(a.settings.sizes, vec![784, 30, 10]);
+        assert_eq!(a.settings.net.sizes, vec![784, 30, 10]);
         assert_eq!(
             (
                 a.settings.train.epochs,
@@ -669,14 +671,14 @@ mod tests {
         ])
         .unwrap()
         .unwrap();
-        assert_eq!(a.settings.sizes, vec![784, 50, 10]);
+        assert_eq!(a.settings.net.sizes, vec![784, 50, 10]);
         assert_eq!((a.settings.train.eta, a.settings.train.lambda), (0.1, 5.0));
         let a = parse_strs(&["--augment", "--preset", "best-mlp", "--preset=nielsen-ch1"])
             .unwrap()
             .unwrap();
         assert!(a.settings.train.augment);
         assert_eq!(
-            a.settings.sizes,
+            a.settings.net.sizes,
             vec![784, 30, 10],
             "the last --preset wins"
         );
