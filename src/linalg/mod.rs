@@ -13,6 +13,11 @@
 //! Left out: views, broadcasting beyond "add a column to every column", anything generic
 //! over more than `f32` and `f64`.
 
+// Unsafe is checked, not only commented: every unsafe operation sits in its own `unsafe`
+// block with a `// SAFETY:` line, and every `unsafe fn` states its contract.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 mod gemm;
 mod kernel;
 mod matrix;

@@ -3,13 +3,18 @@
 //! Book chapter: "Matrices and vectors". Finite differences lose about half of the
 //! significant digits they start with, so the gradient checks run in `f64`; training runs
 //! in `f32`, which halves memory traffic and doubles SIMD width.
+//!
+//! [`Scalar`] is sealed: its private supertrait carries the matrix-multiply kernels each type
+//! brings (implemented for `f32` and for `f64` in `kernel/select.rs`), so no other type can
+//! be one, and the kernels need no run-time check of which type they were handed.
 
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point element type: implemented for `f32` and `f64` only.
+/// A floating-point element type: implemented for `f32` and `f64` only (the trait is sealed).
 pub trait Scalar:
-    Copy
+    sealed::Sealed
+    + Copy
     + Default
     + Debug
     + Display
@@ -52,6 +57,20 @@ pub trait Scalar:
     fn min(self, other: Self) -> Self;
     /// `self * a + b`, fused where the hardware allows.
     fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+/// The private supertrait that seals [`Scalar`]: public in a module no one outside the crate
+/// can name.
+pub(crate) mod sealed {
+    use super::super::kernel::{Kernel, Kernels};
+
+    /// What an element type brings to the matrix multiply.
+    pub trait Sealed: Sized {
+        /// The block sizes and kernels of `kernel` for this type, for a product with `m`
+        /// rows (a tile can be fitted to m). A kernel this CPU cannot run still gets its
+        /// table; its functions' contracts forbid calling them.
+        fn kernels(kernel: Kernel, m: usize) -> Kernels<Self>;
+    }
 }
 
 macro_rules! impl_scalar {
