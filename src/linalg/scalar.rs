@@ -130,9 +130,10 @@ impl_scalar!(f64, f64::exp);
 /// (1.22 at worst, over every f32 in that range; the test sweeps a grid of it).
 ///
 /// The standard library's `f32::exp` calls the C library once per number, and no compiler
-/// can turn a loop of calls into vector instructions: for the write-up's network σ cost a
-/// tenth of an epoch. This function has no call and no branch, so the loop over a layer in
-/// `Network::layer_forward` runs four or eight values at a time. The steps:
+/// can turn a loop of calls into vector instructions, and σ over a layer was a large share of
+/// the write-up's epoch ("Making it fast", section "Reaching 60 ms"). This function has no
+/// call and no branch, so the loop over a layer in `Network::layer_forward` runs four or
+/// eight values at a time. The steps:
 ///
 /// 1. eˣ = 2ⁿ·eʳ with n = round(x / ln 2) and r = x − n·ln 2, so |r| ≤ ½ ln 2 ≈ 0.35.
 ///    Adding 1.5·2²³ rounds x·log₂e to the nearest integer (the float has no bits left for

@@ -4,17 +4,20 @@
 //! Book chapter: "Making it fast". The structure is the BLIS paper's five loops (Van Zee &
 //! van de Geijn, 2015), as in bluss's matrixmultiply, and so is the layout, one concern a file:
 //!
-//! | file | what it holds |
-//! |---|---|
-//! | `mod.rs` | the entry points [`gemm_with`] and [`gemm_with_threads`]; what a kernel brings ([`Blocking`], [`Kernels`]) and the contracts its functions keep |
-//! | `select.rs` | choosing the kernel at run time: [`Kernel`], `SCRATCHNET_KERNEL`, CPU feature detection, and the kernels `f32` and `f64` each bring |
-//! | `path.rs` | choosing the path for a product's shape (`Path`): the packed loops, dot products, or the straight loops of small products |
-//! | `blis.rs` | the five loops themselves, and the ragged edge tiles |
-//! | `pack.rs` | packing a block of A or B into the panels the micro-kernel reads |
-//! | `pack_buffers.rs` | the pack buffers, kept for reuse so that products allocate nothing |
-//! | `threads.rs` | splitting a product (or an element-wise pass) into blocks, one per thread; [`set_threads`] |
-//! | `pool.rs` | the worker threads, kept alive between products |
-//! | `portable.rs`, `avx2/`, `avx512.rs` | the kernels proper, one file (or folder) per instruction set |
+//! * `mod.rs`: the entry points [`gemm_with`] and [`gemm_with_threads`]; what a kernel brings
+//!   ([`Blocking`], [`Kernels`]) and the contracts its functions keep;
+//! * `select.rs`: choosing the kernel at run time: [`Kernel`], `SCRATCHNET_KERNEL`, CPU
+//!   feature detection, and the kernels `f32` and `f64` each bring;
+//! * `path.rs`: choosing the path for a product's shape (`Path`): the packed loops, dot
+//!   products, or the straight loops of small products;
+//! * `blis.rs`: the five loops themselves, and the ragged edge tiles;
+//! * `pack.rs`: packing a block of A or B into the panels the micro-kernel reads;
+//! * `pack_buffers.rs`: the pack buffers, kept for reuse so that products allocate nothing;
+//! * `threads.rs`: splitting a product (or an element-wise pass) into blocks, one per thread;
+//!   [`set_threads`];
+//! * `pool.rs`: the worker threads, kept alive between products;
+//! * `portable.rs`, `avx2/`, `avx512.rs`: the kernels proper, one file (or folder) per
+//!   instruction set.
 //!
 //! The five loops, outermost first, with the BLIS paper's names (`blis.rs`):
 //!
@@ -35,11 +38,12 @@
 //! and small products, or those with a short k, skip packing and blocking altogether, each c_ij
 //! the micro-kernel's own chain of FMAs, so the answer is the one the blocked loops would give.
 //!
-//! Which kernel runs is chosen once, at run time ([`kernel`]): `SCRATCHNET_KERNEL=naive|portable|
-//! avx2|avx512` forces one; otherwise the best the CPU supports (`is_x86_feature_detected!`).
-//! An unknown name panics; a known kernel this CPU cannot run falls back to the best supported
-//! one with a warning on stderr. Each element type brings its own kernels: [`Scalar`] is sealed,
-//! and `select.rs` implements its kernel table for `f32` and for `f64`.
+//! Which kernel runs is chosen once, at run time ([`kernel`]): the environment variable
+//! `SCRATCHNET_KERNEL` (`naive`, `portable`, `avx2` or `avx512`) forces one; otherwise the best
+//! the CPU supports (`is_x86_feature_detected!`). An unknown name panics; a known kernel this
+//! CPU cannot run falls back to the best supported one with a warning on stderr. Each element
+//! type brings its own kernels: [`Scalar`] is sealed, and `select.rs` implements its kernel
+//! table for `f32` and for `f64`.
 //!
 //! "Same answers": every kernel computes each `c_ij` as a sum of the same k products, only
 //! in a different order and with or without fused multiply-add, so kernels agree with

@@ -2,9 +2,10 @@
 //! micro-kernel reads it in, padding partial panels with zeros.
 //!
 //! Book chapter: "Making it fast". After packing, the micro-kernel's loads are unit-stride and
-//! sequential (the prefetcher's favourite pattern), and each value is reused from cache
-//! `NR` (for A) or `MC` (for B) times. A transposed operand is just a view with its strides
-//! swapped, so transposes are handled here, once, for free.
+//! sequential (the prefetcher's favourite pattern), and each packed value is reused many
+//! times: a value of Ã NR times from registers, a value of B̃ MC/MR times from cache. A
+//! transposed operand is just a view with its strides swapped, so transposes are handled
+//! here, once, for free.
 
 use super::super::gemm::MatRef;
 use super::super::scalar::Scalar;

@@ -2,8 +2,9 @@
 //! and gives it back, so repeated products of the same size allocate nothing after the first
 //! (`tests/no_alloc.rs` counts).
 //!
-//! Book chapter: "Making it fast" (Step 4). One buffer per product in flight: a threaded
-//! product takes one per block, so the store holds as many as the most threads ever used.
+//! Book chapter: "Making it fast" (Step 4). One buffer per block in flight: a threaded
+//! product takes one per thread's block, so the store ends up holding as many as were ever
+//! in use at once.
 
 use std::sync::Mutex;
 

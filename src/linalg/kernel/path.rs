@@ -28,8 +28,8 @@ pub(super) enum Path<T> {
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost a large share of the product; or A tall (m > MC) with
         /// contiguous rows, which the micro-kernel reads as MR sequential streams as happily
-        /// as one packed one. A short A (m ≤ MC, one block) stays packed. The book's "Don't
-        /// pack what isn't reused" has the measurements.
+        /// as one packed one. A short A (m ≤ MC, one block) stays packed. The book's
+        /// "Making it fast", section "The network's own shapes", has the measurements.
         direct_a: bool,
     },
     /// Dot products of A's rows with B's columns: A's rows and B's columns contiguous
@@ -44,15 +44,15 @@ pub(super) enum Path<T> {
 /// Products with at most this many multiply-adds (m·n·k) take [`Path::Small`] when the
 /// kernel has one (and B's rows are contiguous, or B is small: [`SMALL_B`]): the write-up's
 /// layers 2 and 3, where the blocked loops' fixed cost was most of the time (see the book's
-/// "Small products skip everything").
+/// "Making it fast", section "The network's own shapes").
 pub const SMALL_WORK: usize = 1 << 13;
 
 /// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
 /// contiguous, or B is small enough to copy: [`SMALL_B`]). With so short a k a tile of C gets
 /// only k multiply-adds per value, and what the blocked loops add around each tile (packing
 /// A, the call through a function pointer, the stride cases) is a large share of its time:
-/// the write-up's weight step, k = the batch of 10 (see the book's "Short k skips packing
-/// too").
+/// the write-up's weight step, k = the batch of 10 (see the book's "Making it fast", section
+/// "The network's own shapes").
 pub const SMALL_K: usize = 16;
 
 /// A small product whose B has strided rows (a transposed view, as in the gradient δ·Aᵀ)

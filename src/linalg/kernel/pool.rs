@@ -29,8 +29,9 @@ const PANICKED: u32 = 3;
 
 /// How long a worker spins for its next job before it sleeps (and how long a caller spins
 /// for its workers before it yields): longer than the element-wise work between two
-/// products of one training step, short enough not to hold a core for long after the last. Timed, not counted, because a
-/// spin-loop hint lasts anywhere from a few to 140 cycles depending on the CPU.
+/// products of one training step, short enough not to hold a core for long after the last.
+/// Timed, not counted, because a spin-loop hint lasts anywhere from a few to 140 cycles
+/// depending on the CPU.
 const SPIN: Duration = Duration::from_micros(300);
 
 /// One worker's mailbox.

@@ -25,14 +25,15 @@ pub fn threads() -> usize {
 }
 
 /// Products with fewer than this many multiply-adds (m·n·k) stay on one thread: below it,
-/// handing half to another thread saves too little to measure (see the book's "Threads").
-/// Depends only on the shape, never on the thread count, so it cannot break bit-identity
-/// across thread counts.
+/// handing half to another thread saves too little to measure (see the book's "Making it
+/// fast", section "Threads"). Depends only on the shape, never on the thread count, so it
+/// cannot break bit-identity across thread counts.
 pub const PARALLEL_MIN_WORK: usize = 1 << 21;
 
 /// Element-wise work on at least this many values (the forward pass's bias and σ) is split
 /// across [`threads`] threads, by whole rows; below it, handing rows to another thread costs
-/// more than it saves (see the book's "Two threads"). The split cannot change a value.
+/// more than it saves (see the book's "Making it fast", section "Two threads"). The split
+/// cannot change a value.
 pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
 
 /// How many threads a product of `work` multiply-adds runs on, when `n_threads` may.

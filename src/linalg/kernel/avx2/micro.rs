@@ -92,7 +92,7 @@ unsafe fn rank1_updates<const MR: usize, const NV: usize>(
         // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
         let b_p = unsafe { b.add(ldb * p) };
         // When B is read in place its rows are a page apart, too far for the hardware
-        // prefetchers: ask for row p + 8 now (the book's Step 5).
+        // prefetchers: ask for row p + 8 now (see the book's Step 5).
         _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb) as *const i8);
         // SAFETY: row p holds 8·NV values (the caller's promise).
         let b_v: [__m256; NV] = unsafe { std::array::from_fn(|v| _mm256_loadu_ps(b_p.add(8 * v))) };

@@ -3,12 +3,13 @@
 //!
 //! Book chapter: "Making it fast". One file for each kind of kernel:
 //!
-//! | file | kernel | path |
-//! |---|---|---|
-//! | `micro.rs` | the register-tiled micro-kernel of the five loops: 6 × 16 f32 (5 × 16 for short A), 6 × 8 f64 | `Path::Blis` |
-//! | `small.rs` | straight loops for small products or short k, in 5 × 16 tiles, nothing packed | `Path::Small` |
-//! | `dot.rs` | blocks of dot products for A·Bᵀ with contiguous rows (the forward product) | `Path::Dot` |
-//! | `gemv.rs` | the matrix-vector product (batch 1) | n = 1 or m = 1 |
+//! * `micro.rs`: the register-tiled micro-kernel of the five loops (`Path::Blis`): 6 × 16
+//!   f32 (5 × 16 for a short A), 6 × 8 f64;
+//! * `small.rs`: straight loops over 5 × 16 tiles for small products or a short k, nothing
+//!   packed (`Path::Small`);
+//! * `dot.rs`: blocks of dot products for A·Bᵀ with contiguous rows, the forward product
+//!   (`Path::Dot`);
+//! * `gemv.rs`: the matrix-vector product (n = 1, or m = 1).
 //!
 //! Each f32 kernel computes c_ij as one chain of FMAs over p (or, in `dot.rs`, eight lane
 //! chains and one fixed reduction), so a c_ij never depends on which tile or thread's block
@@ -31,10 +32,10 @@ pub(super) use small::gemm_small_f32;
 ///
 /// Block sizes measured on Zen 4 (32 KiB L1d, 512 KiB L2 per core as this VM reports) rather
 /// than taken from the cache sizes alone: a deep KC = 768 with MC = 72 beat BLIS's Zen choice
-/// (KC = 256, MC = 144) on large squares (see the book's Step 4). Deeper slices mean fewer
-/// passes over C (each pass loads and stores every tile); the 768 × 16 sliver of B̃ (48 KiB)
-/// no longer fits L1, but it streams from L2 under the micro-kernel's prefetch, and Ã
-/// (72 × 768 × 4 B = 216 KiB) fits L2.
+/// (KC = 256, MC = 144) on large squares (see the book's "Making it fast", Step 4). Deeper
+/// slices mean fewer passes over C (each pass loads and stores every tile); the 768 × 16
+/// sliver of B̃ (48 KiB) no longer fits L1, but it streams from L2 under the micro-kernel's
+/// prefetch, and Ã (72 × 768 × 4 B = 216 KiB) fits L2.
 ///
 /// For a short A (`m ≤ MC`) that fits 5-row tiles better than 6-row ones (the network's
 /// m = 20 pads to 24 rows with MR = 6, to exactly 20 with MR = 5) the tile is 5 × 16. (A
