@@ -26,6 +26,12 @@
 //! core; the teaching core uses [`linalg`], [`rng`], [`error`] and the training samples of
 //! [`data`]. The book's introduction draws the map, and the one way data flows from an IDX
 //! file to a trained model.
+// Unsafe is checked, not only commented: every unsafe operation sits in its own `unsafe`
+// block with a `// SAFETY:` line saying why it holds, and every `unsafe fn` states its
+// contract under `# Safety`. Valgrind runs the kernels in CI (.ci/run).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod linalg;
 
 pub mod activation;

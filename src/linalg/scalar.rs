@@ -3,13 +3,18 @@
 //! Book chapter: "Matrices and vectors". Finite differences lose about half of the
 //! significant digits they start with, so the gradient checks run in `f64`; training runs
 //! in `f32`, which halves memory traffic and doubles SIMD width.
+//!
+//! [`Scalar`] is sealed: its private supertrait carries the matrix-multiply kernels each type
+//! brings (implemented for `f32` and for `f64` in `kernel/select.rs`), so no other type can
+//! be one, and the kernels need no run-time check of which type they were handed.
 
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point element type: implemented for `f32` and `f64` only.
+/// A floating-point element type: implemented for `f32` and `f64` only (the trait is sealed).
 pub trait Scalar:
-    Copy
+    sealed::Sealed
+    + Copy
     + Default
     + Debug
     + Display
@@ -52,6 +57,20 @@ pub trait Scalar:
     fn min(self, other: Self) -> Self;
     /// `self * a + b`, fused where the hardware allows.
     fn mul_add(self, a: Self, b: Self) -> Self;
+}
+
+/// The private supertrait that seals [`Scalar`]: public in a module no one outside the crate
+/// can name.
+pub(crate) mod sealed {
+    use super::super::kernel::{Kernel, Kernels};
+
+    /// What an element type brings to the matrix multiply.
+    pub trait Sealed: Sized {
+        /// The block sizes and kernels of `kernel` for this type, for a product with `m`
+        /// rows (a tile can be fitted to m). A kernel this CPU cannot run still gets its
+        /// table; its functions' contracts forbid calling them.
+        fn kernels(kernel: Kernel, m: usize) -> Kernels<Self>;
+    }
 }
 
 macro_rules! impl_scalar {
@@ -111,9 +130,10 @@ impl_scalar!(f64, f64::exp);
 /// (1.22 at worst, over every f32 in that range; the test sweeps a grid of it).
 ///
 /// The standard library's `f32::exp` calls the C library once per number, and no compiler
-/// can turn a loop of calls into vector instructions: for the write-up's network σ cost a
-/// tenth of an epoch. This function has no call and no branch, so the loop over a layer in
-/// `Network::layer_forward` runs four or eight values at a time. The steps:
+/// can turn a loop of calls into vector instructions, and σ over a layer was a large share of
+/// the write-up's epoch ("Making it fast", section "Reaching 60 ms"). This function has no
+/// call and no branch, so the loop over a layer in `Network::layer_forward` runs four or
+/// eight values at a time. The steps:
 ///
 /// 1. eˣ = 2ⁿ·eʳ with n = round(x / ln 2) and r = x − n·ln 2, so |r| ≤ ½ ln 2 ≈ 0.35.
 ///    Adding 1.5·2²³ rounds x·log₂e to the nearest integer (the float has no bits left for

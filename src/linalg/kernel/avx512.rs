@@ -6,45 +6,41 @@
 //! `is_x86_feature_detected!("avx512f")` is true. With 32 registers a taller tile (e.g.
 //! 14×32) would keep more FMAs in flight; left for someone who can measure it.
 
-use super::{avx2, portable, Blocking, Kernel};
+use super::{avx2, portable, Blocking, Kernel, Kernels, UnpackedKernel};
 use std::arch::x86_64::*;
 
-/// Block sizes: as AVX2's, with NR doubled.
-pub(super) fn blocking_f32() -> Blocking<f32> {
-    Blocking {
-        mr: 6,
-        nr: 32,
-        mc: 144,
-        kc: 256,
-        nc: 4064,
+/// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
+/// 32-wide NR. The dot-product and
+/// small-product kernels are AVX2's (the same chain of FMAs per c_ij as this micro-kernel),
+/// where the CPU has AVX2 too.
+pub(super) fn kernels_f32() -> Kernels<f32> {
+    let avx2 = Kernel::Avx2.is_supported();
+    let if_avx2 = |kernel: UnpackedKernel<f32>| avx2.then_some(kernel);
+    Kernels {
+        blocking: Blocking {
+            mr: 6,
+            nr: 32,
+            mc: 144,
+            kc: 256,
+            nc: 4064,
+        },
         micro: micro_f32,
-        gemv: if Kernel::Avx2.is_supported() {
-            avx2::gemv_f32
-        } else {
-            portable::gemv
-        },
-        dot: if Kernel::Avx2.is_supported() {
-            Some(avx2::gemm_dot_f32)
-        } else {
-            None
-        },
-        // The same chain of FMAs per c_ij as this kernel's micro-kernel.
-        small: if Kernel::Avx2.is_supported() {
-            Some(avx2::gemm_small_f32)
-        } else {
-            None
-        },
+        gemv: if avx2 { avx2::gemv_f32 } else { portable::gemv },
+        dot: if_avx2(avx2::gemm_dot_f32),
+        small: if_avx2(avx2::gemm_small_f32),
     }
 }
 
-/// As [`blocking_f32`], for f64.
-pub(super) fn blocking_f64() -> Blocking<f64> {
-    Blocking {
-        mr: 6,
-        nr: 16,
-        mc: 72,
-        kc: 256,
-        nc: 4064,
+/// f64's AVX-512 kernels: as [`kernels_f32`]'s, with MC halved for 8-byte values.
+pub(super) fn kernels_f64() -> Kernels<f64> {
+    Kernels {
+        blocking: Blocking {
+            mr: 6,
+            nr: 16,
+            mc: 72,
+            kc: 256,
+            nc: 4064,
+        },
         micro: micro_f64,
         gemv: if Kernel::Avx2.is_supported() {
             avx2::gemv_f64
@@ -59,8 +55,9 @@ pub(super) fn blocking_f64() -> Blocking<f64> {
 /// C_tile ← α·ÃB̃ + β·C_tile for a 6 × 32 f32 tile (contract: `super::MicroKernel`).
 ///
 /// # Safety
-/// The CPU must support AVX-512F; ã_ip is at `a + i·rsa + p·csa`, `b` holds `kc` rows of 32 (row stride `ldb`), and the tile
-/// at `c` (row stride `ldc`) is writable (and readable unless β = 0).
+/// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < 6, p < kc;
+/// `b` holds `kc` rows of 32 (row stride `ldb`), and the tile at `c` (row stride `ldc`) is
+/// writable (and readable unless β = 0).
 #[target_feature(enable = "avx512f")]
 unsafe fn micro_f32(
     kc: usize,
@@ -76,10 +73,14 @@ unsafe fn micro_f32(
 ) {
     let mut acc = [[_mm512_setzero_ps(); 2]; 6];
     for p in 0..kc {
-        let b_p = b.add(ldb * p);
-        let (b0, b1) = (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16)));
+        // SAFETY: row p < kc of B̃ holds 32 values (the caller's promise).
+        let (b0, b1) = unsafe {
+            let b_p = b.add(ldb * p);
+            (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16)))
+        };
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = _mm512_set1_ps(*a.add(i * rsa + p * csa));
+            // SAFETY: ã_ip with i < 6, p < kc is readable (the caller's promise).
+            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
             acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
             acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
         }
@@ -87,17 +88,21 @@ unsafe fn micro_f32(
     let alpha = _mm512_set1_ps(alpha);
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
-            let c_iv = c.add(i * ldc + 16 * v);
             let ab = _mm512_mul_ps(alpha, ab);
-            let out = if beta == 0.0 {
-                ab
-            } else {
-                _mm512_add_ps(
-                    _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c_iv)),
-                    ab,
-                )
-            };
-            _mm512_storeu_ps(c_iv, out);
+            // SAFETY: vector v of row i is inside the tile, which is writable, and readable
+            // unless β = 0 (the caller's promise).
+            unsafe {
+                let c_iv = c.add(i * ldc + 16 * v);
+                let out = if beta == 0.0 {
+                    ab
+                } else {
+                    _mm512_add_ps(
+                        _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c_iv)),
+                        ab,
+                    )
+                };
+                _mm512_storeu_ps(c_iv, out);
+            }
         }
     }
 }
@@ -121,10 +126,14 @@ unsafe fn micro_f64(
 ) {
     let mut acc = [[_mm512_setzero_pd(); 2]; 6];
     for p in 0..kc {
-        let b_p = b.add(ldb * p);
-        let (b0, b1) = (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)));
+        // SAFETY: row p < kc of B̃ holds 16 values (the caller's promise).
+        let (b0, b1) = unsafe {
+            let b_p = b.add(ldb * p);
+            (_mm512_loadu_pd(b_p), _mm512_loadu_pd(b_p.add(8)))
+        };
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = _mm512_set1_pd(*a.add(i * rsa + p * csa));
+            // SAFETY: ã_ip with i < 6, p < kc is readable (the caller's promise).
+            let a_ip = _mm512_set1_pd(unsafe { *a.add(i * rsa + p * csa) });
             acc_i[0] = _mm512_fmadd_pd(a_ip, b0, acc_i[0]);
             acc_i[1] = _mm512_fmadd_pd(a_ip, b1, acc_i[1]);
         }
@@ -132,17 +141,21 @@ unsafe fn micro_f64(
     let alpha = _mm512_set1_pd(alpha);
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
-            let c_iv = c.add(i * ldc + 8 * v);
             let ab = _mm512_mul_pd(alpha, ab);
-            let out = if beta == 0.0 {
-                ab
-            } else {
-                _mm512_add_pd(
-                    _mm512_mul_pd(_mm512_set1_pd(beta), _mm512_loadu_pd(c_iv)),
-                    ab,
-                )
-            };
-            _mm512_storeu_pd(c_iv, out);
+            // SAFETY: vector v of row i is inside the tile, which is writable, and readable
+            // unless β = 0 (the caller's promise).
+            unsafe {
+                let c_iv = c.add(i * ldc + 8 * v);
+                let out = if beta == 0.0 {
+                    ab
+                } else {
+                    _mm512_add_pd(
+                        _mm512_mul_pd(_mm512_set1_pd(beta), _mm512_loadu_pd(c_iv)),
+                        ab,
+                    )
+                };
+                _mm512_storeu_pd(c_iv, out);
+            }
         }
     }
 }

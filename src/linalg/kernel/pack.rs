@@ -2,9 +2,10 @@
 //! micro-kernel reads it in, padding partial panels with zeros.
 //!
 //! Book chapter: "Making it fast". After packing, the micro-kernel's loads are unit-stride and
-//! sequential (the prefetcher's favourite pattern), and each value is reused from cache
-//! `NR` (for A) or `MC` (for B) times. A transposed operand is just a view with its strides
-//! swapped, so transposes are handled here, once, for free.
+//! sequential (the prefetcher's favourite pattern), and each packed value is reused many
+//! times: a value of Ã NR times from registers, a value of B̃ MC/MR times from cache. A
+//! transposed operand is just a view with its strides swapped, so transposes are handled
+//! here, once, for free.
 
 use super::super::gemm::MatRef;
 use super::super::scalar::Scalar;
@@ -15,8 +16,8 @@ use super::super::scalar::Scalar;
 /// Rows past `mb` are zero, so the micro-kernel never needs a row count.
 ///
 /// # Safety
-/// The block must lie inside `a` (checked by `check_gemm_shapes`); `dst` must hold
-/// `mb.next_multiple_of(mr) * kb` values.
+/// The block must lie inside `a` (as `check_gemm_shapes` ensures for blocks of the product);
+/// `dst` must be writable for `mb.next_multiple_of(mr) * kb` values and not overlap `a`.
 pub(super) unsafe fn pack_a<T: Scalar>(
     a: MatRef<'_, T>,
     ic: usize,
@@ -27,29 +28,34 @@ pub(super) unsafe fn pack_a<T: Scalar>(
     dst: *mut T,
 ) {
     let (rs, cs) = (a.row_stride, a.col_stride);
-    let src = a.data.as_ptr().add(ic * rs + pc * cs);
-    for (q, i0) in (0..mb).step_by(mr).enumerate() {
-        let rows = mr.min(mb - i0);
-        let panel = dst.add(q * mr * kb);
-        let src = src.add(i0 * rs);
-        if cs == 1 {
-            // Rows are contiguous (A row-major): read along rows, scatter by mr.
-            for i in 0..rows {
-                for p in 0..kb {
-                    *panel.add(p * mr + i) = *src.add(i * rs + p);
-                }
-            }
-        } else {
-            // Columns are contiguous (Aᵀ of a row-major matrix): read and write in order.
-            for p in 0..kb {
+    // SAFETY: every read is of A[ic + i0 + i, pc + p] with i0 + i < mb and p < kb, inside
+    // the block; every write is to panel q < ⌈mb/mr⌉ at offset p·mr + i < kb·mr, inside
+    // `dst` (the caller's promises).
+    unsafe {
+        let src = a.data.as_ptr().add(ic * rs + pc * cs);
+        for (q, i0) in (0..mb).step_by(mr).enumerate() {
+            let rows = mr.min(mb - i0);
+            let panel = dst.add(q * mr * kb);
+            let src = src.add(i0 * rs);
+            if cs == 1 {
+                // Rows are contiguous (A row-major): read along rows, scatter by mr.
                 for i in 0..rows {
-                    *panel.add(p * mr + i) = *src.add(i * rs + p * cs);
+                    for p in 0..kb {
+                        *panel.add(p * mr + i) = *src.add(i * rs + p);
+                    }
+                }
+            } else {
+                // Columns are contiguous (Aᵀ of a row-major matrix): read and write in order.
+                for p in 0..kb {
+                    for i in 0..rows {
+                        *panel.add(p * mr + i) = *src.add(i * rs + p * cs);
+                    }
                 }
             }
-        }
-        for p in 0..kb {
-            for i in rows..mr {
-                *panel.add(p * mr + i) = T::ZERO;
+            for p in 0..kb {
+                for i in rows..mr {
+                    *panel.add(p * mr + i) = T::ZERO;
+                }
             }
         }
     }
@@ -72,27 +78,31 @@ pub(super) unsafe fn pack_b<T: Scalar>(
     dst: *mut T,
 ) {
     let (rs, cs) = (b.row_stride, b.col_stride);
-    let src = b.data.as_ptr().add(pc * rs + jc * cs);
-    for (q, j0) in (0..nb).step_by(nr).enumerate() {
-        let cols = nr.min(nb - j0);
-        let panel = dst.add(q * nr * kb);
-        let src = src.add(j0 * cs);
-        if cs == 1 {
-            // B row-major: each packed row is a straight copy.
-            for p in 0..kb {
-                std::ptr::copy_nonoverlapping(src.add(p * rs), panel.add(p * nr), cols);
-            }
-        } else {
-            for j in 0..cols {
+    // SAFETY: as in `pack_a`: reads of B[pc + p, jc + j0 + j] with p < kb, j0 + j < nb;
+    // writes to panel q < ⌈nb/nr⌉ at offset p·nr + j < kb·nr (the caller's promises).
+    unsafe {
+        let src = b.data.as_ptr().add(pc * rs + jc * cs);
+        for (q, j0) in (0..nb).step_by(nr).enumerate() {
+            let cols = nr.min(nb - j0);
+            let panel = dst.add(q * nr * kb);
+            let src = src.add(j0 * cs);
+            if cs == 1 {
+                // B row-major: each packed row is a straight copy.
                 for p in 0..kb {
-                    *panel.add(p * nr + j) = *src.add(j * cs + p * rs);
+                    std::ptr::copy_nonoverlapping(src.add(p * rs), panel.add(p * nr), cols);
+                }
+            } else {
+                for j in 0..cols {
+                    for p in 0..kb {
+                        *panel.add(p * nr + j) = *src.add(j * cs + p * rs);
+                    }
                 }
             }
-        }
-        if cols < nr {
-            for p in 0..kb {
-                for j in cols..nr {
-                    *panel.add(p * nr + j) = T::ZERO;
+            if cols < nr {
+                for p in 0..kb {
+                    for j in cols..nr {
+                        *panel.add(p * nr + j) = T::ZERO;
+                    }
                 }
             }
         }

@@ -2,11 +2,10 @@
 //! element-wise pass, see `for_each_row_block`) across threads does not pay for starting a
 //! thread each time.
 //!
-//! Book chapter: "Making it fast" (Threads). On the 2-core VM the book measures on, a
-//! `std::thread::scope` spawn and join costs 72–90 µs: about a fifth of one of the large
-//! network's products on two threads. A worker here waits for its next job by spinning for
-//! a short while (consecutive products in training come at most a fraction of a
-//! millisecond apart), then sleeps.
+//! Book chapter: "Making it fast" (Threads). Starting and joining a thread for every product
+//! costs a large share of a product split in two (the book measures it). A worker here
+//! waits for its next job by spinning for a short while (consecutive products in training
+//! come at most a fraction of a millisecond apart), then sleeps.
 //!
 //! Only one product uses the pool at a time; a product that finds it busy (another thread
 //! of the program is multiplying) falls back to scoped threads. Either way every block of C
@@ -30,9 +29,9 @@ const PANICKED: u32 = 3;
 
 /// How long a worker spins for its next job before it sleeps (and how long a caller spins
 /// for its workers before it yields): longer than the element-wise work between two
-/// products of one training step (σ over an 800 × 100 layer takes about 0.2 ms), short
-/// enough not to hold a core for long after the last. Timed, not counted, because a
-/// spin-loop hint lasts anywhere from a few to 140 cycles depending on the CPU.
+/// products of one training step, short enough not to hold a core for long after the last.
+/// Timed, not counted, because a spin-loop hint lasts anywhere from a few to 140 cycles
+/// depending on the CPU.
 const SPIN: Duration = Duration::from_micros(300);
 
 /// One worker's mailbox.
@@ -99,7 +98,8 @@ fn try_run(count: usize, job: &(dyn Fn(usize) + Sync)) -> bool {
     while pool.workers.len() < others {
         pool.workers.push(start_worker());
     }
-    // SAFETY (lifetime): `job` outlives this call, which waits for every worker's DONE.
+    // SAFETY: only the lifetime is erased: `job` outlives every use of the pointer, since
+    // this call waits for every worker's DONE before it returns.
     let erased = unsafe {
         std::mem::transmute::<&(dyn Fn(usize) + Sync), *const (dyn Fn(usize) + Sync)>(job)
     };

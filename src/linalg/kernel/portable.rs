@@ -7,17 +7,21 @@
 
 use super::super::gemm::MatRef;
 use super::super::scalar::Scalar;
-use super::Blocking;
+use super::{Blocking, Kernels};
 
-/// Portable blocking: a 4×8 tile keeps 32 accumulators, which fit SSE2's sixteen 128-bit
-/// registers for f32; block sizes as the AVX2 kernel's, scaled to the smaller tile.
-pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
-    Blocking {
-        mr: 4,
-        nr: 8,
-        mc: 128,
-        kc: 256,
-        nc: 4096,
+/// Portable kernels: a 4×8 tile keeps 32 accumulators, which fit SSE2's sixteen 128-bit
+/// registers for f32; block sizes as the AVX2 kernel's, scaled to the smaller tile. No
+/// dot-product or small-product kernel: every product the gemv does not take goes through the
+/// blocked loops.
+pub(super) fn kernels<T: Scalar>() -> Kernels<T> {
+    Kernels {
+        blocking: Blocking {
+            mr: 4,
+            nr: 8,
+            mc: 128,
+            kc: 256,
+            nc: 4096,
+        },
         micro: micro::<T, 4, 8>,
         gemv: gemv::<T>,
         dot: None,
@@ -26,11 +30,13 @@ pub(super) fn blocking<T: Scalar>() -> Blocking<T> {
 }
 
 // ANCHOR: portable_micro
-/// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator.
+/// C_tile ← α·Σ_p ã_p b̃_pᵀ + β·C_tile: `kc` rank-1 updates of an `MR × NR` accumulator
+/// (contract: `super::MicroKernel`).
 ///
 /// # Safety
-/// ã_ip is at `a + i·rsa + p·csa` (`1, MR` when packed), `b` holds `kc` rows of NR (row stride `ldb`), the tile at `c` (row stride `ldc`) is
-/// writable, and readable unless β = 0.
+/// ã_ip is readable at `a + i·rsa + p·csa` for i < MR, p < kc (`rsa = 1, csa = MR` when
+/// packed); `b` holds `kc` rows of NR values, row stride `ldb`; the tile at `c` (row stride
+/// `ldc`) is writable, and readable unless β = 0.
 pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     kc: usize,
     a: *const T,
@@ -45,9 +51,11 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
 ) {
     let mut acc = [[T::ZERO; NR]; MR];
     for p in 0..kc {
-        let b_p = std::slice::from_raw_parts(b.add(p * ldb), NR);
+        // SAFETY: row p of B̃ holds NR values (the caller's promise).
+        let b_p = unsafe { std::slice::from_raw_parts(b.add(p * ldb), NR) };
         for (i, acc_i) in acc.iter_mut().enumerate() {
-            let a_ip = *a.add(i * rsa + p * csa);
+            // SAFETY: ã_ip with i < MR, p < kc is readable (the caller's promise).
+            let a_ip = unsafe { *a.add(i * rsa + p * csa) };
             for (acc_ij, &b_pj) in acc_i.iter_mut().zip(b_p) {
                 *acc_ij += a_ip * b_pj;
             }
@@ -55,7 +63,8 @@ pub(super) unsafe fn micro<T: Scalar, const MR: usize, const NR: usize>(
     }
     for (i, row) in acc.iter().enumerate() {
         for (j, &ab) in row.iter().enumerate() {
-            let cij = c.add(i * ldc + j);
+            // SAFETY: (i, j) is inside the MR × NR tile (the caller's promise).
+            let cij = unsafe { &mut *c.add(i * ldc + j) };
             let ab = alpha * ab;
             *cij = if beta == T::ZERO {
                 ab

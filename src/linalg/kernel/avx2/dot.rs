@@ -1,0 +1,215 @@
+//! The AVX2 dot-product kernel: C ← αAB + βC as blocks of dot products, for A with
+//! contiguous rows and B with contiguous columns, nothing packed. Also the dot products the
+//! matrix-vector product (`gemv.rs`) is made of.
+//!
+//! Book chapter: "Making it fast" (The network's own shapes: the forward product is dot
+//! products), which also gives the measurements behind the block shapes chosen here.
+
+use super::super::super::gemm::MatRef;
+use super::first_lanes;
+use std::arch::x86_64::*;
+
+// ANCHOR: avx2_dot
+/// C ← αAB + βC as dot products c_ij = Σ_p a_ip b_pj, for A with contiguous rows and B with
+/// contiguous columns (training's forward product W·X, with the batch stored one image per
+/// row): nothing is packed. A 4 × 3 block of C keeps 12 accumulators, so each step of 8
+/// values of p loads 4 + 3 vectors for 12 FMAs, the same ratio as the 6 × 16 micro-kernel.
+///
+/// Every c_ij is computed the same way whichever block it falls in (8 lane sums over p, the
+/// last k mod 8 values by a masked load, then one fixed reduction tree), so ragged edges and
+/// thread splits change nothing.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `a.col_stride == 1`, `b.row_stride == 1`, the views
+/// passed `check_gemm_shapes`, and C at `c` (row stride `ldc`) is `a.rows × b.cols`.
+#[target_feature(enable = "avx2,fma")]
+pub(in super::super) unsafe fn gemm_dot_f32(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    let (m, n) = (a.rows, b.cols);
+    // Four rows of A (4·k values: 12.5 KB for k = 784) stay in L1 while all of B's columns
+    // stream past them, three at a time (faster than the other order, three columns of B
+    // staying while A streams).
+    for i0 in (0..m).step_by(4) {
+        let mut j0 = 0;
+        while j0 < n {
+            // Columns by threes, but the last four or two by twos: a lone column left over
+            // would run four chains of FMAs, too few to hide the FMA's latency.
+            // SAFETY: the caller's promises, for the block at (i0 < m, j0 < n).
+            unsafe {
+                if n - j0 == 4 || n - j0 == 2 {
+                    dot_pair(alpha, a, b, beta, c, ldc, i0, j0);
+                    j0 += 2;
+                } else {
+                    dot_block::<4, 3>(alpha, a, b, beta, c, ldc, i0, j0);
+                    j0 += 3;
+                }
+            }
+        }
+    }
+}
+
+/// [`dot_block`] for two columns, compiled on its own: the 4 × 3 loop needs all 16 vector
+/// registers (12 sums, 3 columns, 1 row), and with this second block shape compiled into the
+/// same function the compiler spilled one of its sums to the stack in every step.
+///
+/// # Safety
+/// As [`dot_block`].
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_pair(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    i0: usize,
+    j0: usize,
+) {
+    // SAFETY: the caller's promises.
+    unsafe { dot_block::<4, 2>(alpha, a, b, beta, c, ldc, i0, j0) }
+}
+
+/// The block of C at (i0, j0) for [`gemm_dot_f32`]: R × S dot products, or on the ragged
+/// edge of C the part of one that is inside (rows by 1 × S, columns by R × 1, so no edge
+/// runs on a single chain of FMAs except the corner).
+///
+/// # Safety
+/// As [`gemm_dot_f32`], with `i0 < a.rows` and `j0 < b.cols`.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_block<const R: usize, const S: usize>(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    i0: usize,
+    j0: usize,
+) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let row = |i: usize| a.data[i * a.row_stride..].as_ptr();
+    let col = |j: usize| b.data[j * b.col_stride..].as_ptr();
+    let store = |i: usize, j: usize, dot: f32| {
+        // SAFETY: called below with i < m and j < n only: a value of C.
+        let cij = unsafe { &mut *c.add(i * ldc + j) };
+        let ab = alpha * dot;
+        *cij = if beta == 0.0 { ab } else { beta * *cij + ab };
+    };
+    let (full_i, full_j) = (i0 + R <= m, j0 + S <= n);
+    // SAFETY: every row of A and column of B passed to `dots` holds k contiguous values
+    // (the caller's promise).
+    unsafe {
+        if full_i && full_j {
+            let rows = std::array::from_fn(|r| row(i0 + r));
+            let d = dots::<R, S>(k, rows, std::array::from_fn(|s| col(j0 + s)));
+            for (i, d_i) in d.iter().enumerate() {
+                for (j, &d_ij) in d_i.iter().enumerate() {
+                    store(i0 + i, j0 + j, d_ij);
+                }
+            }
+        } else if full_j {
+            for i in i0..m {
+                let d = dots::<1, S>(k, [row(i)], std::array::from_fn(|s| col(j0 + s)));
+                for (j, &d_ij) in d[0].iter().enumerate() {
+                    store(i, j0 + j, d_ij);
+                }
+            }
+        } else if full_i {
+            for j in j0..n {
+                let d = dots::<R, 1>(k, std::array::from_fn(|r| row(i0 + r)), [col(j)]);
+                for (i, d_i) in d.iter().enumerate() {
+                    store(i0 + i, j, d_i[0]);
+                }
+            }
+        } else {
+            for i in i0..m {
+                for j in j0..n {
+                    store(i, j, dots::<1, 1>(k, [row(i)], [col(j)])[0][0]);
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: avx2_dot
+
+/// The R × S dot products of `k`-long rows `u[r]` with `k`-long rows `v[s]`.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; every `u[r]` and `v[s]` points to `k` readable values.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn dots<const R: usize, const S: usize>(
+    k: usize,
+    u: [*const f32; R],
+    v: [*const f32; S],
+) -> [[f32; S]; R] {
+    let mut acc = [[_mm256_setzero_ps(); S]; R];
+    let k8 = k - k % 8;
+    for p in (0..k8).step_by(8) {
+        // SAFETY: p + 8 ≤ k.
+        unsafe { dot_step::<R, S, false>(&mut acc, &u, &v, p, _mm256_setzero_si256()) };
+    }
+    if k8 < k {
+        // The last k mod 8 values, with the missing lanes loaded as zeros.
+        // SAFETY: the mask's k − k8 lanes are the values left, k8 .. k.
+        unsafe { dot_step::<R, S, true>(&mut acc, &u, &v, k8, first_lanes(k - k8)) };
+    }
+    let mut out = [[0.0; S]; R];
+    for (out_r, acc_r) in out.iter_mut().zip(&acc) {
+        for (o, &a) in out_r.iter_mut().zip(acc_r) {
+            *o = hsum(a);
+        }
+    }
+    out
+}
+
+/// One step of [`dots`]: acc[r][s] += u[r][p .. p + 8] · v[s][p .. p + 8], lane by lane
+/// (only the lanes of `mask` loaded when `MASKED`).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; from `p` on, every `u[r]` and `v[s]` holds 8 readable
+/// values, or, when `MASKED`, as many as `mask` has lanes set.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_step<const R: usize, const S: usize, const MASKED: bool>(
+    acc: &mut [[__m256; S]; R],
+    u: &[*const f32; R],
+    v: &[*const f32; S],
+    p: usize,
+    mask: __m256i,
+) {
+    // SAFETY: the caller's promise, for x = u[r] + p or v[s] + p.
+    let load = |x: *const f32| unsafe {
+        match MASKED {
+            true => _mm256_maskload_ps(x, mask),
+            false => _mm256_loadu_ps(x),
+        }
+    };
+    // SAFETY: p is inside each row (the caller's promise).
+    let v_p: [__m256; S] = std::array::from_fn(|s| load(unsafe { v[s].add(p) }));
+    for (r, acc_r) in acc.iter_mut().enumerate() {
+        // SAFETY: as above.
+        let u_p = load(unsafe { u[r].add(p) });
+        for (acc_rs, &v_ps) in acc_r.iter_mut().zip(&v_p) {
+            *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
+        }
+    }
+}
+
+/// The sum of a vector's 8 lanes, always in the same order: (0+4, 1+5, 2+6, 3+7), then
+/// pairs, then the last two.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn hsum(x: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+}

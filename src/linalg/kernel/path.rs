@@ -1,0 +1,199 @@
+//! Choosing the path for a product's shape: the packed BLIS loops (packing each operand or
+//! reading it in place), blocks of dot products, or the straight loops of a small product.
+//!
+//! Book chapter: "Making it fast" (The network's own shapes). The path depends only on the
+//! whole product's shape and strides, never on a thread's block, so every thread count runs
+//! the same arithmetic. The thresholds were measured on the network's shapes; the book gives
+//! the figures.
+
+use super::super::gemm::MatRef;
+use super::super::scalar::Scalar;
+use super::blis::gemm_packed;
+use super::pack_buffers::PackBuffer;
+use super::{Kernels, UnpackedKernel};
+
+/// How a product is computed, with the kernel that computes it.
+#[derive(Clone, Copy)]
+pub(super) enum Path<T> {
+    /// The BLIS loops. Packing an operand pays when its panels are reused many times; when
+    /// they are not, the micro-kernel reads full panels where they lie (only ragged edge
+    /// panels are packed, for their zero padding).
+    Blis {
+        /// Read B in place: B row-major, and either A short (m ≤ 4·MR, so each sliver of B
+        /// meets at most 4 tiles and copying it would cost about as much as using it) or B
+        /// small enough (≤ 32 KiB) to sit in L1 whatever its layout. Otherwise a sliver read
+        /// in place has rows n apart, which for large n fall in the same few L1 sets and
+        /// evict each other.
+        direct_b: bool,
+        /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
+        /// and packing it would cost a large share of the product; or A tall (m > MC) with
+        /// contiguous rows, which the micro-kernel reads as MR sequential streams as happily
+        /// as one packed one. A short A (m ≤ MC, one block) stays packed. The book's
+        /// "Making it fast", section "The network's own shapes", has the measurements.
+        direct_a: bool,
+    },
+    /// Dot products of A's rows with B's columns: A's rows and B's columns contiguous
+    /// (`a.col_stride == 1`, `b.row_stride == 1`), nothing packed.
+    Dot(UnpackedKernel<T>),
+    /// A product below [`SMALL_WORK`] multiply-adds or with k ≤ [`SMALL_K`], in one KC slice
+    /// (k ≤ `kc`), with B's rows contiguous or B at most [`SMALL_B`] values: straight loops,
+    /// no packing (whose fixed cost would be most of the time), the same answers as `Blis`.
+    Small(UnpackedKernel<T>),
+}
+
+/// Products with at most this many multiply-adds (m·n·k) take [`Path::Small`] when the
+/// kernel has one (and B's rows are contiguous, or B is small: [`SMALL_B`]): the write-up's
+/// layers 2 and 3, where the blocked loops' fixed cost was most of the time (see the book's
+/// "Making it fast", section "The network's own shapes").
+pub const SMALL_WORK: usize = 1 << 13;
+
+/// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
+/// contiguous, or B is small enough to copy: [`SMALL_B`]). With so short a k a tile of C gets
+/// only k multiply-adds per value, and what the blocked loops add around each tile (packing
+/// A, the call through a function pointer, the stride cases) is a large share of its time:
+/// the write-up's weight step, k = the batch of 10 (see the book's "Making it fast", section
+/// "The network's own shapes").
+pub const SMALL_K: usize = 16;
+
+/// A small product whose B has strided rows (a transposed view, as in the gradient δ·Aᵀ)
+/// takes [`Path::Small`] when B has at most this many values: the small kernel copies it
+/// row-major on the stack (16 KiB at most) first.
+pub const SMALL_B: usize = 1 << 12;
+
+// ANCHOR: choose_path
+/// The path for C ← αAB + βC, chosen from the whole product's shape and strides.
+pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'_, T>) -> Path<T> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let bl = &kernels.blocking;
+    if m <= bl.mc && a.col_stride == 1 && b.row_stride == 1 && k >= 64 {
+        if let Some(dot) = kernels.dot {
+            return Path::Dot(dot);
+        }
+    }
+    let b_ok = b.col_stride == 1 || k * n <= SMALL_B;
+    let small = m * n * k <= SMALL_WORK || k <= SMALL_K;
+    if b_ok && small && k <= bl.kc {
+        if let Some(small) = kernels.small {
+            return Path::Small(small);
+        }
+    }
+    Path::Blis {
+        direct_b: b.col_stride == 1 && (m <= 4 * bl.mr || k * n * size_of::<T>() <= 32 << 10),
+        direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
+    }
+}
+// ANCHOR_END: choose_path
+
+/// Computes one block of C (all of it, or one thread's share) along `path`:
+/// C[block] ← αAB + βC at `c`, row stride `ldc`.
+///
+/// # Safety
+/// `kernels` belong to a kernel this CPU runs; the views passed `check_gemm_shapes`; `c`
+/// points to an `a.rows × b.cols` block with row stride `ldc` that nothing else touches during
+/// the call; and `path` was chosen by [`choose_path`] for these views (or for the whole
+/// product they are columns or rows of: a block keeps the strides and k).
+pub(super) unsafe fn run_block<T: Scalar>(
+    kernels: &Kernels<T>,
+    path: Path<T>,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: *mut T,
+    ldc: usize,
+) {
+    match path {
+        // SAFETY: the caller's promises, and the layout `choose_path` checked for this path.
+        Path::Dot(unpacked) | Path::Small(unpacked) => unsafe {
+            unpacked(alpha, a, b, beta, c, ldc)
+        },
+        Path::Blis { direct_a, direct_b } => PackBuffer::with(|buffer| {
+            // SAFETY: the caller's promises; `direct_b` is set only when B's rows are
+            // contiguous.
+            unsafe {
+                gemm_packed(
+                    kernels, direct_a, direct_b, alpha, a, b, beta, c, ldc, buffer,
+                )
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::scalar::sealed::Sealed;
+    use super::super::select::Kernel;
+    use super::*;
+
+    /// The small path and the blocked loops give the same bits on the products the small
+    /// path takes (so choosing it by shape changes no answer), with A and B transposed or
+    /// not, β = 0 (over a C full of NaN), 1 and ½, every count of rows left over by the
+    /// 5-row tiles, k = 1, and widths that leave ragged tiles or exactly 8 columns.
+    #[test]
+    fn small_path_equals_blocked_path_bit_for_bit() {
+        let shapes = [
+            (20, 10, 784),
+            (10, 10, 20),
+            (7, 16, 33),
+            (23, 3, 50),
+            (3, 40, 19),
+            (11, 1, 24),
+            (6, 5, 8),
+            (9, 2, 3),
+        ];
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
+            let kernels = f32::kernels(kernel, 20);
+            let Some(small) = kernels.small else {
+                continue;
+            };
+            for (m, k, n) in shapes {
+                let a_data: Vec<f32> = (0..m * k)
+                    .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+                    .collect();
+                let b_data: Vec<f32> = (0..k * n)
+                    .map(|i| ((i * 53) % 97) as f32 / 48.0 - 1.0)
+                    .collect();
+                let c0: Vec<f32> = (0..m * n)
+                    .map(|i| ((i * 29) % 89) as f32 / 44.0 - 1.0)
+                    .collect();
+                for (ta, tb, beta) in [(false, false, 0.0), (true, false, 1.0), (false, true, 0.5)]
+                {
+                    let a = match ta {
+                        false => MatRef::row_major(&a_data, m, k),
+                        true => MatRef::row_major(&a_data, k, m).t(),
+                    };
+                    let b = match tb {
+                        false => MatRef::row_major(&b_data, k, n),
+                        true => MatRef::row_major(&b_data, n, k).t(),
+                    };
+                    if tb && k * n > SMALL_B {
+                        continue;
+                    }
+                    let run = |path| {
+                        let mut c = c0.clone();
+                        if beta == 0.0 {
+                            c.fill(f32::NAN);
+                        }
+                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
+                        // shapes agree; k ≤ kc, and B is row-major or at most SMALL_B values,
+                        // as both paths require.
+                        unsafe { run_block(&kernels, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
+                        c
+                    };
+                    let by_small = run(Path::Small(small));
+                    let blocked = run(Path::Blis {
+                        direct_a: false,
+                        direct_b: false,
+                    });
+                    assert!(
+                        by_small
+                            .iter()
+                            .zip(&blocked)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{kernel:?} {m}×{k}×{n} (Aᵀ {ta}, Bᵀ {tb}, β {beta}): paths differ"
+                    );
+                }
+            }
+        }
+    }
+}

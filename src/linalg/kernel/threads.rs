@@ -1,0 +1,171 @@
+//! Threads: how many a product may use ([`set_threads`]), when it is worth splitting, and
+//! the split itself, of a product into blocks of whole columns (or rows) of C and of an
+//! element-wise pass into blocks of whole rows. The blocks run on the kept-alive workers of
+//! `pool.rs`.
+//!
+//! Book chapter: "Making it fast" (Threads). Every split is chosen so that no value depends
+//! on the thread count: results are bit-identical for any [`threads`].
+
+use super::super::gemm::MatRef;
+use super::super::scalar::Scalar;
+use super::path::{run_block, Path};
+use super::{pool, Kernels};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Sets how many threads large products may use (global; default 1). `0` is taken as 1.
+pub fn set_threads(n: usize) {
+    THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// How many threads large products may use (see [`set_threads`]).
+pub fn threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
+}
+
+/// Products with fewer than this many multiply-adds (m·n·k) stay on one thread: below it,
+/// handing half to another thread saves too little to measure (see the book's "Making it
+/// fast", section "Threads"). Depends only on the shape, never on the thread count, so it
+/// cannot break bit-identity across thread counts.
+pub const PARALLEL_MIN_WORK: usize = 1 << 21;
+
+/// Element-wise work on at least this many values (the forward pass's bias and σ) is split
+/// across [`threads`] threads, by whole rows; below it, handing rows to another thread costs
+/// more than it saves (see the book's "Making it fast", section "Two threads"). The split
+/// cannot change a value.
+pub const PARALLEL_MIN_ELEMENTS: usize = 1 << 15;
+
+/// How many threads a product of `work` multiply-adds runs on, when `n_threads` may.
+pub(super) fn threads_for(work: usize, n_threads: usize) -> usize {
+    if work < PARALLEL_MIN_WORK {
+        1
+    } else {
+        n_threads.max(1)
+    }
+}
+
+// ANCHOR: threads
+/// Splits C into `n_threads` blocks of whole columns (or rows) and runs each on its own
+/// thread. Block edges fall on multiples of NR (or MR), so on the blocked path every tile is
+/// the same tile it would be on one thread; the dot-product and small paths may tile a block
+/// differently, but compute each c_ij by the same chain in any tile. Either way the bits do
+/// not depend on the thread count.
+///
+/// # Safety
+/// As [`run_block`], for the whole product: C is `c`, dense `a.rows × b.cols`.
+pub(super) unsafe fn gemm_threaded<T: Scalar>(
+    kernels: &Kernels<T>,
+    path: Path<T>,
+    n_threads: usize,
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: &mut [T],
+) {
+    let (m, n) = (a.rows, b.cols);
+    let (ldc, c) = (n, SendPtr(c.as_mut_ptr()));
+    let by_columns = n >= m;
+    let bl = &kernels.blocking;
+    let (len, unit) = if by_columns { (n, bl.nr) } else { (m, bl.mr) };
+    let chunk = len.div_ceil(n_threads).div_ceil(unit) * unit;
+    let blocks = len.div_ceil(chunk);
+    // Block i: columns (or rows) i·chunk .. min((i + 1)·chunk, len) of C.
+    let block = |i: usize| {
+        let start = i * chunk;
+        let width = chunk.min(len - start);
+        let (a_part, b_part, offset) = if by_columns {
+            (a, sub_cols(b, start, width), start)
+        } else {
+            (sub_rows(a, start, width), b, start * ldc)
+        };
+        // SAFETY: the blocks of C are disjoint (distinct columns, or distinct rows), C
+        // outlives every thread's use of it (`pool::run` waits for all blocks), `offset` is
+        // inside C because `start < len`, and a block keeps the product's strides and k, so
+        // `path` holds for it too; the rest is the caller's promise.
+        unsafe {
+            run_block(
+                kernels,
+                path,
+                alpha,
+                a_part,
+                b_part,
+                beta,
+                c.add(offset),
+                ldc,
+            )
+        }
+    };
+    // Kept-alive workers if the pool is free (the calling thread takes the last block);
+    // otherwise a thread per block, started for it.
+    pool::run(blocks, &block);
+}
+// ANCHOR_END: threads
+
+/// Calls `f(first_row, rows)` on disjoint blocks of whole rows of `data` (a row-major matrix
+/// with `cols` columns), on up to [`threads`] threads (gemm's workers) when `data` has at
+/// least [`PARALLEL_MIN_ELEMENTS`] elements, else once on the calling thread. For work done
+/// element by element the result is the same however the rows are split.
+pub(crate) fn for_each_row_block<T: Send>(
+    data: &mut [T],
+    cols: usize,
+    f: &(dyn Fn(usize, &mut [T]) + Sync),
+) {
+    let rows = data.len().checked_div(cols).unwrap_or(0);
+    let n_threads = threads().min(rows);
+    if n_threads <= 1 || data.len() < PARALLEL_MIN_ELEMENTS {
+        return f(0, data);
+    }
+    let chunk = rows.div_ceil(n_threads);
+    let blocks = rows.div_ceil(chunk);
+    let base = SendPtr(data.as_mut_ptr());
+    let block = |i: usize| {
+        let first = i * chunk;
+        let count = chunk.min(rows - first);
+        // SAFETY: blocks are disjoint runs of whole rows inside `data`, which is borrowed
+        // mutably for the whole call, and every block is finished before it returns.
+        let rows_i =
+            unsafe { std::slice::from_raw_parts_mut(base.add(first * cols), count * cols) };
+        f(first, rows_i)
+    };
+    pool::run(blocks, &block);
+}
+
+/// Columns `start..start + width` of `v`, as a view (no copy).
+fn sub_cols<T>(v: MatRef<'_, T>, start: usize, width: usize) -> MatRef<'_, T> {
+    MatRef {
+        data: &v.data[start * v.col_stride..],
+        cols: width,
+        ..v
+    }
+}
+
+/// Rows `start..start + height` of `v`, as a view (no copy).
+fn sub_rows<T>(v: MatRef<'_, T>, start: usize, height: usize) -> MatRef<'_, T> {
+    MatRef {
+        data: &v.data[start * v.row_stride..],
+        rows: height,
+        ..v
+    }
+}
+
+/// A raw pointer into C that may be lent to other threads (scoped ones or the pool's
+/// workers), each of which writes only its own block.
+#[derive(Clone, Copy)]
+struct SendPtr<T>(*mut T);
+// SAFETY: each thread writes a disjoint block of C (see `gemm_threaded`).
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: shared only to compute the start of each thread's own block (see `SendPtr::add`).
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer `offset` elements on.
+    ///
+    /// # Safety
+    /// As `pointer::add`: the result must stay inside the allocation.
+    unsafe fn add(&self, offset: usize) -> *mut T {
+        // SAFETY: the caller's promise.
+        unsafe { self.0.add(offset) }
+    }
+}
