@@ -109,6 +109,16 @@ pub enum Error {
         /// What would work with the other choices, e.g. `log-likelihood with a softmax output`.
         expected: String,
     },
+    /// A size, read from a file or an argument, above the limit this crate sets for it; refused
+    /// before anything is allocated for it.
+    TooLarge {
+        /// What the size measures, e.g. "neurons in layer 2" or "decompressed bytes".
+        what: String,
+        /// The size asked for (saturated at `u64::MAX` when it overflowed).
+        got: u64,
+        /// The largest size allowed.
+        limit: u64,
+    },
     /// A bad command line: the message; the caller prints the usage after it.
     Usage(String),
     /// A value that is well-formed but unusable (e.g. a model whose input size is not 784).
@@ -212,6 +222,12 @@ impl fmt::Display for Error {
                 "{setting} {got} cannot train with the other choices: expected {expected}"
             ),
             Error::Usage(message) => write!(f, "{message}"),
+            Error::TooLarge { what, got, limit } => {
+                write!(
+                    f,
+                    "too large: {got} {what}, where at most {limit} are allowed"
+                )
+            }
             Error::Invalid(message) => write!(f, "{message}"),
         }
     }

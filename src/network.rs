@@ -9,6 +9,7 @@
 
 use crate::activation::Activation;
 use crate::cost::Cost;
+use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::linalg::{gemm, MatRef, Matrix, Scalar, Vector};
 use crate::rng::Rng;
@@ -31,6 +32,59 @@ pub struct Network<T> {
     pub output: Activation,
     /// The cost the network is trained on.
     pub cost: Cost,
+}
+
+/// The most layers a network may have, input included: one limit for building, training and
+/// loading, so every network that trains can be saved and loaded again.
+pub const MAX_LAYERS: usize = 1024;
+
+/// The most neurons one layer may have.
+pub const MAX_LAYER_SIZE: usize = 1 << 20;
+
+/// The most weights and biases a network may have: 2²⁸, a gibibyte of `f32` values, so a
+/// mistyped layer size is refused at once instead of failing to allocate after MNIST loads.
+pub const MAX_PARAMETERS: usize = 1 << 28;
+
+/// Checks layer sizes (input first) against [`MAX_LAYERS`], [`MAX_LAYER_SIZE`] and
+/// [`MAX_PARAMETERS`], and that there are at least two layers of at least one neuron each.
+///
+/// # Errors
+/// [`Error::TooLarge`] naming the first limit crossed, or [`Error::Invalid`] for fewer than
+/// two layers or an empty one.
+pub fn check_sizes(sizes: &[usize]) -> Result<()> {
+    let too_large = |what: String, got: usize, limit: usize| Error::TooLarge {
+        what,
+        got: got as u64,
+        limit: limit as u64,
+    };
+    if sizes.len() > MAX_LAYERS {
+        return Err(too_large("layers".into(), sizes.len(), MAX_LAYERS));
+    }
+    if sizes.len() < 2 || sizes.contains(&0) {
+        return Err(Error::Invalid(format!(
+            "a network needs at least two layers of at least one neuron each, got {sizes:?}"
+        )));
+    }
+    if let Some((l, &n)) = sizes.iter().enumerate().find(|&(_, &n)| n > MAX_LAYER_SIZE) {
+        // The write-up numbers the input layer 1.
+        return Err(too_large(
+            format!("neurons in layer {}", l + 1),
+            n,
+            MAX_LAYER_SIZE,
+        ));
+    }
+    // Each weight layer holds n_in·n_out weights and n_out biases.
+    let parameters = sizes.windows(2).fold(0usize, |sum, p| {
+        sum.saturating_add(p[0].saturating_mul(p[1]).saturating_add(p[1]))
+    });
+    if parameters > MAX_PARAMETERS {
+        return Err(too_large(
+            "weights and biases".into(),
+            parameters,
+            MAX_PARAMETERS,
+        ));
+    }
+    Ok(())
 }
 
 // ANCHOR: config
@@ -281,6 +335,28 @@ impl<T: Scalar> Network<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_checked_against_their_limits_before_anything_is_allocated() {
+        assert!(check_sizes(&[784, 20, 10, 10]).is_ok());
+        assert!(check_sizes(&[784, 800, 800, 10]).is_ok());
+        let limit = |sizes: &[usize]| match check_sizes(sizes) {
+            Err(Error::TooLarge { what, got, limit }) => (what, got, limit),
+            other => panic!("{sizes:?}: expected TooLarge, got {other:?}"),
+        };
+        assert_eq!(
+            limit(&[784, 100_000_000, 10]),
+            ("neurons in layer 2".to_string(), 100_000_000, 1 << 20)
+        );
+        assert_eq!(limit(&[784, usize::MAX, 10]).1, u64::MAX);
+        assert_eq!(limit(&vec![3; MAX_LAYERS + 1]).0, "layers");
+        assert!(check_sizes(&vec![3; MAX_LAYERS]).is_ok());
+        // 2²⁰ × 2²⁰ weights: each layer is allowed, their product is not.
+        assert_eq!(limit(&[1 << 20, 1 << 20]).0, "weights and biases");
+        for bad in [&[784][..], &[], &[784, 0, 10]] {
+            assert!(matches!(check_sizes(bad), Err(Error::Invalid(_))), "{bad:?}");
+        }
+    }
 
     #[test]
     fn writeup_network_has_15980_weights_and_40_biases() {

@@ -40,15 +40,13 @@ use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::formats::checksum::crc32;
 use crate::linalg::{Matrix, Vector};
-use crate::network::Network;
+use crate::network::{Network, MAX_LAYERS};
 use crate::{Error, Result};
 
 /// The four bytes every model file starts with.
 pub const MAGIC: [u8; 4] = *b"SNET";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
-/// The most layers a model file may declare (a guard against corrupt headers).
-pub const MAX_LAYERS: usize = 1024;
 /// The longest activation or cost name a model file may hold, in bytes.
 pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
