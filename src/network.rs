@@ -354,7 +354,10 @@ mod tests {
         // 2²⁰ × 2²⁰ weights: each layer is allowed, their product is not.
         assert_eq!(limit(&[1 << 20, 1 << 20]).0, "weights and biases");
         for bad in [&[784][..], &[], &[784, 0, 10]] {
-            assert!(matches!(check_sizes(bad), Err(Error::Invalid(_))), "{bad:?}");
+            assert!(
+                matches!(check_sizes(bad), Err(Error::Invalid(_))),
+                "{bad:?}"
+            );
         }
     }
 
