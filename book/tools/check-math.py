@@ -14,6 +14,7 @@ For each page, the DOM Chromium ends with (--dump-dom) must have
 Prints one line per page and exits 1 if any page fails.
 """
 
+import concurrent.futures
 import html.parser
 import os
 import shutil
@@ -96,9 +97,12 @@ def has_maths(source):
 def check(book_dir, book_src, chromium):
     failed = 0
     pages = sorted(p for p in os.listdir(book_dir) if p.endswith(".html"))
-    for name in pages:
+    # Two browsers at a time: each spends much of its run starting up and waiting.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        doms = pool.map(lambda name: dump_dom(chromium, os.path.join(book_dir, name)), pages)
+    for name, dom in zip(pages, doms):
         page = Page()
-        page.feed(dump_dom(chromium, os.path.join(book_dir, name)))
+        page.feed(dom)
         text = "".join(page.text)
         problems = []
         for tex in RAW_TEX:
