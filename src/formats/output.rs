@@ -396,6 +396,27 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A folder without write permission; a privileged user writes anywhere but in `/sys`.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_that_cannot_be_written_in_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = folder("read-only");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+        let privileged = OutputFile::create(&dir.join("probe")).is_ok();
+        let target = match privileged {
+            false => dir.join("m.bin"),
+            true => PathBuf::from("/sys/scratchnet-test-model.bin"),
+        };
+        if privileged && !Path::new("/sys").is_dir() {
+            return; // nowhere to try
+        }
+        let err = check_output(&target).unwrap_err().to_string();
+        assert!(err.contains("cannot create a file in the folder"), "{err}");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn leftovers_of_dead_runs_go_and_nothing_else_does() {
         let dir = folder("leftovers");
