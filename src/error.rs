@@ -99,6 +99,17 @@ pub enum Error {
         /// The L2 strength λ, when L2 was on (its term is part of `cost`).
         lambda: Option<f64>,
     },
+    /// Training ended no better than chance (see [`crate::train::check_learned`]).
+    DidNotLearn {
+        /// The epoch (1-based) whose weights were kept.
+        epoch: usize,
+        /// That epoch's validation accuracy, a fraction.
+        accuracy: f64,
+        /// The number of classes, so chance is 1/classes.
+        classes: usize,
+        /// The learning rate η the run was given.
+        eta: f64,
+    },
     /// An activation or cost that cannot train with the network's other choices (see
     /// [`crate::cost::validate`]).
     Incompatible {
@@ -213,6 +224,19 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::DidNotLearn {
+                epoch,
+                accuracy,
+                classes,
+                eta,
+            } => write!(
+                f,
+                "training did not learn: the weights kept from epoch {epoch} classify {:.2}% of \
+                 the validation images correctly, no better than guessing among {classes} \
+                 classes ({:.2}%), with η = {eta}",
+                100.0 * accuracy,
+                100.0 / *classes as f64
+            ),
             Error::Incompatible {
                 setting,
                 got,

@@ -10,5 +10,5 @@ fn main() {
 }
 
 fn run() -> Result<(), Error> {
-    cli::run(std::env::args().skip(1).collect())
+    cli::run(cli::utf8_arguments(std::env::args_os().skip(1))?)
 }

@@ -28,14 +28,16 @@ use std::time::Instant;
 /// Mini-batch training for up to `config.epochs` epochs, reporting after each.
 ///
 /// With `config.patience > 0` and a validation set, training stops once that many epochs
-/// pass without a better validation accuracy, and `net` is left with the weights of the
-/// best epoch. The reported training cost includes L2's (λ/2n) Σ w².
+/// pass without a better validation accuracy. With `config.keep_best` or a patience, `net`
+/// is left with the weights of the best validation epoch, otherwise with the last epoch's
+/// ([`kept_epoch`] says which). The reported training cost includes L2's (λ/2n) Σ w².
 ///
 /// Book: "Gradient descent and training".
 ///
 /// # Errors
-/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost
-/// (the network is left as it was then; nothing is saved here).
+/// [`Error::Invalid`] for an empty training set, and [`Error::Diverged`] as soon as an epoch
+/// ends with a NaN or infinite training cost (the network is left as it was then; nothing is
+/// saved here).
 pub fn train<T: Scalar>(
     net: &mut Network<T>,
     train: &Samples<T>,
@@ -46,6 +48,11 @@ pub fn train<T: Scalar>(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
     assert!(config.batch_size > 0, "batch size must be at least 1");
+    if train.is_empty() {
+        return Err(Error::Invalid(
+            "there is nothing to train on: the training set has no images".into(),
+        ));
+    }
     let mut reports: Vec<EpochReport> = Vec::with_capacity(config.epochs);
     let mut ws = Workspace::new();
     let mut opt = OptimizerState::new(config.optimizer, net);
@@ -79,14 +86,11 @@ pub fn train<T: Scalar>(
         observer.epoch_done(&report);
         let accuracy = report.validation_accuracy;
         reports.push(report);
-        if config.patience == 0 {
-            continue;
-        }
         let Some(accuracy) = accuracy else { continue };
-        if best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+        if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
             best = Some((accuracy, net.clone()));
         }
-        if epochs_since_best(&reports) >= config.patience {
+        if config.patience > 0 && epochs_since_best(&reports) >= config.patience {
             break;
         }
     }
@@ -254,6 +258,50 @@ pub fn best_epoch(reports: &[EpochReport]) -> Option<usize> {
     best.map(|(_, e)| e)
 }
 
+/// True when [`train`] leaves the network with its best validation epoch's weights.
+fn keeps_best(config: &TrainConfig) -> bool {
+    config.keep_best || config.patience > 0
+}
+
+/// The epoch whose weights [`train`] left in the network, given its `reports`: the best
+/// validation epoch ([`best_epoch`]) with `config.keep_best` or a patience, else (or when no
+/// epoch was validated) the last. `None` when no epoch ran.
+pub fn kept_epoch(reports: &[EpochReport], config: &TrainConfig) -> Option<usize> {
+    let best = keeps_best(config).then(|| best_epoch(reports)).flatten();
+    best.or(reports.last().map(|r| r.epoch))
+}
+
+/// How many times chance (1/classes) a network's validation accuracy must beat to count as
+/// having learned. A network that has not learned answers (nearly) the same class for every
+/// image, so it scores that class's share of the images: 1/classes when the classes are
+/// balanced, 11.4% for MNIST's most common digit (1) against 10% chance. Half as much again as
+/// chance, 15% for ten classes, clears that, while any run that learns at all is far above it
+/// (the write-up's network passes 90% in its first epoch).
+pub const CHANCE_MARGIN: f64 = 1.5;
+
+/// Refuses a run whose kept weights ([`kept_epoch`]) classify no more than
+/// [`CHANCE_MARGIN`]` / classes` of the validation images correctly: such a network guesses,
+/// and saving it would replace a model with nothing. A run with no validation set passes.
+///
+/// Book: "Gradient descent and training".
+///
+/// # Errors
+/// [`Error::DidNotLearn`] with the kept epoch, its accuracy, `classes` and η.
+pub fn check_learned(reports: &[EpochReport], config: &TrainConfig, classes: usize) -> Result<()> {
+    let Some(epoch) = kept_epoch(reports, config) else {
+        return Ok(());
+    };
+    match reports[epoch - 1].validation_accuracy {
+        Some(accuracy) if accuracy <= CHANCE_MARGIN / classes as f64 => Err(Error::DidNotLearn {
+            epoch,
+            accuracy,
+            classes,
+            eta: config.eta,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// How a training run is set up (the write-up's defaults in [`TrainConfig::default`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainConfig {
@@ -272,8 +320,11 @@ pub struct TrainConfig {
     /// How η changes over the epochs.
     pub schedule: Schedule,
     /// Early stopping: stop after this many epochs without a better validation accuracy,
-    /// and keep the best epoch's weights (0 = off: run every epoch, keep the last).
+    /// and keep the best epoch's weights (0 = off: run every epoch).
     pub patience: usize,
+    /// Leave the network with the weights of the epoch with the best validation accuracy
+    /// rather than the last epoch's (a patience does this too).
+    pub keep_best: bool,
     /// Shift every training image by a random −2..=2 pixels each epoch.
     pub augment: bool,
     /// Report the cost over the whole training set after each epoch (an extra forward pass
@@ -294,6 +345,7 @@ impl Default for TrainConfig {
             dropout: 0.0,
             schedule: Schedule::Constant,
             patience: 0,
+            keep_best: false,
             augment: false,
             evaluate_train: true,
         }
@@ -351,6 +403,84 @@ impl Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(epoch: usize, validation: Option<f64>) -> EpochReport {
+        EpochReport {
+            epoch,
+            train_cost: 0.1,
+            validation_accuracy: validation,
+            test_accuracy: None,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_kept_epoch_is_the_best_validated_one_when_asked_else_the_last() {
+        let reports = [
+            report(1, Some(0.5)),
+            report(2, Some(0.7)),
+            report(3, Some(0.6)),
+        ];
+        let last = TrainConfig::default();
+        let best = TrainConfig {
+            keep_best: true,
+            ..TrainConfig::default()
+        };
+        let patient = TrainConfig {
+            patience: 2,
+            ..TrainConfig::default()
+        };
+        assert_eq!(kept_epoch(&reports, &last), Some(3));
+        assert_eq!(kept_epoch(&reports, &best), Some(2));
+        assert_eq!(kept_epoch(&reports, &patient), Some(2));
+        assert_eq!(
+            kept_epoch(&[report(1, None), report(2, None)], &best),
+            Some(2)
+        );
+        assert_eq!(kept_epoch(&[], &best), None);
+    }
+
+    #[test]
+    fn a_run_no_better_than_chance_did_not_learn() {
+        let config = TrainConfig {
+            keep_best: true,
+            ..TrainConfig::default()
+        };
+        // Ten classes: chance is 10%, the line 15%.
+        let guessing = [report(1, Some(0.12)), report(2, Some(0.15))];
+        match check_learned(&guessing, &config, 10) {
+            Err(Error::DidNotLearn {
+                epoch: 2,
+                accuracy,
+                classes: 10,
+                eta,
+            }) => assert_eq!((accuracy, eta), (0.15, 3.0)),
+            other => panic!("expected DidNotLearn, got {other:?}"),
+        }
+        assert!(check_learned(&[report(1, Some(0.151))], &config, 10).is_ok());
+        assert!(check_learned(&[report(1, Some(0.6))], &config, 2).is_err());
+        assert!(
+            check_learned(&[report(1, None)], &config, 10).is_ok(),
+            "nothing to judge"
+        );
+    }
+
+    #[test]
+    fn an_empty_training_set_is_an_error_not_an_untrained_network() {
+        let empty = Samples::new(Matrix::<f64>::zeros(0, 4), Vec::new());
+        let mut net: Network<f64> = Network::new(&[4, 2], &mut Rng::new(1));
+        let config = TrainConfig::default();
+        let err = train(
+            &mut net,
+            &empty,
+            None,
+            None,
+            &config,
+            &mut Rng::new(2),
+            &mut (),
+        );
+        assert!(matches!(err, Err(Error::Invalid(_))), "{err:?}");
+    }
 
     /// An SGD epoch with L2 (the step fused into the backward pass, L2 as gemm's β) against
     /// the same epoch written out the textbook way: gradient, plus (λ/n)W, times η, subtracted.

@@ -188,6 +188,7 @@ fn every_option_together_is_reproducible_and_learns() {
             dropout: 0.1,
             schedule: Schedule::Cosine,
             patience: 5,
+            keep_best: true,
             // Shifting a 4×4 image by up to 2 pixels moves its bright quadrant: no labels
             // would survive. Shifts are checked in `augment`'s own tests.
             augment: false,

@@ -122,7 +122,11 @@ fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
 fn refused_values_read_the_same_whichever_check_refused_them() {
     let cases = [
         ("--eta", "abc", "a positive number (the learning rate η)"),
-        ("--lambda", "abc", "a number ≥ 0 (the L2 regularisation λ)"),
+        (
+            "--lambda",
+            "abc",
+            "a finite number ≥ 0 (the L2 regularisation λ)",
+        ),
         ("--batch", "0", "a whole number ≥ 1 (images per mini-batch)"),
         (
             "--epochs",
@@ -292,4 +296,278 @@ fn readme_help_texts_match_the_binary() {
         checked >= 8,
         "expected a help block per command, found {checked}"
     );
+}
+
+/// A small data set in MNIST's IDX form that a network learns in a few epochs: image `i` is
+/// of class `i % 10`, a bright bar three rows high at rows 2c+3 to 2c+5 on a noisy
+/// background. `train` training images (five sixths train, a sixth validate), `test` tests.
+fn bars(name: &str, train: u32, test: u32) -> PathBuf {
+    let dir = empty_dir(name);
+    let mut state = 1u64;
+    let mut images = |count: u32| {
+        let mut bytes = Vec::new();
+        for v in [2051, count, 28, 28] {
+            bytes.extend_from_slice(&u32::to_be_bytes(v));
+        }
+        for i in 0..count as usize {
+            let bar = 2 * (i % 10) + 3..2 * (i % 10) + 6;
+            for p in 0..784 {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let noise = (state >> 58) as u8;
+                bytes.push(if bar.contains(&(p / 28)) { 255 } else { noise });
+            }
+        }
+        bytes
+    };
+    let labels = |count: u32| {
+        let mut bytes = [2049, count].map(u32::to_be_bytes).concat();
+        bytes.extend((0..count).map(|i| (i % 10) as u8));
+        bytes
+    };
+    fs::write(dir.join("train-images-idx3-ubyte"), images(train)).unwrap();
+    fs::write(dir.join("train-labels-idx1-ubyte"), labels(train)).unwrap();
+    fs::write(dir.join("t10k-images-idx3-ubyte"), images(test)).unwrap();
+    fs::write(dir.join("t10k-labels-idx1-ubyte"), labels(test)).unwrap();
+    dir
+}
+
+/// Fails unless the run's error output contains `what`.
+fn assert_stderr_says(out: &Output, what: &str) {
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(what), "expected {what:?} in:\n{stderr}");
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let names = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name());
+    let mut names: Vec<String> = names.map(|n| n.to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+/// `--out` or `--log` naming a FIFO, a symbolic link, a folder, or a file in a missing
+/// folder is refused before MNIST is looked for (here it is not there: were it looked for,
+/// the error would be the download's), and the thing at the path is left as it was. Before:
+/// the save renamed a regular file over whatever stood there, after training.
+#[cfg(unix)]
+#[test]
+fn outputs_that_are_not_regular_files_are_refused_before_training() {
+    let dir = empty_dir("not-files");
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let precious = dir.join("precious.txt");
+    fs::write(&precious, "keep me").unwrap();
+    let link = dir.join("link.bin");
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    let folder = dir.join("folder");
+    fs::create_dir(&folder).unwrap();
+    let missing = dir.join("missing/m.bin");
+    let cases = [
+        (&fifo, "is a FIFO (named pipe), not a regular file"),
+        (&link, "is a symbolic link, not a regular file"),
+        (&folder, "is a folder, not a regular file"),
+        (&missing, "does not exist"),
+    ];
+    for flag in ["--out", "--log"] {
+        for (path, problem) in cases {
+            let out = run(&["train", "--epochs", "1", flag, path.to_str().unwrap()]);
+            assert_exit(&out, 1);
+            let stderr = text(&out.stderr);
+            assert!(stderr.contains(problem), "{flag} {path:?}: {stderr}");
+            assert!(!stderr.contains("download"), "{flag} {path:?}: {stderr}");
+        }
+    }
+    let fifo_type = fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo_type));
+    assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(fs::read_to_string(&precious).unwrap(), "keep me");
+    assert_eq!(
+        names_in(&dir),
+        ["fifo", "folder", "link.bin", "precious.txt"]
+    );
+}
+
+/// `--log` and `--out` naming one file, even under two names, is a bad command line. Before:
+/// the log truncated the model's file at the start.
+#[test]
+fn log_and_model_in_one_file_are_refused() {
+    let dir = empty_dir("one-file");
+    let model = dir.join("m.bin");
+    fs::write(&model, "an old model").unwrap();
+    let same = dir.join(".").join("m.bin");
+    let out = run(&[
+        "train",
+        "--out",
+        model.to_str().unwrap(),
+        "--log",
+        same.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 2);
+    assert_stderr_says(&out, "expected a file other than the model's");
+    assert_eq!(fs::read_to_string(&model).unwrap(), "an old model");
+}
+
+/// Settings that cannot learn (η = 1000 saturates every sigmoid, so the network answers the
+/// same for every image) end at chance: exit 1 with advice, and the old model and log are as
+/// they were, with no temporary file beside them. Before: exit 0, both replaced.
+#[test]
+fn a_run_no_better_than_chance_replaces_nothing() {
+    let data = bars("chance-data", 600, 100);
+    let dir = empty_dir("chance");
+    let (model, log) = (dir.join("m.bin"), dir.join("log.csv"));
+    fs::write(&model, "a good old model").unwrap();
+    fs::write(&log, "a good old log").unwrap();
+    let args = |eta: &'static str| {
+        let mut args = vec!["train", "--data", data.to_str().unwrap(), "--epochs", "2"];
+        args.extend(["--eta", eta, "--out", model.to_str().unwrap()]);
+        args.extend(["--log", log.to_str().unwrap()]);
+        args
+    };
+    let out = run(&args("1000"));
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("training did not learn"), "{stderr}");
+    assert!(
+        stderr.contains("no better than guessing among 10 classes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("try another --eta (e.g. --eta 100 or"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&model).unwrap(), "a good old model");
+    assert_eq!(fs::read_to_string(&log).unwrap(), "a good old log");
+    assert_eq!(names_in(&dir), ["log.csv", "m.bin"]);
+    // The same data with the write-up's η learns, and replaces both.
+    let out = run(&args("3"));
+    assert_exit(&out, 0);
+    assert!(scratchnet::formats::model::load(&model).is_ok());
+    let rows = fs::read_to_string(&log).unwrap();
+    assert!(
+        rows.starts_with("epoch,") && rows.lines().count() == 3,
+        "{rows}"
+    );
+    assert_eq!(names_in(&dir), ["log.csv", "m.bin"]);
+}
+
+/// The last line names the epoch whose weights were saved and their test accuracy, and
+/// `eval` of the file gives that accuracy. Before: the summary named the best validation
+/// epoch while the file held the last epoch's weights.
+#[test]
+fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
+    let data = bars("saved-data", 600, 100);
+    let dir = empty_dir("saved");
+    let model = dir.join("m.bin");
+    let data_arg = data.to_str().unwrap();
+    let out = run(&[
+        "train",
+        "--data",
+        data_arg,
+        "--epochs",
+        "4",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let saved = stdout.lines().last().unwrap();
+    let best = stdout
+        .lines()
+        .find(|l| l.starts_with("best validation"))
+        .unwrap();
+    let epoch = best
+        .split("at epoch ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(
+        saved.starts_with(&format!("saved the weights of epoch {epoch} (validation ")),
+        "{stdout}"
+    );
+    let test = saved
+        .split("test ")
+        .nth(1)
+        .unwrap()
+        .split(')')
+        .next()
+        .unwrap();
+    let eval = run(&["eval", model.to_str().unwrap(), "--data", data_arg]);
+    assert_exit(&eval, 0);
+    let eval = text(&eval.stdout);
+    assert!(
+        eval.starts_with(&format!("test accuracy: {test} ")),
+        "{saved}\n{eval}"
+    );
+}
+
+/// A data set with no training images is an error, and no model is written. Before: an
+/// untrained network was saved.
+#[test]
+fn zero_training_images_save_nothing() {
+    let data = bars("empty-data", 0, 10);
+    let dir = empty_dir("empty");
+    let model = dir.join("m.bin");
+    let out = run(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    assert_exit(&out, 1);
+    assert_stderr_says(&out, "nothing to train on");
+    assert!(names_in(&dir).is_empty());
+}
+
+/// Sizes beyond the limits are refused as any bad value is, before anything is allocated.
+/// Before: an abort on a 313 GB allocation, a panic, and 800 threads.
+#[test]
+fn sizes_beyond_the_limits_are_refused_in_one_form() {
+    let layers: String = format!("784,{}10", "3,".repeat(1100));
+    let cases = [
+        (
+            "--layers",
+            "784,100000000,10",
+            "at most 1048576 neurons in layer 2",
+        ),
+        (
+            "--layers",
+            "784,18446744073709551615,10",
+            "at most 1048576 neurons in layer 2",
+        ),
+        ("--layers", &layers, "at most 1024 layers"),
+        ("--threads", "100000", "a whole number from 1 to 256"),
+    ];
+    for (flag, value, expected) in cases {
+        let out = run(&["train", flag, value]);
+        assert_exit(&out, 2);
+        let stderr = text(&out.stderr);
+        let first_line = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first_line.starts_with(&format!("error: {flag} {value}: expected {expected}")),
+            "{stderr}"
+        );
+    }
+}
+
+/// An argument that is not UTF-8 is a clear usage error. Before: a panic.
+#[cfg(unix)]
+#[test]
+fn arguments_that_are_not_utf8_are_a_usage_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(BIN)
+        .args(["train", "--out"])
+        .arg(std::ffi::OsStr::from_bytes(b"mod\xe8le.bin"))
+        .output()
+        .unwrap();
+    assert_exit(&out, 2);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: argument 'mod\u{fffd}le.bin' is not valid UTF-8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -1,5 +1,5 @@
 //! File formats, written from scratch: gzip and zlib, CRC-32 and Adler-32, SHA-256, PNG, PGM,
-//! SVG, and the model file.
+//! SVG, and the model file; and [`output`], the one safe way every output file is written.
 //!
 //! Each format is a module that turns bytes into values and back, and returns
 //! [`crate::Error`] for bad input. They use nothing of the network but [`crate::linalg`] and
@@ -10,6 +10,7 @@ pub mod deflate;
 pub mod image;
 pub mod inflate;
 pub mod model;
+pub mod output;
 pub mod png;
 pub mod sha256;
 pub mod svg;

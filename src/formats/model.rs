@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Names are the ones [`Activation::name`] and [`Cost::name`] print ("sigmoid",
-//! "quadratic"). [`save`] writes to a temporary file beside the target and renames it into
-//! place, so a crash or full disk never leaves half a model where a whole one was.
+//! "quadratic"). [`save`] writes through [`crate::formats::output`]: to a temporary file beside
+//! the target, renamed into place, so a crash or full disk never leaves half a model where a
+//! whole one was, and only ever over a regular file.
 //! [`load`] checks, in order: the magic ([`Error::BadMagic`], "not a scratchnet model"), the
 //! version ([`Error::UnsupportedVersion`]), that every header field fits in the file and the
 //! parameter count the sizes imply is exactly what is left ([`Error::Truncated`], or
@@ -33,12 +34,12 @@
 //! beyond what is needed to run the network (no training history, no data set name).
 
 use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::formats::checksum::crc32;
+use crate::formats::output;
 use crate::linalg::{Matrix, Vector};
 use crate::network::{Network, MAX_LAYERS};
 use crate::{Error, Result};
@@ -80,36 +81,15 @@ pub fn to_bytes(net: &Network<f32>) -> Vec<u8> {
 }
 // ANCHOR_END: to_bytes
 
-/// Saves `net` to `path` atomically: writes `path`'s bytes to a temporary file in the same
-/// folder, flushes it to disk, then renames it over `path`.
+/// Saves `net` to `path` through [`output::write_file`]: the bytes go to a temporary file
+/// beside `path`, flushed to disk, then renamed over `path`; a path that names anything but a
+/// regular file (a link, a FIFO, a device, a folder) is refused, never replaced.
 ///
 /// # Errors
-/// [`Error::Io`] if the folder is not writable or the disk is full; `path` is then untouched.
+/// [`Error::Io`] if `path` is not a regular file, the folder is not writable or the disk is
+/// full; `path` is then untouched and no temporary file remains.
 pub fn save(net: &Network<f32>, path: &Path) -> Result<()> {
-    let tmp = temporary_path(path);
-    let write = || -> std::io::Result<()> {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(&to_bytes(net))?;
-        file.sync_all()
-    };
-    if let Err(source) = write() {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(&tmp, source));
-    }
-    fs::rename(&tmp, path).map_err(|source| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(path, source)
-    })
-}
-
-/// `DIR/NAME` → `DIR/.NAME.PID.tmp`: hidden, unique per process, and in the same folder so
-/// the rename cannot cross file systems.
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".to_string());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    output::write_file(path, &to_bytes(net))
 }
 
 /// Loads a model saved by [`save`].

@@ -4,6 +4,10 @@
 //! Book chapter: "Looking inside". SVG is XML text a browser draws, so a chart is just a
 //! string: `<svg width=… height=…>` around shapes in pixel coordinates, y growing downwards.
 //!
+//! A chart's data may hold NaN or infinite values (a training log of a run that diverged):
+//! they are left out of the axes' range, and a series' line breaks where they stand, so no
+//! coordinate in the document is ever NaN.
+//!
 //! Left out: everything else SVG can do (paths, gradients, styles, fonts beyond the default
 //! sans-serif), logarithmic axes and legends outside the plot area.
 
@@ -148,9 +152,24 @@ fn tick_label(v: f64, step: f64) -> String {
     format!("{v:.decimals$}")
 }
 
-/// The data range of every series' x and y, padded when flat.
+/// True for a point whose coordinates are both finite, so it can be drawn.
+fn is_finite(&(x, y): &(f64, f64)) -> bool {
+    x.is_finite() && y.is_finite()
+}
+
+/// The runs of finite points in `points`, in order: the pieces of a line broken at every
+/// NaN or infinite point.
+fn finite_runs(points: &[(f64, f64)]) -> impl Iterator<Item = &[(f64, f64)]> {
+    points
+        .split(|p| !is_finite(p))
+        .filter(|run| !run.is_empty())
+}
+
+/// The data range of every series' finite x and y, padded when flat.
 fn bounds(series: &[Series]) -> (f64, f64, f64, f64) {
-    let pts = series.iter().flat_map(|s| s.points.iter());
+    let pts = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|p| is_finite(p)));
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -222,13 +241,15 @@ impl Svg {
         let crowded = chart
             .series
             .iter()
-            .flat_map(|s| &s.points)
+            .flat_map(|s| s.points.iter().filter(|p| is_finite(p)))
             .any(|&(px, py)| sx(px) > right - 160.0 && sy(py) < top + legend_h);
         let legend_top = if crowded { bottom - legend_h } else { top };
         for (i, s) in chart.series.iter().enumerate() {
-            let points: Vec<(f64, f64)> =
-                s.points.iter().map(|&(px, py)| (sx(px), sy(py))).collect();
-            self.polyline(&points, &s.colour, 2.0);
+            for run in finite_runs(&s.points) {
+                let points: Vec<(f64, f64)> =
+                    run.iter().map(|&(px, py)| (sx(px), sy(py))).collect();
+                self.polyline(&points, &s.colour, 2.0);
+            }
             let ly = legend_top + 14.0 + 16.0 * i as f64;
             self.line(
                 (right - 150.0, ly - 4.0),
@@ -343,6 +364,36 @@ mod tests {
         // y range padded 5% each side: [−0.5, 10.5] over the plot's rows 30..255 (225 px).
         // x = 1 → left 60; y = 0 → 255 − 0.5/11 · 225 = 244.8. x = 3 → 385; y = 10 → 40.2.
         assert!(doc.contains(r#"points="60.0,244.8 385.0,40.2""#), "{doc}");
+    }
+
+    #[test]
+    fn non_finite_points_break_the_line_and_leave_no_nan_in_the_document() {
+        let chart = LineChart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series {
+                name: "cost".into(),
+                colour: "red".into(),
+                points: vec![
+                    (1.0, 0.0),
+                    (2.0, 5.0),
+                    (3.0, f64::NAN),
+                    (4.0, f64::INFINITY),
+                    (5.0, 10.0),
+                    (6.0, 8.0),
+                    (f64::NAN, 1.0),
+                ],
+            }],
+        };
+        let mut svg = Svg::new(400.0, 300.0);
+        svg.line_chart((0.0, 0.0, 400.0, 300.0), &chart);
+        let doc = svg.finish();
+        assert!(!doc.to_lowercase().contains("nan"), "{doc}");
+        assert!(!doc.contains("inf"), "{doc}");
+        // Two pieces, x 1–2 and 5–6, on an x axis from 1 to 6 that ignored the NaN point.
+        assert_eq!(doc.matches("<polyline").count(), 2, "{doc}");
+        assert!(doc.contains(r#"points="60.0,244.8 125.0,142.5""#), "{doc}");
     }
 
     #[test]

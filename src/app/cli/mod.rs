@@ -18,6 +18,7 @@ pub mod serve;
 pub mod train;
 pub mod visualize;
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -124,6 +125,24 @@ pub fn run(args: Vec<String>) -> Result<()> {
     }
 }
 
+/// The command line's arguments as text, for [`run`].
+///
+/// # Errors
+/// [`Error::Usage`] naming the first argument that is not valid UTF-8 (shown with `�` for
+/// the bytes it cannot show).
+pub fn utf8_arguments(args: impl IntoIterator<Item = OsString>) -> Result<Vec<String>> {
+    let text = |arg: OsString| {
+        arg.into_string().map_err(|arg| {
+            Error::Usage(format!(
+                "argument '{}' is not valid UTF-8; scratchnet reads its arguments as UTF-8 text \
+                 (rename the file, or name it through a link whose name is UTF-8)",
+                arg.to_string_lossy()
+            ))
+        })
+    };
+    args.into_iter().map(text).collect()
+}
+
 /// Appends `usage` to a usage error's message; other errors pass through.
 pub fn with_usage(err: Error, usage: &str) -> Error {
     match err {
@@ -143,13 +162,33 @@ pub fn message(err: &Error) -> String {
             };
             format!(
                 "{err}; try a smaller --eta (e.g. --eta {}){or_lambda}; no model was saved",
-                eta / 10.0
+                short(eta / 10.0)
             )
         }
+        Error::DidNotLearn { eta, .. } => format!(
+            "{err}; try another --eta (e.g. --eta {} or --eta {}), more --epochs, or a preset \
+             (see `scratchnet presets`); no model was saved",
+            short(eta / 10.0),
+            short(eta * 10.0)
+        ),
         Error::Download { .. } => {
             format!("{err}\nOr give scratchnet the folder that holds them with --data DIR.")
         }
         _ => err.to_string(),
+    }
+}
+
+/// `x` to six significant digits, without trailing zeros: a value to suggest for a flag
+/// (`0.00001`, not `0.000009999999999999999`).
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = (5.0 - x.abs().log10().floor()).max(0.0) as usize;
+    let text = format!("{x:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
     }
 }
 
@@ -331,6 +370,23 @@ mod tests {
             lambda: Some(5.0),
         };
         assert!(message(&err).contains("--eta 0.3) or a smaller --lambda than 5;"));
+        assert_eq!(
+            [1e-6 * 10.0, 30.0, 0.3, 1e-7, 123456789.0].map(short),
+            ["0.00001", "30", "0.3", "0.0000001", "123456789"]
+        );
+        let err = Error::DidNotLearn {
+            epoch: 3,
+            accuracy: 0.098,
+            classes: 10,
+            eta: 3.0,
+        };
+        assert_eq!(
+            message(&err),
+            format!(
+                "{err}; try another --eta (e.g. --eta 0.3 or --eta 30), more --epochs, or a \
+                 preset (see `scratchnet presets`); no model was saved"
+            )
+        );
         let err = Error::Download {
             file: "f".into(),
             reason: "r".into(),
@@ -348,6 +404,23 @@ mod tests {
         let err = a.value("--epochs").unwrap_err();
         assert_eq!(err.to_string(), "--epochs needs a value");
         assert!(a.next().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn arguments_that_are_not_utf8_are_a_usage_error() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = [
+            OsString::from("train"),
+            OsString::from_vec(b"caf\xe9".to_vec()),
+        ];
+        let err = utf8_arguments(args).unwrap_err();
+        assert_eq!(exit_code(&err), 2);
+        assert!(err
+            .to_string()
+            .starts_with("argument 'caf\u{fffd}' is not valid UTF-8"));
+        let args = utf8_arguments([OsString::from("--eta=0.5")]).unwrap();
+        assert_eq!(args, ["--eta=0.5"]);
     }
 
     #[test]

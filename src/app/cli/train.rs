@@ -2,15 +2,22 @@
 //!
 //! Book chapter: "The command line". Loads (downloading first if needed) the 60,000 training
 //! images, keeps the first 50,000 for training and the last 10,000 for validation as Nielsen
-//! does, reports the 10,000 test images separately after every epoch, and saves the model at
-//! the end. The same `--seed` gives the same weights and the same lines (all but the seconds)
-//! on the same machine. One parser ([`parse`]) reads every option, `--preset NAME` among
-//! them: the preset (data, from [`crate::app::preset`]) is applied first, then the other
-//! options in order, then one range check ([`check`]) refuses what cannot train, whichever
-//! of the two it came from. Left out: resuming from a saved model.
+//! does (five sixths and one sixth of any other data set), reports the 10,000 test images
+//! separately after every epoch, and saves the weights of the epoch with the best validation
+//! accuracy at the end. The same `--seed` gives the same weights and the same lines (all but
+//! the seconds) on the same machine. One parser ([`parse`]) reads every option, `--preset
+//! NAME` among them: the preset (data, from [`crate::app::preset`]) is applied first, then the
+//! other options in order, then one range check ([`check`]) refuses what cannot train,
+//! whichever of the two it came from.
+//!
+//! Nothing is lost to a failed run: the output paths are checked before MNIST loads
+//! ([`output::check_output`]); the model and the `--log` are written through
+//! [`output::OutputFile`] and only replace their files when the run succeeds (a run that
+//! diverges or does no better than chance writes neither); and the model is saved before the
+//! log is put in place, so a log that fails costs only the log. Left out: resuming from a
+//! saved model.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -21,8 +28,9 @@ use crate::app::preset::{preset, Settings, PRESETS};
 use crate::cost::{self, Cost};
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
+use crate::formats::output::{self, OutputFile};
 use crate::init::Init;
-use crate::network::{Network, NetworkConfig};
+use crate::network::{self, Network, NetworkConfig};
 use crate::optimizer::Optimizer;
 use crate::rng::Rng;
 use crate::schedule::Schedule;
@@ -41,7 +49,9 @@ Usage: scratchnet train [OPTIONS]
 
 Trains on the first 50,000 MNIST training images, validates on the last 10,000 and
 tests on the 10,000 test images, printing one line per epoch. Downloads MNIST first
-if the data folder lacks it.
+if the data folder lacks it. Saves the weights of the epoch with the best validation
+accuracy (the earliest of equals), and nothing if the run diverges or ends no better
+than chance: an existing model or log file is replaced only by a successful run.
 
 Options:
       --data DIR        MNIST folder [default: $MNIST_DIR, else data/mnist]
@@ -60,13 +70,14 @@ Options:
       --lambda X        L2 regularisation λ [default: 0]
       --dropout P       Drop hidden neurons with probability P in training [default: 0]
       --schedule S      constant | step | cosine [default: constant]
-      --patience N      Stop after N epochs without a better validation accuracy and keep
-                        the best epoch's weights [default: 0, off]
+      --patience N      Stop after N epochs without a better validation accuracy
+                        [default: 0, off]
       --augment         Shift each training image by a random -2..2 pixels every epoch
-      --threads N       Threads for matrix products [default: all cores]
-      --out FILE        Where to save the model [default: scratchnet-model.bin]
+      --threads N       Threads for matrix products, at most 256 [default: all cores]
+      --out FILE        Where to save the model, a regular file [default: scratchnet-model.bin]
       --log FILE.csv    Also write one CSV row per epoch: epoch,train_cost,
-                        validation_accuracy,test_accuracy,seconds (accuracies as fractions)
+                        validation_accuracy,test_accuracy,seconds (accuracies as fractions);
+                        put in place when the run ends, after the model
   -h, --help            Print this help
 ";
 // ANCHOR_END: usage
@@ -78,8 +89,15 @@ pub const CSV_HEADER: &str = "epoch,train_cost,validation_accuracy,test_accuracy
 pub const MNIST_PIXELS: usize = 28 * 28;
 /// Digits, so the output layer's size.
 pub const MNIST_CLASSES: usize = 10;
-/// Training images kept for training; the rest of the 60,000 validate (Nielsen's split).
-pub const TRAIN_IMAGES: usize = 50_000;
+/// The most threads `--threads` may ask for: more than the cores of any machine this is
+/// likely to run on, few enough that starting them all is cheap.
+pub const MAX_THREADS: usize = 256;
+
+/// How many of `n` training images train; the last sixth validate. For MNIST's 60,000 this is
+/// Nielsen's split, 50,000 and 10,000.
+pub fn images_for_training(n: usize) -> usize {
+    n - n / 6
+}
 
 /// Everything `scratchnet train` was asked to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,7 +121,7 @@ impl Default for TrainArgs {
         TrainArgs {
             data: None,
             settings: Settings::default(),
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)),
             out: PathBuf::from("scratchnet-model.bin"),
             log: None,
         }
@@ -174,11 +192,13 @@ fn expected(flag: &str) -> Option<String> {
         "--epochs" => "a whole number ≥ 1 (passes over the training images)".into(),
         "--batch" => "a whole number ≥ 1 (images per mini-batch)".into(),
         "--eta" => "a positive number (the learning rate η)".into(),
-        "--lambda" => "a number ≥ 0 (the L2 regularisation λ)".into(),
+        "--lambda" => "a finite number ≥ 0 (the L2 regularisation λ)".into(),
         "--dropout" => "a probability p with 0 ≤ p < 1".into(),
         "--patience" => "a whole number of epochs (0 for no early stopping)".into(),
         "--seed" => "a whole number (the seed of the random generator)".into(),
-        "--threads" => "a whole number ≥ 1 (threads for matrix products)".into(),
+        "--threads" => {
+            format!("a whole number from 1 to {MAX_THREADS} (threads for matrix products)")
+        }
         _ => return None,
     })
 }
@@ -266,17 +286,26 @@ pub fn check(a: &TrainArgs) -> Result<()> {
         ("--epochs", t.epochs.to_string(), t.epochs >= 1),
         ("--batch", t.batch_size.to_string(), t.batch_size >= 1),
         ("--eta", t.eta.to_string(), t.eta > 0.0 && t.eta.is_finite()),
-        ("--lambda", t.lambda.to_string(), t.lambda >= 0.0),
+        (
+            "--lambda",
+            t.lambda.to_string(),
+            t.lambda >= 0.0 && t.lambda.is_finite(),
+        ),
         (
             "--dropout",
             t.dropout.to_string(),
             0.0 <= t.dropout && t.dropout < 1.0,
         ),
-        ("--threads", a.threads.to_string(), a.threads >= 1),
+        (
+            "--threads",
+            a.threads.to_string(),
+            (1..=MAX_THREADS).contains(&a.threads),
+        ),
     ];
     if let Some((flag, value, _)) = in_range.into_iter().find(|(_, _, ok)| !ok) {
         return Err(refused(flag, &value, &expected(flag).unwrap_or_default()));
     }
+    check_outputs_differ(a)?;
     let s = &a.settings;
     cost::validate(s.net.hidden, s.net.output, s.net.cost).map_err(|err| match err {
         // A setting's name is its option's (`scratchnet presets` prints `cost=quadratic`).
@@ -290,8 +319,19 @@ pub fn check(a: &TrainArgs) -> Result<()> {
 }
 // ANCHOR_END: check
 
+/// Refuses `--log` naming the model's file, under any name: one would overwrite the other.
+fn check_outputs_differ(a: &TrainArgs) -> Result<()> {
+    match &a.log {
+        Some(log) if output::same_file(log, &a.out) => {
+            let expected = format!("a file other than the model's (--out {})", a.out.display());
+            Err(refused("--log", &log.display().to_string(), &expected))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses layer sizes MNIST cannot use: the input layer is its 784 pixels, the output its
-/// 10 digits, and no layer is empty.
+/// 10 digits, no layer is empty, and the network is within [`network::check_sizes`]' limits.
 fn check_layers(sizes: &[usize]) -> Result<()> {
     let expected = if sizes.len() < 2 {
         "at least two sizes, input and output (e.g. 784,20,10,10)".to_string()
@@ -302,7 +342,10 @@ fn check_layers(sizes: &[usize]) -> Result<()> {
     } else if sizes[sizes.len() - 1] != MNIST_CLASSES {
         format!("{MNIST_CLASSES} last, one output per digit")
     } else {
-        return Ok(());
+        match network::check_sizes(sizes) {
+            Err(Error::TooLarge { what, limit, .. }) => format!("at most {limit} {what}"),
+            other => return other,
+        }
     };
     let text: Vec<String> = sizes.iter().map(usize::to_string).collect();
     Err(refused("--layers", &text.join(","), &expected))
@@ -316,16 +359,16 @@ pub fn main(args: Vec<String>) -> Result<()> {
 /// Trains as `a` says, printing one line per epoch, then saves the model.
 ///
 /// # Errors
-/// Missing data that cannot be downloaded, unreadable data, an unwritable `--out` or
-/// `--log`, and [`Error::Diverged`] (in which case nothing is saved).
+/// An output path that is not a regular file or not writable (before anything else), missing
+/// data that cannot be downloaded, unreadable data, an empty training set, and
+/// [`Error::Diverged`] or [`Error::DidNotLearn`] (in which cases nothing is saved).
 pub fn run(a: &TrainArgs) -> Result<()> {
-    set_threads(a.threads);
-    check_writable(&a.out)?;
+    output::check_output(&a.out)?;
     let mut log = a.log.as_deref().map(CsvLog::create).transpose()?;
+    set_threads(a.threads);
     let dir = ensure_data(a.data.as_deref())?;
     let mnist = Mnist::load(&dir)?;
-    let split = TRAIN_IMAGES.min(mnist.train.len());
-    let (train_set, validation_set) = mnist.train.split_at(split);
+    let (train_set, validation_set) = mnist.train.split_at(images_for_training(mnist.train.len()));
     let (train_set, validation_set, test_set) = (
         Samples::from_dataset(&train_set),
         Samples::from_dataset(&validation_set),
@@ -335,43 +378,45 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         "{}",
         header_line(a, &dir, [&train_set, &validation_set, &test_set])
     );
-    let mut observer = Progress::new(a.settings.train.epochs, log.as_mut());
+    let mut settings = a.settings.clone();
+    settings.train.keep_best = true;
+    let mut observer = Progress::new(settings.train.epochs, log.as_mut());
     let start = Instant::now();
     let (net, reports) = train_with_settings(
-        &a.settings,
+        &settings,
         &train_set,
-        Some(&validation_set),
-        Some(&test_set),
+        non_empty(&validation_set),
+        non_empty(&test_set),
         &mut observer,
     )?;
     println!("{}", summary_line(&reports, start.elapsed()));
-    if let Some(log) = log {
-        log.finish()?;
-    }
-    model::save(&net, &a.out)?;
-    println!("saved the model to {}", a.out.display());
-    Ok(())
+    let classes = *net.sizes().last().expect("a network has layers");
+    train::check_learned(&reports, &settings.train, classes)?;
+    let kept = train::kept_epoch(&reports, &settings.train).expect("at least one epoch ran");
+    save_outputs(&net, &reports[kept - 1], &a.out, log)
+}
+
+/// Saves the model, says which epoch's weights it holds, then puts the log in place: the
+/// model first, so that a log that cannot be written (a full disk) never costs it.
+fn save_outputs(
+    net: &Network<f32>,
+    kept: &EpochReport,
+    out: &Path,
+    log: Option<CsvLog>,
+) -> Result<()> {
+    model::save(net, out)?;
+    println!("{}", saved_line(kept, out));
+    log.map_or(Ok(()), CsvLog::finish)
+}
+
+/// `Some(set)` unless it holds no images, so an empty set reports no accuracy rather than 0%.
+fn non_empty(set: &Samples<f32>) -> Option<&Samples<f32>> {
+    (!set.is_empty()).then_some(set)
 }
 
 /// Applies `--threads` to the matrix-multiply kernel.
 fn set_threads(threads: usize) {
     crate::linalg::set_threads(threads);
-}
-
-/// Fails early, before hours of training, if the model's folder does not exist.
-fn check_writable(out: &Path) -> Result<()> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(Error::Invalid(format!(
-            "cannot save the model to {}: the folder {} does not exist",
-            out.display(),
-            parent.display()
-        )));
-    }
-    Ok(())
 }
 
 /// Builds the network from `seed` and trains it; the library half of `scratchnet train`.
@@ -418,7 +463,6 @@ pub fn train_with_settings(
 }
 
 /// `best validation 97.72% at epoch 11 (test 97.55% then); 30 epochs in 1.6 minutes`.
-/// With early stopping the saved model is that best epoch's; otherwise the last epoch's.
 pub fn summary_line(reports: &[EpochReport], elapsed: Duration) -> String {
     let minutes = elapsed.as_secs_f64() / 60.0;
     let n = reports.len();
@@ -430,12 +474,29 @@ pub fn summary_line(reports: &[EpochReport], elapsed: Duration) -> String {
         return epochs;
     };
     let r = &reports[best - 1];
-    let percent = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}%", 100.0 * x));
     format!(
         "best validation {} at epoch {best} (test {} then); {epochs}",
         percent(r.validation_accuracy),
         percent(r.test_accuracy),
     )
+}
+
+/// `saved the weights of epoch 11 (validation 97.72%, test 97.55%) to m.bin`: which epoch's
+/// weights the model file holds, and how they scored, so that `eval` of it gives that test
+/// accuracy.
+pub fn saved_line(kept: &EpochReport, out: &Path) -> String {
+    format!(
+        "saved the weights of epoch {} (validation {}, test {}) to {}",
+        kept.epoch,
+        percent(kept.validation_accuracy),
+        percent(kept.test_accuracy),
+        out.display()
+    )
+}
+
+/// An accuracy as a percentage with two decimals, `-` when there is none.
+fn percent(accuracy: Option<f64>) -> String {
+    accuracy.map_or("-".to_string(), |x| format!("{:.2}%", 100.0 * x))
 }
 
 /// The line printed before training starts.
@@ -454,7 +515,6 @@ fn header_line(a: &TrainArgs, dir: &Path, sets: [&Samples<f32>; 3]) -> String {
 
 /// `epoch  3/30  cost 0.01234  validation 93.12%  test 92.88%  4.2 s`.
 pub fn epoch_line(r: &EpochReport, epochs: usize) -> String {
-    let percent = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}%", 100.0 * x));
     let width = epochs.to_string().len();
     format!(
         "epoch {:>width$}/{epochs}  cost {:.5}  validation {}  test {}  {:.1} s",
@@ -479,19 +539,17 @@ pub fn csv_line(r: &EpochReport) -> String {
     )
 }
 
-/// The `--log` file, written row by row so a long run can be watched.
+/// The `--log` file, written row by row to a temporary file beside it (watch that one during
+/// a long run) and put in place by [`CsvLog::finish`]; an existing log is never truncated.
 struct CsvLog {
-    path: PathBuf,
-    file: BufWriter<File>,
+    file: OutputFile,
     error: Option<std::io::Error>,
 }
 
 impl CsvLog {
     fn create(path: &Path) -> Result<CsvLog> {
-        let file = File::create(path).map_err(|e| Error::io(path, e))?;
         let mut log = CsvLog {
-            path: path.to_path_buf(),
-            file: BufWriter::new(file),
+            file: OutputFile::create(path)?,
             error: None,
         };
         log.write(CSV_HEADER);
@@ -502,16 +560,15 @@ impl CsvLog {
     /// training halfway.
     fn write(&mut self, line: &str) {
         if self.error.is_none() {
-            let result = writeln!(self.file, "{line}").and_then(|_| self.file.flush());
-            self.error = result.err();
+            self.error = writeln!(self.file, "{line}").err();
         }
     }
 
-    fn finish(mut self) -> Result<()> {
-        let flushed = self.file.flush();
-        match self.error.take().map_or(flushed, Err) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(Error::io(&self.path, e)),
+    /// Puts the log in place, or reports the first error writing it (the old log stays).
+    fn finish(self) -> Result<()> {
+        match self.error {
+            Some(e) => Err(Error::io(self.file.target(), e)),
+            None => self.file.commit(),
         }
     }
 }
@@ -699,7 +756,7 @@ mod tests {
 
     #[test]
     fn every_refused_value_reads_the_same() {
-        let cases: [(&[&str], &str); 22] = [
+        let cases: [(&[&str], &str); 29] = [
             (
                 &["--eta", "abc"],
                 "--eta abc: expected a positive number (the learning rate η)",
@@ -714,7 +771,15 @@ mod tests {
             ),
             (
                 &["--lambda=-1"],
-                "--lambda -1: expected a number ≥ 0 (the L2 regularisation λ)",
+                "--lambda -1: expected a finite number ≥ 0 (the L2 regularisation λ)",
+            ),
+            (
+                &["--lambda", "inf"],
+                "--lambda inf: expected a finite number ≥ 0 (the L2 regularisation λ)",
+            ),
+            (
+                &["--lambda", "nan"],
+                "--lambda NaN: expected a finite number ≥ 0 (the L2 regularisation λ)",
             ),
             (
                 &["--epochs", "0"],
@@ -730,7 +795,29 @@ mod tests {
             ),
             (
                 &["--threads", "0"],
-                "--threads 0: expected a whole number ≥ 1 (threads for matrix products)",
+                "--threads 0: expected a whole number from 1 to 256 (threads for matrix products)",
+            ),
+            (
+                &["--threads", "100000"],
+                "--threads 100000: expected a whole number from 1 to 256 (threads for matrix \
+                 products)",
+            ),
+            (
+                &["--layers", "784,100000000,10"],
+                "--layers 784,100000000,10: expected at most 1048576 neurons in layer 2",
+            ),
+            (
+                &["--layers", "784,18446744073709551615,10"],
+                "--layers 784,18446744073709551615,10: expected at most 1048576 neurons in \
+                 layer 2",
+            ),
+            (
+                &["--layers", "784,100000,10000,10"],
+                "--layers 784,100000,10000,10: expected at most 268435456 weights and biases",
+            ),
+            (
+                &["--log", "./m.bin", "--out", "m.bin"],
+                "--log ./m.bin: expected a file other than the model's (--out m.bin)",
             ),
             (
                 &["--seed", "x"],
@@ -797,6 +884,81 @@ mod tests {
         for (args, expected) in cases {
             assert_eq!(usage_message(args), expected, "{args:?}");
         }
+    }
+
+    #[test]
+    fn more_layers_than_a_model_file_holds_are_refused() {
+        let mut sizes = vec!["784"; 1];
+        sizes.extend(vec!["3"; crate::network::MAX_LAYERS - 1]);
+        sizes.push("10");
+        let too_many = sizes.join(",");
+        let message = usage_message(&["--layers", &too_many]);
+        assert!(
+            message.ends_with(": expected at most 1024 layers"),
+            "{message}"
+        );
+        sizes.remove(1);
+        assert!(parse_strs(&["--layers", &sizes.join(",")]).is_ok());
+    }
+
+    #[test]
+    fn the_default_thread_count_is_within_the_limit() {
+        let threads = TrainArgs::default().threads;
+        assert!((1..=MAX_THREADS).contains(&threads), "{threads}");
+    }
+
+    #[test]
+    fn nielsens_split_and_a_sixth_of_any_other_set() {
+        assert_eq!(images_for_training(60_000), 50_000);
+        assert_eq!(images_for_training(600), 500);
+        assert_eq!((images_for_training(1), images_for_training(0)), (1, 0));
+    }
+
+    /// A log that cannot be put in place (here: a folder appeared at its path during the
+    /// run) fails the run, but only after the model was saved. (Before, the log was finished
+    /// first and its error returned before the save.)
+    #[test]
+    fn a_failing_log_never_costs_the_model() {
+        let dir = std::env::temp_dir().join(format!("scratchnet-cli-log-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (out, log_path) = (dir.join("m.bin"), dir.join("log.csv"));
+        let mut log = CsvLog::create(&log_path).unwrap();
+        log.write("1,0.5,0.9,0.9,1.000");
+        std::fs::create_dir(&log_path).unwrap();
+        let net: Network<f32> = Network::new(&[4, 3], &mut Rng::new(1));
+        let report = EpochReport {
+            epoch: 1,
+            train_cost: 0.5,
+            validation_accuracy: Some(0.9),
+            test_accuracy: Some(0.9),
+            seconds: 1.0,
+        };
+        let err = save_outputs(&net, &report, &out, Some(log)).unwrap_err();
+        assert!(err.to_string().contains("log.csv: is a folder"), "{err}");
+        assert_eq!(model::load(&out).unwrap().sizes(), [4, 3]);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["log.csv", "m.bin"], "no temporary file is left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_saved_line_names_the_epoch_and_its_accuracies() {
+        let kept = EpochReport {
+            epoch: 11,
+            train_cost: 0.1,
+            validation_accuracy: Some(0.9772),
+            test_accuracy: None,
+            seconds: 1.0,
+        };
+        assert_eq!(
+            saved_line(&kept, Path::new("m.bin")),
+            "saved the weights of epoch 11 (validation 97.72%, test -) to m.bin"
+        );
     }
 
     #[test]
