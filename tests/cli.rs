@@ -3,46 +3,28 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+use std::sync::OnceLock;
 
+use crate::common::{assert_exit, scratchnet, temp_dir, text};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 
-const BIN: &str = env!("CARGO_BIN_EXE_scratchnet");
-
 /// Runs the binary with `args`, with no MNIST in reach and downloads pointed at nothing.
 fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
+    static NO_MNIST: OnceLock<PathBuf> = OnceLock::new();
+    scratchnet()
         .args(args)
-        .env("MNIST_DIR", empty_dir("mnist-env"))
+        .env(
+            "MNIST_DIR",
+            NO_MNIST.get_or_init(|| temp_dir("cli-no-mnist")),
+        )
         .env(
             "SCRATCHNET_MNIST_MIRROR",
             "file:///nonexistent/scratchnet-test-mirror/",
         )
         .output()
         .expect("the scratchnet binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A fresh empty folder for one test.
-fn empty_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scratchnet-cli-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 #[test]
@@ -165,7 +147,7 @@ fn refused_values_read_the_same_whichever_check_refused_them() {
 
 #[test]
 fn eval_of_a_file_that_is_not_a_model_exits_1() {
-    let dir = empty_dir("not-a-model");
+    let dir = temp_dir("not-a-model");
     let path = dir.join("notes.txt");
     fs::write(&path, "these are not weights").unwrap();
     let out = run(&["eval", path.to_str().unwrap()]);
@@ -196,7 +178,7 @@ fn pgm_of_a_one() -> (Vec<u8>, Vec<u8>) {
 
 #[test]
 fn predict_classifies_a_pgm_with_a_library_saved_model() {
-    let dir = empty_dir("predict");
+    let dir = temp_dir("predict");
     let net: Network<f32> = Network::new(&[784, 16, 10], &mut Rng::new(5));
     let model = dir.join("tiny.bin");
     scratchnet::formats::model::save(&net, &model).unwrap();
@@ -227,7 +209,7 @@ fn predict_classifies_a_pgm_with_a_library_saved_model() {
 
 #[test]
 fn predict_takes_any_size_but_rejects_blank_pictures_clearly() {
-    let dir = empty_dir("predict-size");
+    let dir = temp_dir("predict-size");
     let net: Network<f32> = Network::new(&[784, 10], &mut Rng::new(1));
     let model = dir.join("m.bin");
     scratchnet::formats::model::save(&net, &model).unwrap();
@@ -255,7 +237,7 @@ fn predict_takes_any_size_but_rejects_blank_pictures_clearly() {
 
 #[test]
 fn download_and_train_without_network_explain_what_to_do() {
-    let data = empty_dir("no-network");
+    let data = temp_dir("no-network");
     for args in [
         &["download", "--data", data.to_str().unwrap()][..],
         &["train", "--epochs", "1", "--data", data.to_str().unwrap()],

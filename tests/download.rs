@@ -1,38 +1,18 @@
 //! The download step, offline: `file://` mirrors in temporary folders stand in for the web.
 //! The mirror list and the curl program are passed to `download_from` explicitly, because
-//! environment variables are shared by the tests running in parallel.
+//! environment variables are shared by the tests running in parallel. The tests that run
+//! curl are `#[ignore = "needs curl"]`: CI runs them with `-- --ignored`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::{mnist_dir, temp_dir};
 use scratchnet::data::download::download_from;
 use scratchnet::data::mnist::{has_all_files, FILES};
 use scratchnet::Error;
 
-/// A fresh, empty folder under the system temp dir.
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!(
-        "scratchnet-dl-{tag}-{}-{nanos}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn file_url(dir: &Path) -> String {
     format!("file://{}/", dir.display())
-}
-
-fn have_curl() -> bool {
-    let found = Command::new("curl").arg("--version").output().is_ok();
-    if !found {
-        eprintln!("note: curl is not installed; skipping this download test");
-    }
-    found
 }
 
 fn entries(dir: &Path) -> Vec<String> {
@@ -45,10 +25,8 @@ fn entries(dir: &Path) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs curl"]
 fn wrong_digest_is_rejected_and_nothing_is_left_behind() {
-    if !have_curl() {
-        return;
-    }
     let mirror = temp_dir("fake-mirror");
     for (file, _) in FILES {
         std::fs::write(mirror.join(file), b"these bytes are not MNIST").unwrap();
@@ -122,7 +100,7 @@ fn curl_not_on_path_gives_instructions() {
     let dest = temp_dir("empty-path");
     let output = Command::new(std::env::current_exe().unwrap())
         .args([
-            "child_download_without_curl",
+            "download::child_download_without_curl",
             "--exact",
             "--ignored",
             "--nocapture",
@@ -152,10 +130,8 @@ fn child_download_without_curl() {
 }
 
 #[test]
+#[ignore = "needs curl"]
 fn every_mirror_failing_gives_instructions() {
-    if !have_curl() {
-        return;
-    }
     let empty_mirror = temp_dir("empty-mirror");
     let dest = temp_dir("failing-dest");
     let err = download_from(
@@ -197,12 +173,9 @@ fn files_present_under_another_name_are_not_fetched() {
 }
 
 #[test]
-#[ignore = "needs MNIST: set MNIST_DIR"]
+#[ignore = "needs MNIST (set MNIST_DIR) and curl"]
 fn real_files_from_a_local_mirror() {
-    if !have_curl() {
-        return;
-    }
-    let source = PathBuf::from(std::env::var_os("MNIST_DIR").expect("set MNIST_DIR"));
+    let source = mnist_dir();
     let mirror = temp_dir("real-mirror");
     for (file, _) in FILES {
         std::fs::copy(source.join(file), mirror.join(file)).unwrap();

@@ -9,37 +9,11 @@
 //! by at most 2(k + 2)·ε·M, the bound we test. It is relative to M, not to |c_ij|, because
 //! cancellation can make c_ij tiny while the rounding errors are not.
 
+use crate::common::supported_kernels;
 use proptest::prelude::*;
 use scratchnet::linalg::{
     gemm, gemm_naive, gemm_with, gemm_with_threads, kernel_name, Kernel, MatRef, Scalar,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
-/// Counts allocations made by the current thread, so the "no allocation" test is not
-/// disturbed by tests running on other threads.
-struct Counting;
-thread_local! {
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.with(|n| n.set(n.get() + 1));
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn supported() -> Vec<Kernel> {
-    Kernel::ALL
-        .into_iter()
-        .filter(|k| k.is_supported())
-        .collect()
-}
 
 /// A small deterministic generator (xorshift), values in [-1, 1).
 struct Lcg(u64);
@@ -125,7 +99,7 @@ const SIZES: [usize; 10] = [0, 1, 2, 5, 7, 13, 16, 17, 31, 40];
 
 #[test]
 fn every_kernel_matches_naive_on_small_shapes_f32_and_f64() {
-    for kernel in supported() {
+    for kernel in supported_kernels() {
         for &m in &SIZES {
             for &n in &SIZES {
                 for k in [0, 1, 3, 8, 29] {
@@ -157,7 +131,7 @@ fn every_kernel_matches_naive_across_block_edges() {
         (150, 70, 1),
         (13, 1200, 21),
     ];
-    for kernel in supported() {
+    for kernel in supported_kernels() {
         for (m, k, n) in shapes {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 for (alpha, beta) in [(1.0, 0.0), (0.75, 1.0), (-2.0, 0.5)] {
@@ -171,7 +145,7 @@ fn every_kernel_matches_naive_across_block_edges() {
 
 #[test]
 fn beta_zero_ignores_nan_in_c_even_when_k_is_zero() {
-    for kernel in supported() {
+    for kernel in supported_kernels() {
         let mut c = vec![f32::NAN; 6];
         let a = MatRef::row_major(&[], 2, 0);
         let b = MatRef::row_major(&[], 0, 3);
@@ -191,7 +165,7 @@ fn results_are_bit_identical_for_any_thread_count() {
         (20, 1000, 784),
         (40, 1300, 211),
     ];
-    for kernel in supported() {
+    for kernel in supported_kernels() {
         for (m, k, n) in shapes {
             for (ta, tb) in [(false, false), (true, true), (false, true)] {
                 let mut rng = Lcg((m + 3 * k + 7 * n) as u64);
@@ -231,7 +205,7 @@ fn results_are_bit_identical_for_any_thread_count() {
 /// chosen by shape, and the choice must not change an answer.
 #[test]
 fn small_products_equal_the_blocked_path_bit_for_bit() {
-    for kernel in supported() {
+    for kernel in supported_kernels() {
         let shapes = [
             (10, 20, 10, false, false), // the write-up's forward products
             (20, 10, 10, true, false),  // δ^{l-1} = (W^l)ᵀ δ^l
@@ -318,34 +292,6 @@ fn threaded_products_from_many_threads_at_once_agree() {
 }
 
 #[test]
-fn repeated_products_do_not_allocate() {
-    for kernel in supported() {
-        for (m, k, n) in [
-            (20, 784, 100),
-            (100, 784, 20),
-            (300, 300, 300),
-            (20, 784, 1),
-        ] {
-            let a = vec![0.5f32; m * k];
-            let b = vec![0.25f32; k * n];
-            let mut c = vec![0.0f32; m * n];
-            let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
-            gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
-            let before = ALLOCS.with(|n| n.get());
-            for _ in 0..3 {
-                gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
-                gemm_with_threads(kernel, 1, 1.0, av, bv.t().t(), 1.0, &mut c);
-            }
-            assert_eq!(
-                ALLOCS.with(|n| n.get()),
-                before,
-                "{kernel:?} {m}×{k}×{n} allocated"
-            );
-        }
-    }
-}
-
-#[test]
 fn gemm_dispatches_to_a_supported_kernel() {
     let name = kernel_name();
     let k = Kernel::from_name(name).expect("kernel_name is a kernel's name");
@@ -366,7 +312,7 @@ proptest! {
         ta: bool, tb: bool, beta_zero: bool, seed: u64,
     ) {
         let (alpha, beta) = if beta_zero { (1.5, 0.0) } else { (-0.5, 1.25) };
-        for kernel in supported() {
+        for kernel in supported_kernels() {
             check::<f32>(kernel, 1, m, k, n, ta, tb, alpha, beta, seed);
             check::<f64>(kernel, 1, m, k, n, ta, tb, alpha, beta, seed);
         }

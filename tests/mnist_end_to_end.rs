@@ -1,27 +1,15 @@
 //! The write-up's network on the real MNIST: one epoch, saved, loaded, evaluated again.
 //!
 //! Needs the four MNIST files: `MNIST_DIR=/path/to/mnist cargo test --release --test
-//! mnist_end_to_end -- --ignored`.
+//! integration mnist_end_to_end:: -- --ignored`.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
+use crate::common::{assert_exit, mnist_dir, scratchnet, temp_dir};
 use scratchnet::app::cli::train::train_network;
 use scratchnet::data::mnist::Mnist;
 use scratchnet::data::samples::Samples;
 use scratchnet::train::{evaluate, TrainConfig};
-
-fn mnist_dir() -> PathBuf {
-    let dir = std::env::var_os("MNIST_DIR").expect("set MNIST_DIR to the folder with MNIST");
-    PathBuf::from(dir)
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scratchnet-e2e-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 #[ignore = "needs MNIST: set MNIST_DIR"]
@@ -70,17 +58,13 @@ fn one_epoch_reaches_85_percent_and_survives_save_and_load() {
 fn the_binary_prints_the_same_lines_for_the_same_seed() {
     let dir = temp_dir("binary");
     let run = |name: &str| -> Vec<String> {
-        let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+        let out = scratchnet()
             .args(["train", "--epochs", "1", "--seed", "3", "--out"])
             .arg(dir.join(name))
             .env("MNIST_DIR", mnist_dir())
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_exit(&out, 0);
         // Drop the seconds (the last field of an epoch line) and the model's name.
         String::from_utf8(out.stdout)
             .unwrap()
@@ -107,13 +91,13 @@ fn a_diverged_run_exits_1_and_leaves_the_old_model_alone() {
     let dir = temp_dir("diverge");
     let model = dir.join("keep.bin");
     std::fs::write(&model, b"an older model").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+    let out = scratchnet()
         .args(["train", "--epochs", "1", "--eta", "1e300", "--out"])
         .arg(&model)
         .env("MNIST_DIR", mnist_dir())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_exit(&out, 1);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("diverged in epoch 1"), "{stderr}");
     assert_eq!(std::fs::read(&model).unwrap(), b"an older model");

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::{mnist_dir, temp_dir};
 use proptest::prelude::*;
 use scratchnet::data::mnist::{
     has_all_files, parse_images, parse_labels, read_idx_file, Images, Mnist, FILES,
@@ -38,17 +39,6 @@ fn fixture_folder(name: &str) -> PathBuf {
 
 fn read_images(name: &str) -> scratchnet::Result<Images> {
     parse_images(&read_idx_file(&fixture(name))?, name)
-}
-
-/// A fresh, empty folder under the system temp dir.
-fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let dir = std::env::temp_dir().join(format!("scratchnet-{tag}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 const TINY_PIXELS: [u8; 18] = [
@@ -271,10 +261,6 @@ const RAW_SHA256: [&str; 4] = [
     "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 ];
-
-fn mnist_dir() -> PathBuf {
-    PathBuf::from(std::env::var_os("MNIST_DIR").expect("set MNIST_DIR to the MNIST folder"))
-}
 
 #[test]
 #[ignore = "needs MNIST: set MNIST_DIR"]

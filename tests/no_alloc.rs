@@ -1,11 +1,13 @@
 //! A training step allocates nothing once its buffers exist: after the first mini-batch,
 //! gathering a batch, backpropagating and stepping reuse the `Workspace`, the target matrix
-//! and gemm's pack buffers. Counted by a global allocator in this test binary of its own
-//! (one thread: `set_threads` stays 1, so no thread is spawned).
+//! and gemm's pack buffers; nor does a repeated product. Counted by a global allocator in
+//! the `serial` test binary, each test holding [`serial`](crate::serial) (so `set_threads`
+//! stays 1 and no thread is spawned).
 
+use crate::common::{random_images, supported_kernels};
+use crate::serial;
 use scratchnet::backprop::{backprop_batch, Workspace};
-use scratchnet::data::samples::Samples;
-use scratchnet::linalg::{Matrix, Scalar};
+use scratchnet::linalg::{gemm_with_threads, MatRef, Matrix, Scalar};
 use scratchnet::network::Network;
 use scratchnet::optimizer::{Optimizer, OptimizerState};
 use scratchnet::rng::Rng;
@@ -38,20 +40,13 @@ fn allocations() -> usize {
     ALLOCS.with(Cell::get)
 }
 
-/// 200 random 784-pixel images with random labels.
-fn samples<T: Scalar>(rng: &mut Rng) -> Samples<T> {
-    let inputs = Matrix::from_fn(200, 784, |_, _| T::from_f64(rng.uniform()));
-    let labels = (0..200).map(|_| rng.below(10) as u8).collect();
-    Samples::new(inputs, labels)
-}
-
 /// Allocations made by batches 2.. of `step` over the write-up's network, batch `batch`.
 fn allocations_after_first_batch<T: Scalar>(
     batch: usize,
     mut step: impl FnMut(&mut Network<T>, &Matrix<T>, &mut Workspace<T>),
 ) -> usize {
     let mut rng = Rng::new(5);
-    let data = samples::<T>(&mut rng);
+    let data = random_images::<T>(200, &mut rng);
     let mut net: Network<T> = Network::new(&[784, 20, 10, 10], &mut rng);
     let mut order: Vec<usize> = (0..data.len()).collect();
     rng.shuffle(&mut order);
@@ -74,10 +69,11 @@ fn allocations_after_first_batch<T: Scalar>(
     counted
 }
 
-// One test function, so one thread: gemm's pack buffers come from a pool shared by all
-// threads, and a test running beside this one could swap a smaller buffer in.
+// Alone (`serial`): gemm's pack buffers come from a pool shared by all threads, and a test
+// running beside this one could swap a smaller buffer in.
 #[test]
 fn training_steps_allocate_nothing_after_the_first_batch() {
+    let _alone = serial();
     let f32s = allocations_after_first_batch::<f32>(10, |net, y, ws| sgd_step(net, y, 3.0, ws));
     assert_eq!(f32s, 0, "f32, batch 10");
     let f64s = allocations_after_first_batch::<f64>(25, |net, y, ws| sgd_step(net, y, 3.0, ws));
@@ -90,5 +86,30 @@ fn training_steps_allocate_nothing_after_the_first_batch() {
             opt.step(net, ws.grad.as_ref().unwrap(), 0.1);
         });
         assert_eq!(count, 0, "{kind:?}");
+    }
+}
+
+#[test]
+fn repeated_products_do_not_allocate() {
+    let _alone = serial();
+    for kernel in supported_kernels() {
+        for (m, k, n) in [
+            (20, 784, 100),
+            (100, 784, 20),
+            (300, 300, 300),
+            (20, 784, 1),
+        ] {
+            let a = vec![0.5f32; m * k];
+            let b = vec![0.25f32; k * n];
+            let mut c = vec![0.0f32; m * n];
+            let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+            gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
+            let before = allocations();
+            for _ in 0..3 {
+                gemm_with_threads(kernel, 1, 1.0, av, bv, 0.0, &mut c);
+                gemm_with_threads(kernel, 1, 1.0, av, bv.t().t(), 1.0, &mut c);
+            }
+            assert_eq!(allocations(), before, "{kernel:?} {m}×{k}×{n} allocated");
+        }
     }
 }

@@ -4,25 +4,18 @@
 //! `PARALLEL_MIN_WORK` and its hidden layer's σ passes `PARALLEL_MIN_ELEMENTS`, so both
 //! really are split.
 
+use crate::common::{bits, random_images};
+use crate::serial;
 use scratchnet::backprop::Workspace;
-use scratchnet::data::samples::Samples;
-use scratchnet::linalg::{set_threads, Matrix, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK};
+use scratchnet::linalg::{set_threads, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 use scratchnet::train::{train_epoch, TrainConfig};
 
-fn bits(net: &Network<f32>) -> Vec<u32> {
-    let w = net.weights.iter().flat_map(|w| w.as_slice());
-    let b = net.biases.iter().flat_map(|b| b.as_slice());
-    w.chain(b).map(|x| x.to_bits()).collect()
-}
-
 /// The parameters before and after two epochs on `threads` threads.
 fn trained_bits(threads: usize) -> (Vec<u32>, Vec<u32>) {
     let mut rng = Rng::new(3);
-    let inputs = Matrix::from_fn(300, 784, |_, _| rng.uniform() as f32);
-    let labels = (0..300).map(|_| rng.below(10) as u8).collect();
-    let data = Samples::new(inputs, labels);
+    let data = random_images(300, &mut rng);
     let mut net: Network<f32> = Network::new(&[784, 400, 10], &mut rng);
     let config = TrainConfig {
         batch_size: 100,
@@ -46,6 +39,7 @@ fn two_threads_train_the_same_bits_as_one() {
     const WORK: usize = 400 * 784 * 100;
     const _: () = assert!(WORK >= PARALLEL_MIN_WORK);
     const _: () = assert!(400 * 100 >= PARALLEL_MIN_ELEMENTS);
+    let _alone = serial();
     let one = trained_bits(1);
     let two = trained_bits(2);
     assert_eq!(two, trained_bits(2), "two threads, run twice");

@@ -1,6 +1,7 @@
 //! Learning end to end on a problem small enough to run in a second: 4×4 "images" of four
 //! classes, each class lighting a different quadrant, drawn by a seeded generator.
 
+use crate::common::bits;
 use scratchnet::app::cli::train::train_network;
 use scratchnet::data::samples::Samples;
 use scratchnet::linalg::Matrix;
@@ -49,12 +50,6 @@ fn run(seed: u64) -> (Network<f32>, Vec<EpochReport>) {
         &mut (),
     )
     .unwrap()
-}
-
-fn bits(net: &Network<f32>) -> Vec<u32> {
-    let w = net.weights.iter().flat_map(|w| w.as_slice());
-    let b = net.biases.iter().flat_map(|b| b.as_slice());
-    w.chain(b).map(|x| x.to_bits()).collect()
 }
 
 #[test]

@@ -1,16 +1,15 @@
 //! `visualize::assess` on the real MNIST test set (needs MNIST_DIR).
 
+use crate::common::mnist_dir;
 use scratchnet::app::visualize::assess;
 use scratchnet::data::mnist::Mnist;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
-use std::path::PathBuf;
 
 #[test]
 #[ignore = "needs MNIST: set MNIST_DIR"]
 fn confusion_rows_count_every_test_label_and_mistakes_are_off_diagonal() {
-    let dir = PathBuf::from(std::env::var("MNIST_DIR").expect("MNIST_DIR"));
-    let test = Mnist::load(&dir).unwrap().test;
+    let test = Mnist::load(&mnist_dir()).unwrap().test;
     let net: Network<f32> = Network::new(&[784, 20, 10, 10], &mut Rng::new(4));
     let (confusion, mistakes) = assess(&net, &test);
     // Row d sums to the number of test images labelled d, counted independently here.

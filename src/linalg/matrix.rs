@@ -397,3 +397,167 @@ impl<T: Scalar> SubAssign<&Matrix<T>> for Matrix<T> {
             .for_each(|(a, &b)| *a -= b);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-worked cases: small integers, so every result is exact in f64 and the expected
+    //! values in the comments can be checked with pencil and paper.
+
+    use super::*;
+
+    /// M = [1 2 3]
+    ///     [4 5 6]   (2×3)
+    fn m() -> Matrix<f64> {
+        Matrix::from_vec(2, 3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    }
+
+    fn v(xs: &[f64]) -> Vector<f64> {
+        Vector::from_vec(xs.to_vec())
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        // Mᵀ = [1 4]
+        //      [2 5]
+        //      [3 6]   (3×2), and (Mᵀ)ᵀ = M.
+        let t = m().transpose();
+        assert_eq!(t.shape(), (3, 2));
+        assert_eq!(t.as_slice(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(t[(2, 0)], m()[(0, 2)]);
+        assert_eq!(t.transpose(), m());
+    }
+
+    #[test]
+    fn hadamard_multiplies_element_by_element() {
+        // [1 2 3] ⊙ [ 7  8  9] = [ 7 16 27]
+        // [4 5 6]   [10 11 12]   [40 55 72]
+        let n = Matrix::from_vec(2, 3, vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);
+        let h = m().hadamard(&n);
+        assert_eq!(h.shape(), (2, 3));
+        assert_eq!(h.as_slice(), &[7.0, 16.0, 27.0, 40.0, 55.0, 72.0]);
+    }
+
+    #[test]
+    fn matrix_times_vector() {
+        // M [1 2 3]ᵀ = [1·1 + 2·2 + 3·3, 4·1 + 5·2 + 6·3]ᵀ = [14 32]ᵀ
+        assert_eq!(m().mul_vec(&v(&[1.0, 2.0, 3.0])), v(&[14.0, 32.0]));
+    }
+
+    #[test]
+    fn transposed_matrix_times_vector() {
+        // Mᵀ [1 2]ᵀ = [1·1 + 4·2, 2·1 + 5·2, 3·1 + 6·2]ᵀ = [9 12 15]ᵀ, the same as
+        // forming Mᵀ first.
+        let u = v(&[1.0, 2.0]);
+        assert_eq!(m().t_mul_vec(&u), v(&[9.0, 12.0, 15.0]));
+        assert_eq!(m().t_mul_vec(&u), m().transpose().mul_vec(&u));
+    }
+
+    #[test]
+    fn bias_is_added_to_every_column() {
+        // Z = M + [10 20]ᵀ added to each of the three columns:
+        // [1+10 2+10 3+10]   [11 12 13]
+        // [4+20 5+20 6+20] = [24 25 26]
+        let mut z = m();
+        z.add_to_columns(&v(&[10.0, 20.0]));
+        assert_eq!(z.as_slice(), &[11.0, 12.0, 13.0, 24.0, 25.0, 26.0]);
+    }
+
+    #[test]
+    fn row_sums_add_across_each_row() {
+        // [1 + 2 + 3, 4 + 5 + 6]ᵀ = [6 15]ᵀ
+        assert_eq!(m().row_sums(), v(&[6.0, 15.0]));
+    }
+
+    #[test]
+    fn products_with_and_without_transposes() {
+        // M Mᵀ = [1+4+9     4+10+18 ]   [14 32]
+        //        [4+10+18  16+25+36 ] = [32 77]
+        assert_eq!(
+            m().matmul(&m().transpose()).as_slice(),
+            &[14.0, 32.0, 32.0, 77.0]
+        );
+        // Mᵀ B with B = [1 2; 3 4]: [1·1+4·3  1·2+4·4; 2·1+5·3  2·2+5·4; 3·1+6·3  3·2+6·4]
+        //                         = [13 18; 17 24; 21 30]   (3×2)
+        let b = Matrix::from_vec(2, 2, vec![1.0, 2.0, 3.0, 4.0]);
+        let mut out = Matrix::zeros(0, 0);
+        m().t_matmul_into(&b, &mut out);
+        assert_eq!(out.shape(), (3, 2));
+        assert_eq!(out.as_slice(), &[13.0, 18.0, 17.0, 24.0, 21.0, 30.0]);
+        // M Cᵀ with C = [1 0 1; 0 1 0]: [1+3  2; 4+6  5] = [4 2; 10 5]   (2×2)
+        let c = Matrix::from_vec(2, 3, vec![1.0, 0.0, 1.0, 0.0, 1.0, 0.0]);
+        m().matmul_t_into(&c, &mut out);
+        assert_eq!(out.shape(), (2, 2));
+        assert_eq!(out.as_slice(), &[4.0, 2.0, 10.0, 5.0]);
+    }
+
+    #[test]
+    fn sums_differences_and_scaled_updates() {
+        // N = [7 8 9; 10 11 12]. M + N = [8 10 12; 14 16 18], N − M = [6 6 6; 6 6 6],
+        // M + 2N = [15 18 21; 24 27 30], M·0.5 = [0.5 1 1.5; 2 2.5 3].
+        let n = Matrix::from_vec(2, 3, vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);
+        assert_eq!((&m() + &n).as_slice(), &[8.0, 10.0, 12.0, 14.0, 16.0, 18.0]);
+        assert_eq!((&n - &m()).as_slice(), &[6.0; 6]);
+        let mut w = m();
+        w.add_scaled(2.0, &n);
+        assert_eq!(w.as_slice(), &[15.0, 18.0, 21.0, 24.0, 27.0, 30.0]);
+        assert_eq!(m().scale(0.5).as_slice(), &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0]);
+    }
+
+    #[test]
+    fn columns_are_read_and_written() {
+        // Column 1 of M is [2 5]ᵀ; writing [7 8]ᵀ there gives [1 7 3; 4 8 6].
+        let mut a = m();
+        assert_eq!(a.column(1), v(&[2.0, 5.0]));
+        a.set_column(1, &v(&[7.0, 8.0]));
+        assert_eq!(a.as_slice(), &[1.0, 7.0, 3.0, 4.0, 8.0, 6.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix::mul_vec: shape mismatch: left is 2×3, right is 2×1")]
+    fn matrix_times_vector_of_wrong_length_names_both_shapes() {
+        m().mul_vec(&v(&[1.0, 2.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix::t_mul_vec (Mᵀv): shape mismatch: left is 3×2, right is 3×1")]
+    fn transposed_times_vector_of_wrong_length_names_both_shapes() {
+        // Mᵀ is 3×2, so it needs a vector of length 2.
+        m().t_mul_vec(&v(&[1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix::hadamard: shape mismatch: left is 2×3, right is 3×2")]
+    fn hadamard_of_different_shapes_names_both() {
+        m().hadamard(&m().transpose());
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix::add_to_columns: shape mismatch: left is 2×3, right is 3×1")]
+    fn bias_of_wrong_length_names_both_shapes() {
+        m().add_to_columns(&v(&[1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix product: shape mismatch: left is 2×3, right is 2×3")]
+    fn product_of_incompatible_shapes_names_both() {
+        m().matmul(&m());
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix + Matrix: shape mismatch: left is 2×3, right is 3×2")]
+    fn sum_of_different_shapes_names_both() {
+        let _ = &m() + &m().transpose();
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix::from_vec: 2×3 needs 6 elements, got 5")]
+    fn from_vec_of_wrong_length_says_how_many() {
+        Matrix::from_vec(2, 3, vec![0.0f64; 5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Matrix index (2, 0) out of range for 2×3")]
+    fn index_out_of_range_names_the_shape() {
+        let _ = m()[(2, 0)];
+    }
+}

@@ -232,3 +232,91 @@ impl<T: Scalar> SubAssign<&Vector<T>> for Vector<T> {
             .for_each(|(a, &b)| *a -= b);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-worked cases: small integers, so every result is exact in f64 and the expected
+    //! values in the comments can be checked with pencil and paper.
+
+    use super::*;
+
+    fn v(xs: &[f64]) -> Vector<f64> {
+        Vector::from_vec(xs.to_vec())
+    }
+
+    #[test]
+    fn hadamard_multiplies_element_by_element() {
+        // [1 2 3] ⊙ [4 5 6] = [4 10 18]
+        assert_eq!(
+            v(&[1.0, 2.0, 3.0]).hadamard(&v(&[4.0, 5.0, 6.0])),
+            v(&[4.0, 10.0, 18.0])
+        );
+    }
+
+    #[test]
+    fn outer_product_is_column_times_row() {
+        // [1 2 3]ᵀ [4 5] = [ 4  5]
+        //                  [ 8 10]
+        //                  [12 15]   (3×2: Eq 7's shape, n_out × n_in)
+        let o = v(&[1.0, 2.0, 3.0]).outer(&v(&[4.0, 5.0]));
+        assert_eq!(o.shape(), (3, 2));
+        assert_eq!(o.as_slice(), &[4.0, 5.0, 8.0, 10.0, 12.0, 15.0]);
+    }
+
+    #[test]
+    fn dot_and_squared_norm() {
+        // [1 2 3]·[4 5 6] = 4 + 10 + 18 = 32; ‖[1 2 3]‖² = 1 + 4 + 9 = 14.
+        let u = v(&[1.0, 2.0, 3.0]);
+        assert_eq!(u.dot(&v(&[4.0, 5.0, 6.0])), 32.0);
+        assert_eq!(u.norm_squared(), 14.0);
+    }
+
+    #[test]
+    fn sums_differences_and_scaling() {
+        // [1 2 3] + [4 5 6] = [5 7 9]; [4 5 6] − [1 2 3] = [3 3 3]; [1 2 3]·2 = [2 4 6].
+        let (u, w) = (v(&[1.0, 2.0, 3.0]), v(&[4.0, 5.0, 6.0]));
+        assert_eq!(&u + &w, v(&[5.0, 7.0, 9.0]));
+        assert_eq!(&w - &u, v(&[3.0, 3.0, 3.0]));
+        assert_eq!(u.scale(2.0), v(&[2.0, 4.0, 6.0]));
+        let mut acc = u.clone();
+        acc += &w;
+        acc -= &u;
+        assert_eq!(acc, w);
+    }
+
+    #[test]
+    fn one_hot_and_argmax() {
+        // The target for label 2 of 4 is [0 0 1 0], and its argmax is 2 again.
+        let y = Vector::<f64>::one_hot(4, 2);
+        assert_eq!(y, v(&[0.0, 0.0, 1.0, 0.0]));
+        assert_eq!(y.argmax(), 2);
+        // Ties go to the first; NaN never wins.
+        assert_eq!(v(&[1.0, 3.0, 3.0, 2.0]).argmax(), 1);
+        assert_eq!(v(&[f64::NAN, 1.0, 0.0]).argmax(), 1);
+        assert_eq!(v(&[1.0, f64::NAN, 0.0]).argmax(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "Vector::hadamard: shape mismatch: left is 3×1, right is 2×1")]
+    fn hadamard_of_different_lengths_names_both_shapes() {
+        v(&[1.0, 2.0, 3.0]).hadamard(&v(&[1.0, 2.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "Vector::dot: shape mismatch: left is 2×1, right is 3×1")]
+    fn dot_of_different_lengths_names_both_shapes() {
+        v(&[1.0, 2.0]).dot(&v(&[1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "Vector + Vector: shape mismatch: left is 3×1, right is 2×1")]
+    fn sum_of_different_lengths_names_both_shapes() {
+        let _ = &v(&[1.0, 2.0, 3.0]) + &v(&[1.0, 2.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Vector::one_hot: index 4 out of range for length 4")]
+    fn one_hot_out_of_range_says_so() {
+        Vector::<f64>::one_hot(4, 4);
+    }
+}

@@ -1,0 +1,84 @@
+//! Helpers shared by the test files: temporary folders, the MNIST folder, synthetic data,
+//! the kernels to test, and running the `scratchnet` binary. Included as `mod common;` by
+//! both test binaries (`integration.rs` and `serial.rs`).
+
+// Each test binary uses only some of these.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use scratchnet::data::samples::Samples;
+use scratchnet::linalg::{Kernel, Matrix, Scalar};
+use scratchnet::network::Network;
+use scratchnet::rng::Rng;
+
+/// A fresh, empty folder under the system temp dir, named after `tag` and unique to this
+/// call (tests run in parallel; a folder left by an earlier run of the same name is cleared).
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "scratchnet-test-{tag}-{}-{call}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The folder with the four MNIST files, from `MNIST_DIR` (the tests that call this are
+/// `#[ignore = "needs MNIST …"]`).
+///
+/// # Panics
+/// If `MNIST_DIR` is not set.
+pub fn mnist_dir() -> PathBuf {
+    let dir = std::env::var_os("MNIST_DIR").expect("set MNIST_DIR to the folder with MNIST");
+    PathBuf::from(dir)
+}
+
+/// `n` random 784-pixel "images" (each pixel uniform in [0, 1)) with random labels 0–9:
+/// nothing to learn, but the shapes and the work of MNIST.
+pub fn random_images<T: Scalar>(n: usize, rng: &mut Rng) -> Samples<T> {
+    let inputs = Matrix::from_fn(n, 784, |_, _| T::from_f64(rng.uniform()));
+    let labels = (0..n).map(|_| rng.below(10) as u8).collect();
+    Samples::new(inputs, labels)
+}
+
+/// Every weight, then every bias, as bits: equal exactly when two networks are bit-identical.
+pub fn bits(net: &Network<f32>) -> Vec<u32> {
+    let w = net.weights.iter().flat_map(|w| w.as_slice());
+    let b = net.biases.iter().flat_map(|b| b.as_slice());
+    w.chain(b).map(|x| x.to_bits()).collect()
+}
+
+/// The matrix-multiply kernels this CPU runs.
+pub fn supported_kernels() -> Vec<Kernel> {
+    Kernel::ALL
+        .into_iter()
+        .filter(|k| k.is_supported())
+        .collect()
+}
+
+/// A command running the `scratchnet` binary that cargo built for these tests.
+pub fn scratchnet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_scratchnet"))
+}
+
+/// Bytes as text, invalid UTF-8 replaced.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that a run of the binary exited with `code`, showing its output if not.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
