@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use crate::common::{assert_exit, scratchnet, temp_dir, text};
@@ -284,7 +284,7 @@ fn readme_help_texts_match_the_binary() {
 /// of class `i % 10`, a bright bar three rows high at rows 2c+3 to 2c+5 on a noisy
 /// background. `train` training images (five sixths train, a sixth validate), `test` tests.
 fn bars(name: &str, train: u32, test: u32) -> PathBuf {
-    let dir = empty_dir(name);
+    let dir = temp_dir(name);
     let mut state = 1u64;
     let mut images = |count: u32| {
         let mut bytes = Vec::new();
@@ -334,7 +334,7 @@ fn names_in(dir: &std::path::Path) -> Vec<String> {
 #[cfg(unix)]
 #[test]
 fn outputs_that_are_not_regular_files_are_refused_before_training() {
-    let dir = empty_dir("not-files");
+    let dir = temp_dir("not-files");
     let fifo = dir.join("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
@@ -374,7 +374,7 @@ fn outputs_that_are_not_regular_files_are_refused_before_training() {
 /// the log truncated the model's file at the start.
 #[test]
 fn log_and_model_in_one_file_are_refused() {
-    let dir = empty_dir("one-file");
+    let dir = temp_dir("one-file");
     let model = dir.join("m.bin");
     fs::write(&model, "an old model").unwrap();
     let same = dir.join(".").join("m.bin");
@@ -396,7 +396,7 @@ fn log_and_model_in_one_file_are_refused() {
 #[test]
 fn a_run_no_better_than_chance_replaces_nothing() {
     let data = bars("chance-data", 600, 100);
-    let dir = empty_dir("chance");
+    let dir = temp_dir("chance");
     let (model, log) = (dir.join("m.bin"), dir.join("log.csv"));
     fs::write(&model, "a good old model").unwrap();
     fs::write(&log, "a good old log").unwrap();
@@ -439,7 +439,7 @@ fn a_run_no_better_than_chance_replaces_nothing() {
 #[test]
 fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
     let data = bars("saved-data", 600, 100);
-    let dir = empty_dir("saved");
+    let dir = temp_dir("saved");
     let model = dir.join("m.bin");
     let data_arg = data.to_str().unwrap();
     let out = run(&[
@@ -490,7 +490,7 @@ fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
 #[test]
 fn zero_training_images_save_nothing() {
     let data = bars("empty-data", 0, 10);
-    let dir = empty_dir("empty");
+    let dir = temp_dir("empty");
     let model = dir.join("m.bin");
     let out = run(&[
         "train",
@@ -540,7 +540,7 @@ fn sizes_beyond_the_limits_are_refused_in_one_form() {
 #[test]
 fn arguments_that_are_not_utf8_are_a_usage_error() {
     use std::os::unix::ffi::OsStrExt;
-    let out = Command::new(BIN)
+    let out = scratchnet()
         .args(["train", "--out"])
         .arg(std::ffi::OsStr::from_bytes(b"mod\xe8le.bin"))
         .output()
