@@ -20,16 +20,17 @@
 //!   timeout is set to the time left, so a client that has not sent a complete request
 //!   [`Limits::deadline`] after it connected gets 408 and is closed, however it paces its
 //!   bytes. The answer must be taken within the same time again.
-//! - **Slow clients starving the network.** Requests are read by a *reader stage*, one small
-//!   thread per connection, never by the workers that run the network. Only a complete,
-//!   parsed request goes through the bounded queue to the fixed pool of workers, which
-//!   compute the answer and hand it back; they never touch a socket, so no client can hold
-//!   one. A full queue is answered 503 at once.
-//! - **Many connections.** At most [`Limits::connections`] are open at once (so at most
-//!   that many reader threads), and at most [`Limits::per_address`] from one client address
-//!   (an IPv6 client is counted by its /64 network, which one host usually holds whole). A
-//!   connection over either limit is answered 503 and closed by the accepting thread,
-//!   which never waits on a client.
+//! - **Slow clients starving the network.** Requests are read by a *reader stage*, never by
+//!   the workers that run the network: a pool of small reader threads, each conversing with
+//!   one connection at a time, started as connections need them and reused. Only a
+//!   complete, parsed request goes through the bounded queue to the fixed pool of workers,
+//!   which compute the answer and hand it back; they never touch a socket, so no client can
+//!   hold one. A full queue is answered 503 at once.
+//! - **Many connections.** At most [`Limits::connections`] are open at once (and there are
+//!   at most that many reader threads), and at most [`Limits::per_address`] from one
+//!   client address (an IPv6 client is counted by its /64 network, which one host usually
+//!   holds whole). A connection over either limit is answered 503 and closed by the
+//!   accepting thread, which never waits on a client.
 //! - **Big or malformed requests.** The request line, the header lines and the body are
 //!   capped (414, 431, 413); the body is read as it arrives, so memory grows only with the
 //!   bytes actually sent: at most `connections × (request_line + header_bytes + body)` in
@@ -41,19 +42,19 @@
 //! is answered as `GET` without the body.
 //!
 //! Left out: keep-alive, chunked request bodies (411), HTTPS, compression, and an event
-//! loop: std has no portable `poll`/`epoll`, and a thread per connection, bounded by
-//! [`Limits::connections`], is the one clear way to read many sockets with std alone.
+//! loop: std has no portable `poll`/`epoll`, and a thread for each open connection, bounded
+//! by [`Limits::connections`], is the one clear way to read many sockets with std alone.
 
 use crate::app::preprocess::{self, Prepared};
 use crate::linalg::{Scalar, Vector};
 use crate::network::Network;
 use crate::Error;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -83,7 +84,7 @@ pub struct Limits {
     pub workers: usize,
     /// Parsed requests waiting for a worker; more → 503.
     pub queue: usize,
-    /// Connections open at once (each held by one reader thread); more → 503.
+    /// Connections open at once, and reader threads at most; more connections → 503.
     pub connections: usize,
     /// Connections open at once from one client address (IPv6: one /64); more → 503.
     pub per_address: usize,
@@ -701,30 +702,126 @@ fn refuse(stream: TcpStream, message: &str) {
     let _ = stream.shutdown(Shutdown::Write);
 }
 
-/// Admits a new connection: counts it and starts its reader thread, or refuses it (503) if
-/// its address or the server is at its limit. If no thread can be started, the connection
-/// is closed.
-fn admit(
+/// An admitted connection, counted until it is dropped.
+struct Connection {
     stream: TcpStream,
-    connections: &Arc<Connections>,
-    jobs: &SyncSender<Job>,
-    limits: &Limits,
-) {
-    let Ok(peer) = stream.peer_addr() else {
-        return; // already gone
-    };
-    let slot = match connections.open(client_key(peer.ip())) {
-        Ok(slot) => slot,
-        Err(message) => return refuse(stream, message),
-    };
-    let (jobs, limits) = (jobs.clone(), limits.clone());
-    let _ = thread::Builder::new()
-        .name("serve-reader".into())
-        .stack_size(READER_STACK)
-        .spawn(move || {
-            let _slot = slot;
-            converse(&stream, &jobs, &limits);
-        });
+    _slot: Slot,
+}
+
+/// The reader stage: at most [`Limits::connections`] threads, started as connections need
+/// them, each conversing with one connection at a time. Reusing idle threads keeps a new
+/// connection from waiting for a new thread to be scheduled, which on a busy machine can
+/// take a whole time slice; a thread idle for [`READER_IDLE`] ends.
+struct Readers {
+    state: Mutex<ReadersState>,
+    /// Signalled when a connection is queued or the server stops.
+    ready: Condvar,
+    jobs: SyncSender<Job>,
+    limits: Limits,
+}
+
+/// Admitted connections no reader has taken yet, and the readers' count.
+struct ReadersState {
+    waiting: VecDeque<Connection>,
+    /// Reader threads alive, at most [`Limits::connections`].
+    threads: usize,
+    /// Reader threads waiting for a connection.
+    idle: usize,
+    stopping: bool,
+}
+
+/// How long a reader thread waits for another connection before it ends.
+const READER_IDLE: Duration = Duration::from_secs(10);
+
+impl Readers {
+    fn new(jobs: SyncSender<Job>, limits: Limits) -> Arc<Self> {
+        Arc::new(Readers {
+            state: Mutex::new(ReadersState {
+                waiting: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                stopping: false,
+            }),
+            ready: Condvar::new(),
+            jobs,
+            limits,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ReadersState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Admits a new connection: counts it and queues it for a reader, starting one if none
+    /// is idle; or refuses it (503) if its address or the server is at its limit. Never
+    /// waits on a client.
+    fn admit(self: &Arc<Self>, stream: TcpStream, connections: &Arc<Connections>) {
+        let Ok(peer) = stream.peer_addr() else {
+            return; // already gone
+        };
+        let connection = match connections.open(client_key(peer.ip())) {
+            Ok(slot) => Connection {
+                stream,
+                _slot: slot,
+            },
+            Err(message) => return refuse(stream, message),
+        };
+        let mut state = self.lock();
+        state.waiting.push_back(connection);
+        if state.idle >= state.waiting.len() {
+            self.ready.notify_one();
+        } else if state.threads < self.limits.connections {
+            state.threads += 1;
+            drop(state);
+            let readers = Arc::clone(self);
+            let started = thread::Builder::new()
+                .name("serve-reader".into())
+                .stack_size(READER_STACK)
+                .spawn(move || readers.read());
+            if started.is_err() {
+                // No thread for it: close the newest waiting connection rather than let it
+                // wait for a reader that may never come.
+                let mut state = self.lock();
+                state.threads -= 1;
+                state.waiting.pop_back();
+            }
+        }
+    }
+
+    /// One reader thread: converses with queued connections one at a time, until none comes
+    /// for [`READER_IDLE`] or the server stops.
+    fn read(&self) {
+        let mut state = self.lock();
+        loop {
+            if let Some(connection) = state.waiting.pop_front() {
+                drop(state);
+                converse(&connection.stream, &self.jobs, &self.limits);
+                drop(connection); // closes it and frees its place before taking another
+                state = self.lock();
+                continue;
+            }
+            if state.stopping {
+                break;
+            }
+            state.idle += 1;
+            let (woken, wait) = self
+                .ready
+                .wait_timeout(state, READER_IDLE)
+                .unwrap_or_else(|e| e.into_inner());
+            state = woken;
+            state.idle -= 1;
+            if wait.timed_out() && state.waiting.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+    }
+
+    /// Tells idle readers to end; busy ones end once their connection is answered.
+    fn stop(&self) {
+        self.lock().stopping = true;
+        self.ready.notify_all();
+    }
 }
 
 /// A running server: its address, and how to stop it.
@@ -786,13 +883,14 @@ pub fn serve(
         total: limits.connections,
         per_address: limits.per_address,
     });
+    let readers = Readers::new(jobs, limits);
     let accepted = AtomicUsize::new(0);
     for stream in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             break;
         }
         match stream {
-            Ok(stream) => admit(stream, &connections, &jobs, &limits),
+            Ok(stream) => readers.admit(stream, &connections),
             // Out of file descriptors or similar: back off instead of spinning.
             Err(_) => thread::sleep(Duration::from_millis(10)),
         }
@@ -800,9 +898,10 @@ pub fn serve(
             break;
         }
     }
-    // The queue closes when the reader threads, which hold the other senders, have all
-    // finished; then the workers return.
-    drop(jobs);
+    // The job queue closes when the last reader, holding the last sender, has answered its
+    // connection and ended; then the workers return.
+    readers.stop();
+    drop(readers);
     for w in workers {
         let _ = w.join();
     }
@@ -1082,7 +1181,8 @@ mod tests {
         ]
     }
 
-    /// Headers a request may carry, in any order; "Content-Length" matches the body.
+    /// Headers a request may carry, in any order. "Content-Length" gets the body's length;
+    /// it is listed twice so that some requests carry it twice (and must get 400).
     const HEADERS: [&str; 7] = [
         "Host: localhost:8080",
         "Content-Length",
@@ -1120,11 +1220,18 @@ mod tests {
             }
             // Tight limits, half the time, so that the caps (414, 431, 413) are reached too.
             let limits = if tight {
-                Limits { request_line: 24, headers: 3, header_bytes: 60, body: 5, ..Limits::default() }
+                Limits {
+                    request_line: 24,
+                    headers: 3,
+                    header_bytes: 60,
+                    body: 5,
+                    ..Limits::default()
+                }
             } else {
                 Limits::default()
             };
-            let status = match read_request(&mut BufReader::with_capacity(buffer, &raw[..]), &limits) {
+            let mut reader = BufReader::with_capacity(buffer, &raw[..]);
+            let status = match read_request(&mut reader, &limits) {
                 Ok(request) => {
                     proptest::prop_assert!(request.body.len() <= limits.body);
                     route(tiny_network(), &request).status
