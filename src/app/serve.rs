@@ -565,8 +565,8 @@ struct Job {
 }
 
 /// The reader stage, for one connection: reads the request within the deadline, hands it to
-/// the workers through `jobs`, and writes their answer within the deadline again. Runs on
-/// the connection's own thread, so a slow client holds only that thread.
+/// the workers through `jobs`, and writes their answer within the deadline again. Runs on a
+/// reader thread, so a slow client holds only that thread, never a worker.
 fn converse(stream: &TcpStream, jobs: &SyncSender<Job>, limits: &Limits) {
     let deadline = Instant::now() + limits.deadline;
     let mut reader = BufReader::new(BeforeDeadline { stream, deadline });
@@ -656,18 +656,29 @@ struct Slot {
 }
 
 impl Connections {
+    fn new(limits: &Limits) -> Arc<Self> {
+        Arc::new(Connections {
+            open: Mutex::new((0, HashMap::new())),
+            total: limits.connections,
+            per_address: limits.per_address,
+        })
+    }
+
     /// Counts a new connection from `client`, or says which limit refuses it.
     fn open(self: &Arc<Self>, client: IpAddr) -> std::result::Result<Slot, &'static str> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let (total, by_client) = &mut *open;
-        let from_client = by_client.entry(client).or_insert(0);
-        if *from_client >= self.per_address {
+        if by_client
+            .get(&client)
+            .is_some_and(|&n| n >= self.per_address)
+        {
             return Err("too many connections from your address; try again");
         }
         if *total >= self.total {
             return Err("too many connections; try again");
         }
-        *from_client += 1;
+        // Entered only when admitted, so the map never holds more than `total` addresses.
+        *by_client.entry(client).or_insert(0) += 1;
         *total += 1;
         Ok(Slot {
             connections: Arc::clone(self),
@@ -878,11 +889,7 @@ pub fn serve(
     limits.check()?;
     let (jobs, queue) = mpsc::sync_channel::<Job>(limits.queue);
     let workers = start_workers(queue, &net, limits.workers)?;
-    let connections = Arc::new(Connections {
-        open: Mutex::new((0, HashMap::new())),
-        total: limits.connections,
-        per_address: limits.per_address,
-    });
+    let connections = Connections::new(&limits);
     let readers = Readers::new(jobs, limits);
     let accepted = AtomicUsize::new(0);
     for stream in listener.incoming() {
@@ -1107,6 +1114,33 @@ mod tests {
         assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
         assert_eq!(key("::ffff:127.0.0.2"), key("127.0.0.2"));
         assert_ne!(key("127.0.0.1"), key("127.0.0.2"));
+    }
+
+    #[test]
+    fn connections_are_counted_per_address_and_in_all() {
+        let connections = Connections::new(&Limits {
+            connections: 3,
+            per_address: 2,
+            ..Limits::default()
+        });
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let first = connections.open(ip("10.0.0.1")).unwrap();
+        let second = connections.open(ip("10.0.0.1")).unwrap();
+        assert!(connections
+            .open(ip("10.0.0.1"))
+            .is_err_and(|e| e.contains("your address")));
+        let third = connections.open(ip("10.0.0.2")).unwrap();
+        assert!(connections
+            .open(ip("10.0.0.3"))
+            .is_err_and(|e| e.starts_with("too many connections;")));
+        assert_eq!(
+            connections.open.lock().unwrap().1.len(),
+            2,
+            "a refused address is not kept"
+        );
+        drop((first, second, third));
+        assert_eq!(*connections.open.lock().unwrap(), (0, HashMap::new()));
+        assert!(connections.open(ip("10.0.0.3")).is_ok());
     }
 
     /// A valid request built from parts: method, target, version, headers in the given
