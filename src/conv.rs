@@ -72,7 +72,7 @@ impl ConvShape {
     }
 }
 
-// ANCHOR: conv
+// ANCHOR: conv_forward
 /// The convolution, Zˡ = Kˡ ⋆ Aˡ⁻¹ + bˡ, one image:
 /// z_j(y, x) = b_j + Σ_i Σ_p Σ_q K_{j,i}(p, q) · a_i(y + p, x + q).
 ///
@@ -112,7 +112,9 @@ pub fn conv_forward<T: Scalar>(shape: ConvShape, a: &[T], kernels: &[T], b: &[T]
         }
     }
 }
+// ANCHOR_END: conv_forward
 
+// ANCHOR: conv_backward
 /// The backward pass of [`conv_forward`], one image: from the layer's δ (Eq 9, σ′ already
 /// applied), the gradients of its kernels and biases, and the error sent back to its input.
 ///
@@ -192,9 +194,9 @@ pub fn conv_backward<T: Scalar>(
         }
     }
 }
-// ANCHOR_END: conv
+// ANCHOR_END: conv_backward
 
-// ANCHOR: pool
+// ANCHOR: pool_forward
 /// Max-pooling, one image: each k × k window of each map (stride k, so windows do not
 /// overlap) becomes its largest value, out_i(y, x) = max_{p,q} a_i(k·y + p, k·x + q), and
 /// `argmax` records where that value was (its index in `a`), for the backward pass. Of equal
@@ -241,7 +243,9 @@ pub fn pool_forward<T: Scalar>(
         }
     }
 }
+// ANCHOR_END: pool_forward
 
+// ANCHOR: pool_backward
 /// The backward pass of [`pool_forward`], Eq 12: only the winner of each window moved the
 /// output, so it alone receives the window's error, ∂C/∂a(argmax) = δ_out; every other value
 /// of the window gets 0 (a small change to it changes nothing after the max).
@@ -266,7 +270,7 @@ pub fn pool_backward<T: Scalar>(delta_out: &[T], argmax: &[usize], delta_in: &mu
         delta_in[at] = d;
     }
 }
-// ANCHOR_END: pool
+// ANCHOR_END: pool_backward
 
 // ANCHOR: conv_batch
 /// The convolution for a whole batch as one matrix product, then the bias and activation:
