@@ -21,7 +21,8 @@
 //! through the direct loops of [`crate::conv`], and [`forward_batch`] / [`backward_batch`]
 //! for a mini-batch, the convolutions lowered to matrix products; training uses the second,
 //! the tests prove it equal to the first. Training and evaluation are in
-//! [`crate::convtrain`]. Left out: momentum and Adam, dropout, and saving to a model file.
+//! [`crate::convtrain`]; dropout, on the inputs of fully connected layers, is
+//! [`forward_batch_dropout`]. Left out: momentum and Adam, and saving to a model file.
 
 use crate::activation::Activation;
 use crate::backprop::Gradient;
@@ -487,6 +488,12 @@ pub struct ConvWorkspace<T> {
     back: Matrix<T>,
     /// The mean gradient over the batch, after [`backward_batch`].
     pub grad: Option<Gradient<T>>,
+    /// Dropout: `masks[l]` multiplies the input of layer l, (shape(l).len(), batch), each
+    /// entry 0 or 1/(1 − p); 0 × 0 where nothing is dropped. Drawn by
+    /// [`forward_batch_dropout`] for every fully connected layer but the first layer.
+    masks: Vec<Matrix<T>>,
+    /// `kept[l]` = `a[l]` ⊙ `masks[l]`: what layer l reads when its input has a mask.
+    kept: Vec<Matrix<T>>,
 }
 
 impl<T: Scalar> ConvWorkspace<T> {
@@ -524,14 +531,60 @@ impl<T: Scalar> ConvWorkspace<T> {
 /// If `ws.input()` does not have the input's number of rows.
 #[track_caller]
 pub fn forward_batch<T: Scalar>(net: &ConvNet<T>, ws: &mut ConvWorkspace<T>) {
+    forward(net, ws, None)
+}
+
+/// [`forward_batch`] in training with (inverted) dropout: the input of every fully connected
+/// layer (but of a first layer, which reads the image) is multiplied by a fresh mask, each
+/// value kept with probability 1 − p and scaled by 1/(1 − p), or set to 0, as Nielsen's
+/// `network3.py` drops the inputs of its fully connected and softmax layers. The scaling
+/// keeps each value's expected size, so evaluation ([`forward_batch`]) needs no correction.
+/// The masks come from `rng` and stay in `ws` for [`backward_batch`].
+///
+/// Book: "Convolutional networks".
+///
+/// # Panics
+/// If p is not in [0, 1), or as [`forward_batch`].
+#[track_caller]
+pub fn forward_batch_dropout<T: Scalar>(
+    net: &ConvNet<T>,
+    ws: &mut ConvWorkspace<T>,
+    p: f64,
+    rng: &mut Rng,
+) {
+    assert!(
+        (0.0..1.0).contains(&p),
+        "dropout p must be in [0, 1), got {p}"
+    );
+    forward(net, ws, Some((p, rng)))
+}
+
+/// The forward pass, with dropout when `dropout` is given.
+#[track_caller]
+fn forward<T: Scalar>(
+    net: &ConvNet<T>,
+    ws: &mut ConvWorkspace<T>,
+    mut dropout: Option<(f64, &mut Rng)>,
+) {
     let top = net.layers.len();
     ws.a.resize_with(top + 1, Matrix::default);
     ws.cols.resize_with(top, Matrix::default);
     ws.argmax.resize_with(top, Vec::new);
+    ws.masks.resize_with(top, Matrix::default);
+    ws.kept.resize_with(top, Matrix::default);
     for (l, &layer) in net.layers.iter().enumerate() {
+        ws.masks[l].resize(0, 0);
+        if let (Layer::Dense { .. }, 1.., Some((p, rng))) = (layer, l, dropout.as_mut()) {
+            drop_out(&ws.a[l], *p, rng, &mut ws.masks[l], &mut ws.kept[l]);
+        }
         // Layer l's output is taken out of `ws` while the layer reads its input from it.
         let mut out = std::mem::take(&mut ws.a[l + 1]);
-        let (a, w, b) = (&ws.a[l], &net.weights[l], &net.biases[l]);
+        let a = if ws.masks[l].rows() > 0 {
+            &ws.kept[l]
+        } else {
+            &ws.a[l]
+        };
+        let (w, b) = (&net.weights[l], &net.biases[l]);
         match layer {
             Layer::Conv { activation, .. } => {
                 let shape = net.conv_shape(l);
@@ -550,6 +603,30 @@ pub fn forward_batch<T: Scalar>(net: &ConvNet<T>, ws: &mut ConvWorkspace<T>) {
             }
         }
         ws.a[l + 1] = out;
+    }
+}
+
+/// Draws a dropout mask for `a` (each entry 0 with probability p, else 1/(1 − p), row by
+/// row from `rng`) into `mask`, and `kept` = `a` ⊙ `mask`. Nothing is drawn for p = 0.
+fn drop_out<T: Scalar>(
+    a: &Matrix<T>,
+    p: f64,
+    rng: &mut Rng,
+    mask: &mut Matrix<T>,
+    kept: &mut Matrix<T>,
+) {
+    if p == 0.0 {
+        return;
+    }
+    let keep = T::from_f64(1.0 / (1.0 - p));
+    mask.resize(a.rows(), a.cols());
+    for m in mask.as_mut_slice() {
+        *m = if rng.uniform() < p { T::ZERO } else { keep };
+    }
+    kept.resize(a.rows(), a.cols());
+    let values = a.as_slice().iter().zip(mask.as_slice());
+    for (k, (&a, &m)) in kept.as_mut_slice().iter_mut().zip(values) {
+        *k = a * m;
     }
 }
 // ANCHOR_END: forward_batch
@@ -580,15 +657,15 @@ pub fn backward_batch<T: Scalar>(net: &ConvNet<T>, y: &Matrix<T>, ws: &mut ConvW
         let back = (l > 0).then_some(&mut ws.back);
         match net.layers[l] {
             Layer::Dense { .. } => {
-                // Eq 5, 1/n as gemm's α; Eq 6; Eq 2 before its ⊙ σ′.
-                let d = ws.delta.view();
-                gemm(
-                    inv_n,
-                    d,
-                    ws.a[l].view().t(),
-                    T::ZERO,
-                    nabla_w.as_mut_slice(),
-                );
+                // Eq 5, 1/n as gemm's α; Eq 6; Eq 2 before its ⊙ σ′. The input is the one the
+                // forward pass used (dropout's, if it had a mask).
+                let a = if ws.masks[l].rows() > 0 {
+                    &ws.kept[l]
+                } else {
+                    &ws.a[l]
+                };
+                let (d, nabla) = (ws.delta.view(), nabla_w.as_mut_slice());
+                gemm(inv_n, d, a.view().t(), T::ZERO, nabla);
                 for (gb, i) in nabla_b.as_mut_slice().iter_mut().zip(0..) {
                     *gb = ws.delta.row(i).iter().fold(T::ZERO, |s, &d| s + d) * inv_n;
                 }
@@ -612,6 +689,11 @@ pub fn backward_batch<T: Scalar>(net: &ConvNet<T>, y: &Matrix<T>, ws: &mut ConvW
                 for (d, &a) in ws.back.as_mut_slice().iter_mut().zip(ws.a[l].as_slice()) {
                     *d *= f.derivative_from_output(a);
                 }
+            }
+            // Dropout: a dropped value passed nothing forward, so it gets no error back.
+            let mask = ws.masks[l].as_slice();
+            for (d, &m) in ws.back.as_mut_slice().iter_mut().zip(mask) {
+                *d *= m;
             }
             std::mem::swap(&mut ws.delta, &mut ws.back);
         }

@@ -8,11 +8,14 @@
 //! a run.
 //!
 //! Of [`TrainConfig`] it honours `epochs`, `batch_size`, `eta`, `lambda` (L2 as weight
-//! decay on every weight, kernels included, as Nielsen's `network3.py`), `schedule`,
-//! `augment` and `evaluate_train`. Left out, for now, and refused with an error: optimizers
-//! other than SGD, dropout, early stopping (`patience`).
+//! decay on every weight, kernels included, as Nielsen's `network3.py`), `dropout` (on the
+//! inputs of fully connected layers, see [`forward_batch_dropout`]), `schedule`, `augment`
+//! and `evaluate_train`. Left out, for now, and refused with an error: optimizers other than
+//! SGD, and early stopping (`patience`).
 
-use crate::convnet::{backward_batch, forward_batch, sgd_step, ConvNet, ConvWorkspace};
+use crate::convnet::{
+    backward_batch, forward_batch, forward_batch_dropout, sgd_step, ConvNet, ConvWorkspace,
+};
 use crate::cost::Cost;
 use crate::data::augment::shift_batch;
 use crate::data::samples::Samples;
@@ -63,7 +66,7 @@ pub fn train<T: Scalar>(
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then
 /// for each mini-batch gather it (shifting the images when `config.augment`), run it forward
-/// and back, and take a step with L2 weight decay. Returns the mean cost of the batches as
+/// (with dropout when `config.dropout` > 0) and back, and take a step with L2 weight decay. Returns the mean cost of the batches as
 /// they were trained (0 when `config.evaluate_train`, which measures it afresh instead).
 ///
 /// Book: "Convolutional networks".
@@ -88,7 +91,11 @@ pub fn train_epoch<T: Scalar>(
         if config.augment {
             shift_batch(ws.input(), rng);
         }
-        forward_batch(net, ws);
+        if config.dropout > 0.0 {
+            forward_batch_dropout(net, ws, config.dropout, rng);
+        } else {
+            forward_batch(net, ws);
+        }
         if !config.evaluate_train {
             cost_sum += batch_cost(net.cost, ws.output(), &y);
         }
@@ -157,9 +164,6 @@ fn check_config(config: &TrainConfig) -> Result<()> {
     };
     if config.optimizer != Optimizer::Sgd {
         return not_yet(format!("the {} optimizer", config.optimizer.name()));
-    }
-    if config.dropout > 0.0 {
-        return not_yet("dropout".into());
     }
     if config.patience > 0 {
         return not_yet("early stopping".into());

@@ -5,8 +5,10 @@
 //!    whole networks' gradients to rounding.
 //! 2. Backpropagation through conv → pool → conv → pool → FC stacks of random small shapes
 //!    matches central finite differences of the cost, for EVERY kernel weight, bias and
-//!    fully connected weight, in f64, relative error < 1e-6.
-//! 3. A `ConvNet` of fully connected layers only is the write-up's `Network`, bit for bit.
+//!    fully connected weight, in f64, relative error < 1e-6; and with dropout (fixed masks)
+//!    to 1e-5.
+//! 3. A `ConvNet` of fully connected layers only is the write-up's `Network`, bit for bit,
+//!    with dropout too.
 //! 4. Training gives the same bits on one thread and on two.
 //!
 //! Why "to rounding" and not bit for bit in 1: the teaching loops add their products one at
@@ -28,14 +30,14 @@
 
 use proptest::prelude::*;
 use scratchnet::activation::Activation;
-use scratchnet::backprop::{backprop_batch, Gradient, Workspace};
+use scratchnet::backprop::{backprop_batch_dropout, Gradient, Workspace};
 use scratchnet::conv::{
     conv_backward, conv_backward_batch, conv_forward, conv_forward_batch, pool_backward,
     pool_backward_batch, pool_forward, pool_forward_batch, ConvShape, MapShape,
 };
 use scratchnet::convnet::{
-    backprop_one, backward_batch, forward_batch, forward_one, ConvNet, ConvNetConfig,
-    ConvWorkspace, Layer,
+    backprop_one, backward_batch, forward_batch, forward_batch_dropout, forward_one, ConvNet,
+    ConvNetConfig, ConvWorkspace, Layer,
 };
 use scratchnet::convtrain::train_epoch;
 use scratchnet::cost::Cost;
@@ -220,15 +222,20 @@ impl Stack {
     }
 }
 
-fn stacks() -> impl Strategy<Value = Stack> {
-    let activation = prop::sample::select(Activation::HIDDEN.to_vec());
+/// Random stacks whose hidden layers use `activations` and whose output pairing is one of
+/// `outputs` (indices into [`OUTPUTS`]).
+fn stacks(
+    activations: &[Activation],
+    outputs: std::ops::Range<usize>,
+) -> impl Strategy<Value = Stack> {
+    let activation = prop::sample::select(activations.to_vec());
     (
         (1usize..=2, 4usize..=11, 4usize..=11),
         [(1usize..=4, 1usize..=3), (1usize..=4, 1usize..=3)],
         [1usize..=2, 1usize..=2],
         (0usize..=3, 2usize..=4),
         [activation.clone(), activation.clone(), activation],
-        0usize..3,
+        outputs,
     )
         .prop_map(
             |((maps, rows, cols), convs, pools, (hidden, classes), activations, output)| Stack {
@@ -243,11 +250,13 @@ fn stacks() -> impl Strategy<Value = Stack> {
         )
 }
 
-/// A network, a batch X (one image per column) and one-hot targets Y.
+/// A network, a batch X (one image per column), one-hot targets Y, and dropout's p and the
+/// seed of its masks, if it has dropout (the same seed gives the same masks every time).
 struct Case {
     net: ConvNet<f64>,
     x: Matrix<f64>,
     y: Matrix<f64>,
+    dropout: Option<(f64, u64)>,
 }
 
 impl Case {
@@ -259,20 +268,31 @@ impl Case {
         for j in 0..images {
             y[(rng.below(net.outputs()), j)] = 1.0;
         }
-        Case { net, x, y }
+        let dropout = None;
+        Case { net, x, y, dropout }
+    }
+
+    /// The fast forward pass, with the case's dropout masks if it has dropout.
+    fn fast_forward(&self) -> ConvWorkspace<f64> {
+        let mut ws = ConvWorkspace::new();
+        *ws.input() = self.x.clone();
+        match self.dropout {
+            Some((p, seed)) => forward_batch_dropout(&self.net, &mut ws, p, &mut Rng::new(seed)),
+            None => forward_batch(&self.net, &mut ws),
+        }
+        ws
     }
 
     /// The fast version's gradient, the batch's mean.
     fn fast_gradient(&self) -> Gradient<f64> {
-        let mut ws = ConvWorkspace::new();
-        *ws.input() = self.x.clone();
-        forward_batch(&self.net, &mut ws);
+        let mut ws = self.fast_forward();
         backward_batch(&self.net, &self.y, &mut ws);
         ws.grad.unwrap()
     }
 
-    /// The mean cost, one image at a time through the teaching forward pass; also what
-    /// decides each kink (every pooling winner, every ReLU's sign) and the largest output.
+    /// The mean cost, one image at a time through the teaching forward pass (with dropout,
+    /// through the fast one, which alone has masks); also what decides each kink (every
+    /// pooling winner, every ReLU's sign; without dropout) and the largest output.
     fn cost(&self) -> (f64, Vec<usize>, f64) {
         let (mut total, mut kinks, mut largest) = (0.0, Vec::new(), f64::MIN);
         for n in 0..self.x.cols() {
@@ -289,6 +309,13 @@ impl Case {
             let out = trace.a.last().unwrap();
             total += self.net.cost.value(out, &column(&self.y, n));
             largest = out.iter().fold(largest, |m, &v| m.max(v));
+        }
+        if self.dropout.is_some() {
+            // The masked network's cost: through the fast forward pass with the same masks.
+            let (a, y) = (self.fast_forward().output().transpose(), self.y.transpose());
+            total = (0..a.rows())
+                .map(|k| self.net.cost.value(a.row(k), y.row(k)))
+                .sum();
         }
         (total / self.x.cols() as f64, kinks, largest)
     }
@@ -335,6 +362,36 @@ fn every_parameter(case: &mut Case, grad: &Gradient<f64>) -> Vec<(String, f64, O
     all
 }
 
+/// Checks every parameter's gradient against finite differences, to `tolerance`; rejects
+/// the case if cross-entropy's output is saturated or it skips more than it checks.
+fn check_against_finite_differences(
+    case: &mut Case,
+    stack: &Stack,
+    tolerance: f64,
+) -> Result<(), TestCaseError> {
+    let grad = case.fast_gradient();
+    let (cost, _, largest) = case.cost();
+    let cross_entropy = OUTPUTS[stack.output].1 == Cost::CrossEntropy;
+    prop_assume!(!(cross_entropy && largest > 1.0 - 1e-4));
+    let floor = 1e-6 * cost.max(1.0);
+    let all = every_parameter(case, &grad);
+    let checked: Vec<_> = all
+        .iter()
+        .filter_map(|(w, g, n)| n.map(|n| (w, *g, n)))
+        .collect();
+    for (what, g, n) in &checked {
+        let err = (g - n).abs() / (g.abs() + n.abs()).max(floor);
+        prop_assert!(
+            err < tolerance,
+            "{}, {:?}, {what}: backprop {g}, numerical {n}, relative error {err:e}",
+            case.net.spec(),
+            stack.activations
+        );
+    }
+    prop_assume!(all.len() - checked.len() <= checked.len());
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -342,32 +399,31 @@ proptest! {
     /// the slope of the cost.
     #[test]
     fn every_gradient_matches_finite_differences(
-        stack in stacks(), images in 1usize..=3, seed in any::<u64>(),
+        stack in stacks(&Activation::HIDDEN, 0..3), images in 1usize..=3, seed in any::<u64>(),
+    ) {
+        check_against_finite_differences(&mut Case::new(&stack, images, seed), &stack, 1e-6)?;
+    }
+
+    /// With dropout on the inputs of the fully connected layers (a fixed mask), the gradient
+    /// is the slope of the masked network's cost. Smooth activations only, so the one kind of
+    /// kink is pooling's, which comes before every mask; softmax output. The tolerance is
+    /// that of `gradient_check_all.rs`'s dropout check, for the same reason (the masks' 1/(1 − p)
+    /// scaling amplifies the oracle's rounding noise); a wrong mask is off by far more.
+    #[test]
+    fn dropout_with_a_fixed_mask_matches_finite_differences(
+        stack in stacks(&[Activation::Sigmoid, Activation::Tanh, Activation::Identity], 0..1),
+        images in 1usize..=3, p in 0.1f64..0.6, seed in any::<u64>(),
     ) {
         let mut case = Case::new(&stack, images, seed);
-        let grad = case.fast_gradient();
-        let (_, _, largest) = case.cost();
-        let cross_entropy = OUTPUTS[stack.output].1 == Cost::CrossEntropy;
-        prop_assume!(!(cross_entropy && largest > 1.0 - 1e-4));
-        let floor = 1e-6 * case.cost().0.max(1.0);
-        let all = every_parameter(&mut case, &grad);
-        let checked: Vec<_> = all.iter().filter_map(|(w, g, n)| n.map(|n| (w, *g, n))).collect();
-        for (what, g, n) in &checked {
-            let err = (g - n).abs() / (g.abs() + n.abs()).max(floor);
-            prop_assert!(
-                err < 1e-6,
-                "{}, {:?}, {what}: backprop {g}, numerical {n}, relative error {err:e}",
-                case.net.spec(), stack.activations
-            );
-        }
-        prop_assume!(all.len() - checked.len() <= checked.len());
+        case.dropout = Some((p, seed ^ 0x5eed));
+        check_against_finite_differences(&mut case, &stack, 1e-5)?;
     }
 
     /// The batch's gradient (fast version) is the mean of the per-image gradients of the
     /// direct loops.
     #[test]
     fn the_batch_gradient_is_the_mean_of_the_teaching_gradients(
-        stack in stacks(), images in 1usize..=4, seed in any::<u64>(),
+        stack in stacks(&Activation::HIDDEN, 0..3), images in 1usize..=4, seed in any::<u64>(),
     ) {
         let case = Case::new(&stack, images, seed);
         let fast = case.fast_gradient();
@@ -393,7 +449,8 @@ proptest! {
 }
 
 /// The fully connected layers of a `ConvNet` are the write-up's: built with the same seed,
-/// a `ConvNet` of `Dense` layers has `Network`'s weights, outputs and gradients, bit for bit.
+/// a `ConvNet` of `Dense` layers has `Network`'s weights, outputs and gradients, bit for bit,
+/// with dropout too.
 #[test]
 fn a_convnet_of_dense_layers_is_the_write_ups_network() {
     let (sigmoid, tanh) = (Activation::Sigmoid, Activation::Tanh);
@@ -421,18 +478,23 @@ fn a_convnet_of_dense_layers_is_the_write_ups_network() {
     let mut rng = Rng::new(10);
     let x = Matrix::from_fn(16, 6, |_, _| rng.uniform());
     let y = Matrix::from_fn(3, 6, |i, j| f64::from(u8::from(i == j % 3)));
-    let mut ws = Workspace::new();
-    *ws.input(16, 6) = x.clone();
-    backprop_batch(&net, &y, &mut ws);
-    let mut conv_ws = ConvWorkspace::new();
-    *conv_ws.input() = x;
-    forward_batch(&conv, &mut conv_ws);
-    backward_batch(&conv, &y, &mut conv_ws);
-    assert_eq!(conv_ws.output(), ws.output());
-    assert_eq!(conv_ws.grad, ws.grad);
+    // Without dropout, and with it (the same masks from the same seed: both drop the inputs
+    // of every layer but the first).
+    for p in [0.0, 0.4] {
+        let mut ws = Workspace::new();
+        *ws.input(16, 6) = x.clone();
+        backprop_batch_dropout(&net, &y, &mut ws, p, &mut Rng::new(11));
+        let mut conv_ws = ConvWorkspace::new();
+        *conv_ws.input() = x.clone();
+        forward_batch_dropout(&conv, &mut conv_ws, p, &mut Rng::new(11));
+        backward_batch(&conv, &y, &mut conv_ws);
+        assert_eq!(conv_ws.output(), ws.output());
+        assert_eq!(conv_ws.grad, ws.grad, "dropout p = {p}");
+    }
 }
 
-/// The parameters of a small convolutional network after two epochs on `threads` threads.
+/// The parameters of a small convolutional network after two epochs on `threads` threads,
+/// with every random choice training makes (shuffling, shifted images, dropout masks) and L2.
 /// The convolution's product (8 × 25 times 25 × 28,800) passes `PARALLEL_MIN_WORK` and its
 /// σ over 230,400 values `PARALLEL_MIN_ELEMENTS`, so both really are split.
 fn trained_bits(threads: usize) -> Vec<u64> {
@@ -463,6 +525,7 @@ fn trained_bits(threads: usize) -> Vec<u64> {
         eta: 0.1,
         lambda: 1.0,
         augment: true,
+        dropout: 0.3,
         ..TrainConfig::default()
     };
     set_threads(threads);
