@@ -17,6 +17,8 @@
 //! | [`backprop`] | gradients for one image and for a mini-batch (with dropout) | Eqs 1–8 | Backpropagation |
 //! | [`optimizer`], [`schedule`] | SGD, momentum, Adam, L2; η schedules | W ← W − η ∂C/∂W | Beyond the write-up |
 //! | [`train`] | mini-batch gradient descent, evaluation, early stopping | W ← W − η ∂C/∂W | Gradient descent and training |
+//! | [`conv`] | convolution and max-pooling: one image by direct loops, a batch lowered to matrix products | Eqs 9–13 | Convolutional networks |
+//! | [`convnet`], [`convtrain`] | a network as a list of layers (convolution, pooling, fully connected): its passes, gradients and SGD step; training and evaluation | Eqs 1–13 | Convolutional networks |
 //! | [`rng`], [`error`] | the one seeded generator; the one error type | — | Reproducibility and testing; Errors |
 //! | [`data`] | MNIST's IDX files, training samples, shifted images, download | — | Reading MNIST; The image as a vector |
 //! | [`formats`] | gzip/zlib, CRC-32, SHA-256, PNG, PGM, SVG, model files | — | Reading MNIST; Looking inside; Model files |
@@ -36,6 +38,9 @@ pub mod linalg;
 
 pub mod activation;
 pub mod backprop;
+pub mod conv;
+pub mod convnet;
+pub mod convtrain;
 pub mod cost;
 pub mod init;
 pub mod network;

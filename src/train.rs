@@ -63,26 +63,11 @@ pub fn train<T: Scalar>(
         let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
         let (ws, opt) = (&mut ws, &mut opt);
         let batch_mean = train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer);
-        let data_cost = match config.evaluate_train {
-            true => evaluate(net, train).cost,
-            false => batch_mean,
-        };
-        let train_cost = data_cost + l2_cost(net, lambda_over_n);
-        if !train_cost.is_finite() {
-            return Err(Error::Diverged {
-                epoch,
-                cost: train_cost,
-                eta: config.eta,
-                lambda: (config.lambda != 0.0).then_some(config.lambda),
-            });
-        }
-        let report = EpochReport {
-            epoch,
-            train_cost,
-            validation_accuracy: validation.map(|v| evaluate(net, v).accuracy),
-            test_accuracy: test.map(|t| evaluate(net, t).accuracy),
-            seconds: start.elapsed().as_secs_f64(),
-        };
+        let costs = (batch_mean, l2_cost(net, lambda_over_n));
+        let sets = (train, validation, test);
+        let report = epoch_report((epoch, start), costs, config, sets, |set| {
+            evaluate(net, set)
+        })?;
         observer.epoch_done(&report);
         let accuracy = report.validation_accuracy;
         reports.push(report);
@@ -98,6 +83,44 @@ pub fn train<T: Scalar>(
         *net = best_net;
     }
     Ok(reports)
+}
+
+/// The report of epoch `epoch`, begun at `start`: its training cost (the mean of its
+/// batches' costs, `batch_mean`, or, with `config.evaluate_train`, the cost `evaluate` measures
+/// on the training set; plus L2's term `l2`) and the accuracy `evaluate` measures on the
+/// validation and test sets (those there are). [`crate::convtrain::train`] ends its epochs
+/// the same way.
+///
+/// # Errors
+/// [`Error::Diverged`] if the training cost is NaN or infinite (then no set is measured).
+pub(crate) fn epoch_report<T: Scalar>(
+    (epoch, start): (usize, Instant),
+    (batch_mean, l2): (f64, f64),
+    config: &TrainConfig,
+    (train, validation, test): (&Samples<T>, Option<&Samples<T>>, Option<&Samples<T>>),
+    evaluate: impl Fn(&Samples<T>) -> Evaluation,
+) -> Result<EpochReport> {
+    let data_cost = match config.evaluate_train {
+        true => evaluate(train).cost,
+        false => batch_mean,
+    };
+    let train_cost = data_cost + l2;
+    if !train_cost.is_finite() {
+        return Err(Error::Diverged {
+            epoch,
+            cost: train_cost,
+            eta: config.eta,
+            lambda: (config.lambda != 0.0).then_some(config.lambda),
+        });
+    }
+    let accuracy = |set: &Samples<T>| evaluate(set).accuracy;
+    Ok(EpochReport {
+        epoch,
+        train_cost,
+        validation_accuracy: validation.map(accuracy),
+        test_accuracy: test.map(accuracy),
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 // ANCHOR: train_epoch

@@ -11,6 +11,7 @@ mod common;
 
 mod beyond;
 mod cli;
+mod conv;
 mod download;
 mod gemm_kernels;
 mod gradient_check;

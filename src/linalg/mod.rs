@@ -8,13 +8,15 @@
 //! Every product goes through [`gemm`], which dispatches to the fastest kernel this CPU runs
 //! (`kernel/`; book chapter "Making it fast"). [`set_threads`] lets large
 //! products use several threads, with bit-identical results for any count; [`teaching`] holds
-//! the slow-but-clear loops that chapter measures.
+//! the slow-but-clear loops that chapter measures; [`im2col`] lowers a convolution to one
+//! product (book chapter "Convolutional networks").
 //!
 //! Left out: views, broadcasting beyond "add a column to every column", anything generic
 //! over more than `f32` and `f64`.
 
 mod elementwise;
 mod gemm;
+pub mod im2col;
 mod kernel;
 mod matrix;
 mod scalar;
@@ -26,6 +28,7 @@ pub(crate) use vector::argmax;
 
 pub use elementwise::{add_to_columns_then_map, map_in_place, map_into, prefetch};
 pub use gemm::{gemm, gemm_naive, MatRef};
+pub use im2col::MapShape;
 pub use kernel::{
     gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, Kernel,
     PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,

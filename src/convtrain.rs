@@ -1,0 +1,172 @@
+//! Training a [`ConvNet`] by mini-batch gradient descent, and measuring how well it does.
+//!
+//! Book chapter: "Convolutional networks". The same loop as [`crate::train`] (shuffle, cut
+//! into mini-batches, one step of W ← W − η ∂C/∂W per batch), with the batched passes of
+//! [`crate::convnet`], and the same settings, reports and observer: [`TrainConfig`],
+//! [`EpochReport`], [`Observer`], [`Evaluation`]. Every random choice comes from the one
+//! [`Rng`], and every product gives the same bits on any number of threads, so a seed fixes
+//! a run.
+//!
+//! Of [`TrainConfig`] it honours `epochs`, `batch_size`, `eta`, `lambda` (L2 as weight
+//! decay on every weight, kernels included, as Nielsen's `network3.py`), `dropout` (on the
+//! inputs of fully connected layers, see [`forward_batch_dropout`]), `schedule`, `augment`
+//! and `evaluate_train`. Left out, for now, and refused with an error: optimizers other than
+//! SGD, and early stopping (`patience`).
+
+use crate::convnet::{
+    backward_batch, forward_batch, forward_batch_dropout, sgd_step, ConvNet, ConvWorkspace,
+};
+use crate::cost::Cost;
+use crate::data::augment::shift_batch;
+use crate::data::samples::Samples;
+use crate::error::{Error, Result};
+use crate::linalg::{argmax, Matrix, Scalar};
+use crate::optimizer::Optimizer;
+use crate::rng::Rng;
+use crate::train::{epoch_report, EpochReport, Evaluation, Observer, TrainConfig};
+use std::time::Instant;
+
+// ANCHOR: train
+/// Mini-batch training for `config.epochs` epochs, reporting after each (validation and test
+/// accuracy when those sets are given). The reported training cost includes L2's
+/// (λ/2n) Σ w².
+///
+/// Book: "Convolutional networks".
+///
+/// # Errors
+/// [`Error::Invalid`] for a setting this loop does not implement yet (see the module);
+/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost.
+pub fn train<T: Scalar>(
+    net: &mut ConvNet<T>,
+    train: &Samples<T>,
+    validation: Option<&Samples<T>>,
+    test: Option<&Samples<T>>,
+    config: &TrainConfig,
+    rng: &mut Rng,
+    observer: &mut dyn Observer,
+) -> Result<Vec<EpochReport>> {
+    check_config(config)?;
+    let mut ws = ConvWorkspace::new();
+    let lambda_over_n = config.lambda / train.len().max(1) as f64;
+    let mut reports = Vec::with_capacity(config.epochs);
+    for epoch in 1..=config.epochs {
+        let start = Instant::now();
+        let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
+        let batch_mean = train_epoch(net, train, config, (eta, epoch), rng, &mut ws, observer);
+        let costs = (batch_mean, l2_cost(net, lambda_over_n));
+        let sets = (train, validation, test);
+        let report = epoch_report((epoch, start), costs, config, sets, |set| {
+            evaluate(net, set)
+        })?;
+        observer.epoch_done(&report);
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then
+/// for each mini-batch gather it (shifting the images when `config.augment`), run it forward
+/// (with dropout when `config.dropout` > 0) and back, and take a step with L2 weight decay. Returns the mean cost of the batches as
+/// they were trained (0 when `config.evaluate_train`, which measures it afresh instead).
+///
+/// Book: "Convolutional networks".
+pub fn train_epoch<T: Scalar>(
+    net: &mut ConvNet<T>,
+    train: &Samples<T>,
+    config: &TrainConfig,
+    (eta, epoch): (f64, usize),
+    rng: &mut Rng,
+    ws: &mut ConvWorkspace<T>,
+    observer: &mut dyn Observer,
+) -> f64 {
+    let classes = net.outputs();
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    rng.shuffle(&mut order);
+    let decay = T::from_f64(eta * config.lambda / train.len().max(1) as f64); // ηλ/n
+    let eta = T::from_f64(eta);
+    let total = order.len().div_ceil(config.batch_size);
+    let (mut y, mut cost_sum) = (Matrix::zeros(0, 0), 0.0);
+    for (done, batch) in order.chunks(config.batch_size).enumerate() {
+        train.gather(batch, classes, ws.input(), &mut y);
+        if config.augment {
+            shift_batch(ws.input(), rng);
+        }
+        if config.dropout > 0.0 {
+            forward_batch_dropout(net, ws, config.dropout, rng);
+        } else {
+            forward_batch(net, ws);
+        }
+        if !config.evaluate_train {
+            cost_sum += batch_cost(net.cost, ws.output(), &y);
+        }
+        backward_batch(net, &y, ws);
+        sgd_step(
+            net,
+            ws.grad.as_ref().expect("backward_batch fills it"),
+            eta,
+            decay,
+        );
+        observer.batch_done(epoch, done + 1, total);
+    }
+    cost_sum / train.len().max(1) as f64
+}
+// ANCHOR_END: train
+
+/// Runs every sample through the network (in batches of 200 columns, which keeps the patch
+/// matrices to a few megabytes) and scores it.
+///
+/// Book: "Convolutional networks".
+pub fn evaluate<T: Scalar>(net: &ConvNet<T>, samples: &Samples<T>) -> Evaluation {
+    const CHUNK: usize = 200;
+    let mut ws = ConvWorkspace::new();
+    let mut y = Matrix::zeros(0, 0);
+    let (mut cost, mut predictions) = (0.0, Vec::with_capacity(samples.len()));
+    let indices: Vec<usize> = (0..samples.len()).collect();
+    for chunk in indices.chunks(CHUNK) {
+        samples.gather(chunk, net.outputs(), ws.input(), &mut y);
+        forward_batch(net, &mut ws);
+        cost += batch_cost(net.cost, ws.output(), &y);
+        let a = ws.output().transpose();
+        predictions.extend((0..chunk.len()).map(|k| argmax(a.row(k))));
+    }
+    let labels = samples.labels.iter();
+    let correct = labels.zip(&predictions).filter(|&(&l, &p)| p == l as usize);
+    let n = samples.len().max(1) as f64;
+    Evaluation {
+        cost: cost / n,
+        accuracy: correct.count() as f64 / n,
+        predictions,
+    }
+}
+
+/// The summed cost Σ_k C_k of a batch's outputs `a` against targets `y`, both
+/// (classes, batch).
+fn batch_cost<T: Scalar>(cost: Cost, a: &Matrix<T>, y: &Matrix<T>) -> f64 {
+    let (a, y) = (a.transpose(), y.transpose());
+    (0..a.rows())
+        .map(|k| cost.value(a.row(k), y.row(k)).to_f64())
+        .sum()
+}
+
+/// The L2 term of the cost, (λ/2n) Σ w² over every weight (kernels included; not biases).
+pub fn l2_cost<T: Scalar>(net: &ConvNet<T>, lambda_over_n: f64) -> f64 {
+    let weights = net.weights.iter().flat_map(|w| w.as_slice());
+    0.5 * lambda_over_n * weights.map(|&w| w.to_f64() * w.to_f64()).sum::<f64>()
+}
+
+/// Refuses the settings [`train`] does not implement yet.
+fn check_config(config: &TrainConfig) -> Result<()> {
+    assert!(config.batch_size > 0, "batch size must be at least 1");
+    let not_yet = |what: String| {
+        Err(Error::Invalid(format!(
+            "{what} is not implemented for convolutional networks yet"
+        )))
+    };
+    if config.optimizer != Optimizer::Sgd {
+        return not_yet(format!("the {} optimizer", config.optimizer.name()));
+    }
+    if config.patience > 0 {
+        return not_yet("early stopping".into());
+    }
+    Ok(())
+}
