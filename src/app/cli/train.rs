@@ -76,14 +76,16 @@ Options:
       --threads N       Threads for matrix products, at most 256 [default: all cores]
       --out FILE        Where to save the model, a regular file [default: scratchnet-model.bin]
       --log FILE.csv    Also write one CSV row per epoch: epoch,train_cost,
-                        validation_accuracy,test_accuracy,seconds (accuracies as fractions);
-                        put in place when the run ends, after the model
+                        validation_accuracy,test_accuracy,seconds,train_seconds,
+                        eval_seconds (accuracies as fractions); put in place when the
+                        run ends, after the model
   -h, --help            Print this help
 ";
 // ANCHOR_END: usage
 
 /// The header of the `--log` CSV file.
-pub const CSV_HEADER: &str = "epoch,train_cost,validation_accuracy,test_accuracy,seconds";
+pub const CSV_HEADER: &str =
+    "epoch,train_cost,validation_accuracy,test_accuracy,seconds,train_seconds,eval_seconds";
 
 /// Pixels in an MNIST image, so the input layer's size.
 pub const MNIST_PIXELS: usize = 28 * 28;
@@ -513,16 +515,18 @@ fn header_line(a: &TrainArgs, dir: &Path, sets: [&Samples<f32>; 3]) -> String {
     )
 }
 
-/// `epoch  3/30  cost 0.01234  validation 93.12%  test 92.88%  4.2 s`.
+/// `epoch  3/30  cost 0.01234  validation 93.12%  test 92.88%  2.1 s training, 2.1 s evaluating`.
 pub fn epoch_line(r: &EpochReport, epochs: usize) -> String {
     let width = epochs.to_string().len();
     format!(
-        "epoch {:>width$}/{epochs}  cost {:.5}  validation {}  test {}  {:.1} s",
+        "epoch {:>width$}/{epochs}  cost {:.5}  validation {}  test {}  \
+         {:.1} s training, {:.1} s evaluating",
         r.epoch,
         r.train_cost,
         percent(r.validation_accuracy),
         percent(r.test_accuracy),
-        r.seconds
+        r.train_seconds,
+        r.eval_seconds
     )
 }
 
@@ -530,12 +534,14 @@ pub fn epoch_line(r: &EpochReport, epochs: usize) -> String {
 pub fn csv_line(r: &EpochReport) -> String {
     let fraction = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
     format!(
-        "{},{},{},{},{:.3}",
+        "{},{},{},{},{:.3},{:.3},{:.3}",
         r.epoch,
         r.train_cost,
         fraction(r.validation_accuracy),
         fraction(r.test_accuracy),
-        r.seconds
+        r.seconds,
+        r.train_seconds,
+        r.eval_seconds
     )
 }
 
@@ -641,6 +647,8 @@ mod tests {
             validation_accuracy: Some(validation),
             test_accuracy: Some(0.9),
             seconds: 1.0,
+            train_seconds: 0.75,
+            eval_seconds: 0.25,
         };
         let minute = Duration::from_secs(60);
         assert_eq!(
@@ -933,6 +941,8 @@ mod tests {
             validation_accuracy: Some(0.9),
             test_accuracy: Some(0.9),
             seconds: 1.0,
+            train_seconds: 0.75,
+            eval_seconds: 0.25,
         };
         let err = save_outputs(&net, &report, &out, Some(log)).unwrap_err();
         assert!(err.to_string().contains("log.csv: is a folder"), "{err}");
@@ -954,6 +964,8 @@ mod tests {
             validation_accuracy: Some(0.9772),
             test_accuracy: None,
             seconds: 1.0,
+            train_seconds: 0.75,
+            eval_seconds: 0.25,
         };
         assert_eq!(
             saved_line(&kept, Path::new("m.bin")),
@@ -976,12 +988,14 @@ mod tests {
             validation_accuracy: Some(0.9312),
             test_accuracy: None,
             seconds: 4.21,
+            train_seconds: 3.0,
+            eval_seconds: 1.21,
         };
         assert_eq!(
             epoch_line(&r, 30),
-            "epoch  3/30  cost 0.12500  validation 93.12%  test -  4.2 s"
+            "epoch  3/30  cost 0.12500  validation 93.12%  test -  3.0 s training, 1.2 s evaluating"
         );
-        assert_eq!(csv_line(&r), "3,0.125,0.9312,,4.210");
+        assert_eq!(csv_line(&r), "3,0.125,0.9312,,4.210,3.000,1.210");
         assert_eq!(
             CSV_HEADER.split(',').count(),
             csv_line(&r).split(',').count()
