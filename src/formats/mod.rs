@@ -1,5 +1,6 @@
 //! File formats, written from scratch: gzip and zlib, CRC-32 and Adler-32, SHA-256, PNG, PGM,
-//! SVG, and the model file.
+//! SVG, and the model file. Every input file is read through [`read`]: a regular file, up to a
+//! limit.
 //!
 //! Each format is a module that turns bytes into values and back, and returns
 //! [`crate::Error`] for bad input. They use nothing of the network but [`crate::linalg`] and
@@ -11,5 +12,6 @@ pub mod image;
 pub mod inflate;
 pub mod model;
 pub mod png;
+pub mod read;
 pub mod sha256;
 pub mod svg;
