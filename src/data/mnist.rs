@@ -461,6 +461,7 @@ pub fn data_dir(flag: Option<&Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
 
     /// An IDX image file built by hand: `count` images of rows × cols, pixel value = index.
     fn idx_images(count: u32, rows: u32, cols: u32) -> Vec<u8> {
@@ -547,6 +548,25 @@ mod tests {
             parse_labels(&labels, "t"),
             Err(Error::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of an image file and a label file, each read as both.
+        let seeds = [idx_images(3, 2, 3), idx_labels(&[7, 2, 1, 0])];
+        let layout = Layout {
+            magic: 0,
+            header: 16,
+        };
+        run_mutations(
+            &seeds,
+            layout,
+            |_| {},
+            |input| {
+                drop(parse_images(input, "mutated"));
+                drop(parse_labels(input, "mutated"));
+            },
+        );
     }
 
     #[test]

@@ -232,6 +232,7 @@ impl Tokens<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
 
     #[test]
     fn ascii_with_comments_and_odd_whitespace() {
@@ -307,6 +308,29 @@ mod tests {
             assert!(read_pgm(&pgm[..len]).is_err(), "length {len}");
         }
         assert!(read_pgm(&pgm).is_ok());
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of binary 8- and 16-bit files and an ASCII file with comments.
+        let mut binary = b"P5 3 2 255\n".to_vec();
+        binary.extend_from_slice(&[0, 9, 80, 255, 7, 1]);
+        let mut wide = b"P5\n2 2\n65535\n".to_vec();
+        wide.extend_from_slice(&[0, 1, 0xFF, 0xFF, 0x80, 0, 1, 2]);
+        let ascii = b"P2\n# hand made\n3 2 # size\n15\n0 15 7\n1 2 3\n".to_vec();
+        let layout = Layout {
+            magic: 2,
+            header: 24,
+        };
+        run_mutations(
+            &[binary, wide, ascii],
+            layout,
+            |_| {},
+            |input| {
+                drop(read_pgm(input));
+                drop(decode_image(input));
+            },
+        );
     }
 
     #[test]

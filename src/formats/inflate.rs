@@ -783,6 +783,7 @@ pub fn zlib_stored(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::formats::checksum::crc32;
+    use crate::formats::mutate::{run_mutations, Layout};
     use proptest::prelude::*;
 
     /// Writes DEFLATE bits by hand, for streams no compressor would produce.
@@ -1206,6 +1207,29 @@ for level in range(0, 10):
             .rev()
             .find(|&len| litlen.counts[len] > 0)
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn mutated_gzip_zlib_and_deflate_streams_never_panic() {
+        // 10,000 mutations of each: a gzip file (the tiny IDX fixture, fixed Huffman), a zlib
+        // stream of LZ77 matches, and raw deflate with a dynamic and a stored block.
+        let tiny = include_bytes!("../../tests/data/tiny-images-idx3-ubyte.gz.fixture");
+        let text = fox_text();
+        let gz = vec![tiny.to_vec(), gzip_member(&text, FEXTRA | FNAME | FHCRC)];
+        let zlib = vec![
+            crate::formats::deflate::zlib_fixed(&text.repeat(3)),
+            zlib_stored(&text),
+        ];
+        let raw = vec![unhex(FOX_DYNAMIC), deflate_stored(&text[..40])];
+        let layout = |magic, header| Layout { magic, header };
+        run_mutations(&gz, layout(2, 24), |_| {}, |input| drop(gunzip(input)));
+        run_mutations(
+            &zlib,
+            layout(0, 2),
+            |_| {},
+            |input| drop(zlib_decompress(input)),
+        );
+        run_mutations(&raw, layout(0, 4), |_| {}, |input| drop(inflate(input)));
     }
 
     proptest! {

@@ -11,6 +11,8 @@ pub mod deflate;
 pub mod image;
 pub mod inflate;
 pub mod model;
+#[cfg(test)]
+pub(crate) mod mutate;
 pub mod png;
 pub mod read;
 pub mod sha256;

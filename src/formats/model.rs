@@ -348,6 +348,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
     use crate::rng::Rng;
 
     fn small_net() -> Network<f32> {
@@ -526,6 +527,28 @@ mod tests {
         let err = from_bytes(&bytes).unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("quadratiX"), "{err}");
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of two small models, half with the CRC trailer made right again
+        // so that the sizes, names and parameters behind it are reached.
+        let seeds = [
+            to_bytes(&small_net()),
+            to_bytes(&Network::new(&[2, 3, 2, 2], &mut Rng::new(2))),
+        ];
+        let fix_crc = |bytes: &mut [u8]| {
+            if bytes.len() >= 4 {
+                let end = bytes.len() - 4;
+                let crc = crc32(&bytes[..end]);
+                bytes[end..].copy_from_slice(&crc.to_le_bytes());
+            }
+        };
+        let layout = Layout {
+            magic: 4,
+            header: 64,
+        };
+        run_mutations(&seeds, layout, fix_crc, |input| drop(from_bytes(input)));
     }
 
     proptest::proptest! {

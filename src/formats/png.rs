@@ -490,6 +490,7 @@ pub fn read(path: &Path) -> Result<Image> {
 mod tests {
     use super::*;
     use crate::formats::inflate::zlib_stored;
+    use crate::formats::mutate::{run_mutations, Layout};
     use proptest::prelude::*;
 
     /// A PNG file assembled by hand from IHDR fields and already-filtered rows.
@@ -619,6 +620,47 @@ mod tests {
         assert_eq!(&png[png.len() - 8..png.len() - 4], b"IEND");
         // IEND's CRC is the CRC-32 of "IEND": ae 42 60 82, in every PNG ever written.
         assert_eq!(&png[png.len() - 4..], &[0xAE, 0x42, 0x60, 0x82]);
+    }
+
+    /// Makes a mutated file's checksums right again, as far as its chunk layout still allows
+    /// finding them: an IDAT's Adler-32 (when its deflate data still inflates), then every
+    /// chunk's CRC; so mutations reach the filter bytes and pixels behind them.
+    fn fix_checksums(png: &mut [u8]) {
+        let mut at = 8;
+        while let Some(header) = png.get(at..at + 8) {
+            let end = at + 12 + be32(header) as usize;
+            if end > png.len() {
+                return;
+            }
+            let data = &png[at + 8..end - 4];
+            if &header[4..] == b"IDAT" && data.len() >= 6 {
+                if let Ok(raw) = crate::formats::inflate::inflate(&data[2..]) {
+                    let adler = crate::formats::checksum::adler32(&raw).to_be_bytes();
+                    png[end - 8..end - 4].copy_from_slice(&adler);
+                }
+            }
+            let crc = crate::formats::checksum::crc32(&png[at + 4..end - 4]);
+            png[end - 4..end].copy_from_slice(&crc.to_be_bytes());
+            at = end;
+        }
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of grey, grey + alpha, RGB and RGBA files, a palette file with
+        // transparency and a 16-bit file; half with their checksums made right again.
+        let mut seeds: Vec<Vec<u8>> = (1..=4)
+            .map(|c| encode(&Image::new(3, 2, c, (0..6 * c as u8).collect())))
+            .collect();
+        let plte = (b"PLTE", vec![255, 0, 0, 0, 0, 255]);
+        let trns = (b"tRNS", vec![0]);
+        seeds.push(hand_png(2, 1, 8, 3, &[plte, trns], &[0, 1, 0]));
+        seeds.push(hand_png(1, 2, 16, 0, &[], &[1, 0xAB, 0xCD, 4, 0, 1]));
+        let layout = Layout {
+            magic: 8,
+            header: 33,
+        };
+        run_mutations(&seeds, layout, fix_checksums, |input| drop(decode(input)));
     }
 
     fn image_strategy() -> impl Strategy<Value = Image> {
