@@ -286,11 +286,27 @@ pub fn templates<T: Scalar>(net: &Network<T>) -> Option<Matrix<f32>> {
     let (last, earlier) = net.weights.split_last()?;
     let mut product = as_f32(last);
     for w in earlier.iter().rev() {
-        product = product.matmul(&as_f32(w));
+        product = times(&product, w);
     }
     (net.weights.len() > 1).then_some(product)
 }
 // ANCHOR_END: templates
+
+/// P · W for P: (k, n) and W: (n, m), row k of the product being Σⱼ Pₖⱼ · (row j of W): W is
+/// read a row at a time, never copied (it may be the widest matrix of the network).
+fn times<T: Scalar>(p: &Matrix<f32>, w: &Matrix<T>) -> Matrix<f32> {
+    let mut out = Matrix::zeros(p.rows(), w.cols());
+    for j in 0..w.rows() {
+        let w_j: Vec<f32> = w.row(j).iter().map(|v| v.to_f64() as f32).collect();
+        for k in 0..p.rows() {
+            let p_kj = p[(k, j)];
+            for (o, &v) in out.row_mut(k).iter_mut().zip(&w_j) {
+                *o += p_kj * v;
+            }
+        }
+    }
+    out
+}
 
 /// [`templates`] drawn as heat maps of the images' `shape` (rows × cols), labelled with the
 /// class each output stands for (a digit, or its name).
