@@ -6,13 +6,17 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use scratchnet::app::cli::{eval, visualize};
+use scratchnet::data::classes::Classes;
 use scratchnet::data::mnist::{
     has_all_files, parse_images, parse_labels, read_idx_file, Images, Mnist, FILES, MAX_IMAGES,
 };
+use scratchnet::data::samples::Samples;
+use scratchnet::data::shape::Shape;
 use scratchnet::formats::inflate::gunzip;
 use scratchnet::formats::sha256::{sha256, to_hex};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
+use scratchnet::train::{train, TrainConfig};
 use scratchnet::Error;
 
 /// A fixture file: committed as `NAME.fixture` (see `tests/data/README.md`).
@@ -252,10 +256,27 @@ fn eval(model: &Path, data: &Path) -> scratchnet::Result<()> {
 }
 
 #[test]
-fn another_data_set_of_2x3_images_evaluates_and_visualises() {
+fn another_data_set_of_2x3_images_trains_evaluates_and_visualises() {
     // Issue 12, item 5: images that are not 28×28 panicked in the batched forward pass.
+    // Trained through the library, checked as `train` should check it (Shape::of_data).
     let data = fixture_folder("tiny");
-    eval(&saved_model(&data, &[6, 4, 10]), &data).unwrap();
+    let set = Mnist::load(&data).unwrap();
+    let shape = Shape::of_data(&set, &Classes::load(&data).unwrap()).unwrap();
+    assert_eq!((shape.rows, shape.cols, shape.classes), (2, 3, 10));
+    let sizes = [shape.pixels(), 4, shape.classes];
+    shape.check_network(&sizes, "--layers").unwrap();
+    let mut rng = Rng::new(1);
+    let mut net: Network<f32> = Network::new(&sizes, &mut rng);
+    let training = Samples::from_dataset(&set.train);
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 2,
+        ..TrainConfig::default()
+    };
+    train(&mut net, &training, None, None, &config, &mut rng, &mut ()).unwrap();
+    let model = data.join("trained.bin");
+    scratchnet::formats::model::save(&net, &model).unwrap();
+    eval(&model, &data).unwrap();
     let out = data.join("pictures");
     let model = saved_model(&data, &[6, 5, 3, 10]);
     visualize::run(&visualize::VisualizeArgs {

@@ -7,7 +7,7 @@
 //! otherwise stop on a shape mismatch. Left out: resizing images to fit a network.
 
 use crate::data::classes::Classes;
-use crate::data::mnist::Images;
+use crate::data::mnist::{Images, Mnist};
 use crate::network::check_sizes;
 use crate::{Error, Result};
 
@@ -37,6 +37,26 @@ impl Shape {
             cols: images.cols,
             classes: classes.len(),
         }
+    }
+
+    /// The shape of a whole data set, as training needs it: the training and test images
+    /// must be of one size, and every label of both sets must name one of `classes`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the two sets' images differ in size; what
+    /// [`Classes::check_labels`] refuses.
+    pub fn of_data(data: &Mnist, classes: &Classes) -> Result<Shape> {
+        let (train, test) = (&data.train.images, &data.test.images);
+        if (train.rows, train.cols) != (test.rows, test.cols) {
+            return Err(Error::Invalid(format!(
+                "the training images are {} × {} but the test images {} × {}: a network \
+                 reads images of one size",
+                train.rows, train.cols, test.rows, test.cols
+            )));
+        }
+        classes.check_labels(&data.train.labels, "the training labels")?;
+        classes.check_labels(&data.test.labels, "the test labels")?;
+        Ok(Shape::of(train, classes))
     }
 
     /// Pixels per image, rows × cols: the input layer's size.
@@ -118,5 +138,38 @@ mod tests {
         };
         assert!(other.check_network(&[768, 5, 3], "m").is_ok());
         assert!(other.check_augment().is_err() && shape.check_augment().is_ok());
+    }
+
+    #[test]
+    fn training_and_test_images_must_be_of_one_size() {
+        let images = |rows, cols| Images {
+            count: 1,
+            rows,
+            cols,
+            pixels: vec![0; rows * cols],
+        };
+        let set = |rows, cols, label| {
+            crate::data::mnist::DataSet::new(images(rows, cols), vec![label]).unwrap()
+        };
+        let digits = Classes::digits();
+        let same = Mnist {
+            train: set(2, 3, 7),
+            test: set(2, 3, 1),
+        };
+        assert_eq!(Shape::of_data(&same, &digits).unwrap().pixels(), 6);
+        let differ = Mnist {
+            train: set(2, 3, 7),
+            test: set(3, 2, 1),
+        };
+        let err = Shape::of_data(&differ, &digits).unwrap_err();
+        assert!(
+            err.to_string().contains("2 × 3 but the test images 3 × 2"),
+            "{err}"
+        );
+        let two = Classes::parse(b"a\nb", "c").unwrap();
+        assert!(
+            Shape::of_data(&same, &two).is_err(),
+            "label 7 names no class of two"
+        );
     }
 }
