@@ -1,15 +1,23 @@
 //! Reading IDX files from disk: the fixtures in `tests/data/` (see its README for how each was
-//! made), random bytes, and — when `MNIST_DIR` is set — the real MNIST files.
+//! made), random bytes, and — when `MNIST_DIR` is set — the real MNIST files; and `eval` and
+//! `visualize` on the tiny fixture set, a data set in MNIST's form of 2 × 3 images.
 
 use std::path::{Path, PathBuf};
 
 use crate::common::{mnist_dir, temp_dir};
 use proptest::prelude::*;
+use scratchnet::app::cli::{eval, visualize};
+use scratchnet::data::classes::Classes;
 use scratchnet::data::mnist::{
-    has_all_files, parse_images, parse_labels, read_idx_file, Images, Mnist, FILES,
+    has_all_files, parse_images, parse_labels, read_idx_file, Images, Mnist, FILES, MAX_IMAGES,
 };
+use scratchnet::data::samples::Samples;
+use scratchnet::data::shape::Shape;
 use scratchnet::formats::inflate::gunzip;
 use scratchnet::formats::sha256::{sha256, to_hex};
+use scratchnet::network::Network;
+use scratchnet::rng::Rng;
+use scratchnet::train::{train, TrainConfig};
 use scratchnet::Error;
 
 /// A fixture file: committed as `NAME.fixture` (see `tests/data/README.md`).
@@ -152,12 +160,13 @@ fn truncated_idx() {
 }
 
 #[test]
-fn header_larger_than_file() {
+fn header_larger_than_its_limit() {
     match read_images("huge-count-idx3-ubyte") {
-        Err(Error::Truncated {
-            needed, available, ..
-        }) => assert_eq!((needed, available), (16 + 4_000_000_000 * 784, 34)),
-        other => panic!("expected Truncated, got {other:?}"),
+        Err(Error::TooLarge { what, got, limit }) => {
+            assert_eq!((got, limit), (4_000_000_000, MAX_IMAGES as u64));
+            assert!(what.starts_with("images in IDX file"), "{what}");
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
     }
 }
 
@@ -180,9 +189,14 @@ fn trailing_bytes_zero_rows_and_bad_labels_are_corrupt() {
 
 #[test]
 fn truncated_gzip() {
+    // Its last four bytes are deflate data read as ISIZE: 2.1 GB, refused before inflating,
+    // with the likelier cause named.
     match read_idx_file(&fixture("truncated-gzip-idx3-ubyte.gz")) {
-        Err(Error::Truncated { what, .. }) => assert!(what.contains("truncated-gzip"), "{what}"),
-        other => panic!("expected Truncated, got {other:?}"),
+        Err(Error::TooLarge { what, .. }) => {
+            assert!(what.contains("truncated-gzip"), "{what}");
+            assert!(what.contains("cut off"), "{what}");
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
     }
 }
 
@@ -213,6 +227,97 @@ fn wrong_isize() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
+}
+
+/// A model of `sizes` saved in `dir` (seed 1), for the commands to load.
+fn saved_model(dir: &Path, sizes: &[usize]) -> PathBuf {
+    let net: Network<f32> = Network::new(sizes, &mut Rng::new(1));
+    let path = dir.join(format!("{sizes:?}.bin"));
+    scratchnet::formats::model::save(&net, &path).unwrap();
+    path
+}
+
+fn eval(model: &Path, data: &Path) -> scratchnet::Result<()> {
+    let model = model.to_path_buf();
+    eval::run(&eval::EvalArgs {
+        model,
+        data: Some(data.to_path_buf()),
+    })
+}
+
+#[test]
+fn another_data_set_of_2x3_images_trains_evaluates_and_visualises() {
+    // Issue 12, item 5: images that are not 28×28 panicked in the batched forward pass.
+    // Trained through the library, checked as `train` should check it (Shape::of_data).
+    let data = fixture_folder("tiny");
+    let set = Mnist::load(&data).unwrap();
+    let shape = Shape::of_data(&set, &Classes::load(&data).unwrap()).unwrap();
+    assert_eq!((shape.rows, shape.cols, shape.classes), (2, 3, 10));
+    let sizes = [shape.pixels(), 4, shape.classes];
+    shape.check_network(&sizes, "--layers").unwrap();
+    let mut rng = Rng::new(1);
+    let mut net: Network<f32> = Network::new(&sizes, &mut rng);
+    let training = Samples::from_dataset(&set.train);
+    let config = TrainConfig {
+        epochs: 2,
+        batch_size: 2,
+        ..TrainConfig::default()
+    };
+    train(&mut net, &training, None, None, &config, &mut rng, &mut ()).unwrap();
+    let model = data.join("trained.bin");
+    scratchnet::formats::model::save(&net, &model).unwrap();
+    eval(&model, &data).unwrap();
+    let out = data.join("pictures");
+    let model = saved_model(&data, &[6, 5, 3, 10]);
+    visualize::run(&visualize::VisualizeArgs {
+        model,
+        log: None,
+        out: out.clone(),
+        data: Some(data.clone()),
+    })
+    .unwrap();
+    let chunks = scratchnet::formats::png::read(&out.join("chunks.png")).unwrap();
+    // 5 tiles of 2 rows × 3 columns at zoom 112/3 = 37, in one row: 8 + 5·(111 + 8) wide.
+    assert_eq!(chunks.width, 8 + 5 * (3 * 37 + 8));
+    std::fs::remove_dir_all(data).ok();
+}
+
+#[test]
+fn a_model_that_does_not_fit_the_data_is_refused_in_words() {
+    // Before: an output layer narrower than the labels panicked in eval (item 4), and an
+    // input layer of another size panicked in the forward pass (item 5).
+    let data = fixture_folder("tiny");
+    for (sizes, says) in [
+        (&[6, 4, 5][..], "has 5 outputs, but the data has 10 classes"),
+        (
+            &[784, 4, 10],
+            "takes 784 inputs, but the images are 2 × 3 = 6 pixels",
+        ),
+    ] {
+        let err = eval(&saved_model(&data, sizes), &data).unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err:?}");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+    std::fs::remove_dir_all(data).ok();
+}
+
+#[test]
+fn classes_txt_names_the_classes_and_sets_their_number() {
+    let data = fixture_folder("tiny");
+    // Labels 7, 2, 1 need at least 8 classes: three names are refused in words.
+    std::fs::write(data.join("classes.txt"), "cat\ndog\nbird\n").unwrap();
+    let err = eval(&saved_model(&data, &[6, 4, 3]), &data).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("label 7 at index 0 names no class"),
+        "{err}"
+    );
+    let names: String = (0..8).map(|k| format!("class {k}\n")).collect();
+    std::fs::write(data.join("classes.txt"), names).unwrap();
+    eval(&saved_model(&data, &[6, 4, 8]), &data).unwrap();
+    let err = eval(&saved_model(&data, &[6, 4, 10]), &data).unwrap_err();
+    assert!(err.to_string().contains("the data has 8 classes"), "{err}");
+    std::fs::remove_dir_all(data).ok();
 }
 
 proptest! {

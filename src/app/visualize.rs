@@ -10,11 +10,18 @@
 //! picture and not the network.
 //!
 //! Raster pictures are drawn on a [`Canvas`] and saved with [`crate::formats::png`]; labels use a
-//! 3×5-pixel font built in below. Charts are SVG from [`crate::formats::svg`].
+//! 3×5-pixel font built in below. Charts are SVG from [`crate::formats::svg`]. Images of any
+//! rows × cols are drawn as they are (MNIST's are 28 × 28), and classes are named as the data
+//! names them ([`Classes`]: the digits, or `classes.txt`). Every picture has a bounded size:
+//! at most [`MAX_CHUNKS`] first-layer neurons are drawn, each tile is about
+//! [`TILE_PIXELS`] wide whatever the images' size, and a template is computed from the output
+//! side, so no intermediate is larger than a weight matrix.
 //!
 //! Left out: deeper-layer feature visualisation by optimisation, saliency maps, animation.
 
+use crate::data::classes::Classes;
 use crate::data::mnist::DataSet;
+use crate::data::shape::Shape;
 use crate::formats::png::{self, Image};
 use crate::formats::svg::{LineChart, Series, Svg};
 use crate::linalg::{Matrix, Scalar};
@@ -22,8 +29,19 @@ use crate::network::Network;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// MNIST's image side.
-const SIDE: usize = 28;
+/// The most first-hidden-layer neurons `chunks.png` draws (the first ones): 400, 80 rows of 5
+/// tiles, about 20 MB of canvas for MNIST. A wider layer is drawn in part
+/// ([`chunks_drawn`] says how many).
+pub const MAX_CHUNKS: usize = 400;
+
+/// About how wide a heat-map tile is drawn, in canvas pixels: 28 × 4 for MNIST. Larger images
+/// are drawn at a smaller zoom, at least 1.
+pub const TILE_PIXELS: usize = 112;
+
+/// The zoom that makes a `rows × cols` image about `pixels` wide (at least 1).
+fn zoom_for((rows, cols): (usize, usize), pixels: usize) -> usize {
+    (pixels / rows.max(cols)).max(1)
+}
 
 /// An RGB raster to draw on.
 #[derive(Clone, Debug)]
@@ -36,8 +54,9 @@ pub struct Canvas {
     pub rgb: Vec<u8>,
 }
 
-/// 3×5 glyphs, one row of 3 bits per byte (bit 2 = left column).
-const FONT: [(char, [u8; 5]); 16] = [
+/// 3×5 glyphs, one row of 3 bits per byte (bit 2 = left column). Lower-case letters are drawn
+/// as capitals.
+const FONT: [(char, [u8; 5]); 43] = [
     ('0', [7, 5, 5, 5, 7]),
     ('1', [2, 6, 2, 2, 7]),
     ('2', [7, 1, 7, 4, 7]),
@@ -54,6 +73,33 @@ const FONT: [(char, [u8; 5]); 16] = [
     (':', [0, 2, 0, 2, 0]),
     ('.', [0, 0, 0, 0, 2]),
     (' ', [0, 0, 0, 0, 0]),
+    ('/', [1, 1, 2, 4, 4]),
+    ('A', [2, 5, 7, 5, 5]),
+    ('B', [6, 5, 6, 5, 6]),
+    ('C', [3, 4, 4, 4, 3]),
+    ('D', [6, 5, 5, 5, 6]),
+    ('E', [7, 4, 6, 4, 7]),
+    ('F', [7, 4, 6, 4, 4]),
+    ('G', [3, 4, 5, 5, 3]),
+    ('H', [5, 5, 7, 5, 5]),
+    ('I', [7, 2, 2, 2, 7]),
+    ('J', [1, 1, 1, 5, 2]),
+    ('K', [5, 5, 6, 5, 5]),
+    ('L', [4, 4, 4, 4, 7]),
+    ('M', [5, 7, 7, 5, 5]),
+    ('N', [6, 5, 5, 5, 5]),
+    ('O', [2, 5, 5, 5, 2]),
+    ('P', [6, 5, 6, 4, 4]),
+    ('Q', [2, 5, 5, 6, 3]),
+    ('R', [6, 5, 6, 5, 5]),
+    ('S', [3, 4, 2, 1, 6]),
+    ('T', [7, 2, 2, 2, 2]),
+    ('U', [5, 5, 5, 5, 7]),
+    ('V', [5, 5, 5, 5, 2]),
+    ('W', [5, 5, 7, 7, 5]),
+    ('X', [5, 5, 2, 5, 5]),
+    ('Y', [5, 5, 2, 2, 2]),
+    ('Z', [7, 1, 2, 4, 7]),
 ];
 
 impl Canvas {
@@ -83,18 +129,19 @@ impl Canvas {
         }
     }
 
-    /// Draws a `side × side` grid of colours, each cell `zoom × zoom` pixels, at (x, y).
+    /// Draws a `rows × cols` grid of colours (`colour(i)` for cell i, row by row), each cell
+    /// `zoom × zoom` pixels, at (x, y).
     pub fn tile(
         &mut self,
         (x, y): (usize, usize),
-        side: usize,
+        (rows, cols): (usize, usize),
         zoom: usize,
         colour: impl Fn(usize) -> [u8; 3],
     ) {
-        for i in 0..side * side {
+        for i in 0..rows * cols {
             self.fill_rect(
-                x + (i % side) * zoom,
-                y + (i / side) * zoom,
+                x + (i % cols) * zoom,
+                y + (i / cols) * zoom,
                 zoom,
                 zoom,
                 colour(i),
@@ -112,6 +159,7 @@ impl Canvas {
         colour: [u8; 3],
     ) -> usize {
         for (k, c) in text.chars().enumerate() {
+            let c = c.to_ascii_uppercase();
             let glyph = FONT
                 .iter()
                 .find(|(g, _)| *g == c)
@@ -157,43 +205,69 @@ fn symmetric_limit(row: &[f32]) -> f32 {
     }
 }
 
-/// Lays out `rows` (each 784 values) as 28×28 diverging heat maps in a grid of `columns`,
-/// each with its own symmetric colour scale (zero is white) and `label(i)` above it.
+/// Lays out `rows` (each one image's `shape.0 × shape.1` values, e.g. 28 × 28 = 784) as
+/// diverging heat maps in a grid of `columns`, each with its own symmetric colour scale (zero
+/// is white) and `label(i)` above it, cut to fit the tile.
+///
+/// # Panics
+/// If a row does not hold `shape.0 × shape.1` values.
+#[track_caller]
 pub fn heatmap_grid(
     rows: &[&[f32]],
+    shape: (usize, usize),
     columns: usize,
     zoom: usize,
     label: impl Fn(usize) -> String,
 ) -> Canvas {
-    let (tile, label_h, gap) = (SIDE * zoom, 14, 8);
+    let (tile_w, tile_h, label_h, gap) = (shape.1 * zoom, shape.0 * zoom, 14, 8);
     let grid_rows = rows.len().div_ceil(columns);
     let mut canvas = Canvas::new(
-        gap + columns * (tile + gap),
-        gap + grid_rows * (label_h + tile + gap),
+        gap + columns * (tile_w + gap),
+        gap + grid_rows * (label_h + tile_h + gap),
         [255; 3],
     );
     for (i, row) in rows.iter().enumerate() {
-        assert_eq!(row.len(), SIDE * SIDE, "heat map {i} needs 784 values");
-        let x = gap + (i % columns) * (tile + gap);
-        let y = gap + (i / columns) * (label_h + tile + gap);
-        canvas.text((x, y), &label(i), 2, [0; 3]);
+        let (h, w) = shape;
+        assert_eq!(row.len(), h * w, "heat map {i} needs {h} × {w} values");
+        let x = gap + (i % columns) * (tile_w + gap);
+        let y = gap + (i / columns) * (label_h + tile_h + gap);
+        canvas.text((x, y), &fit(&label(i), tile_w / 8), 2, [0; 3]);
         let limit = symmetric_limit(row);
         // A thin grey frame so white (zero) edges still show where the tile ends.
-        canvas.fill_rect(x - 1, y + label_h - 1, tile + 2, tile + 2, [190; 3]);
-        canvas.tile((x, y + label_h), SIDE, zoom, |p| diverging(row[p] / limit));
+        canvas.fill_rect(x - 1, y + label_h - 1, tile_w + 2, tile_h + 2, [190; 3]);
+        canvas.tile((x, y + label_h), shape, zoom, |p| diverging(row[p] / limit));
     }
     canvas
 }
 
+/// `text` cut to at most `chars` characters (at least one), so a label fits its tile.
+fn fit(text: &str, chars: usize) -> String {
+    text.chars().take(chars.max(1)).collect()
+}
+
 // ANCHOR: chunks
-/// The first hidden layer's weights W² (n_1, 784), one 28×28 heat map per neuron, labelled
-/// 1 … n_1: the "small chunks" the write-up hopes the first layer finds.
-pub fn chunks_image<T: Scalar>(net: &Network<T>) -> Image {
-    let w = as_f32(&net.weights[0]);
-    let rows: Vec<&[f32]> = (0..w.rows()).map(|j| w.row(j)).collect();
-    heatmap_grid(&rows, 5, 4, |j| format!("{}", j + 1)).into_image()
+/// The first hidden layer's weights W² (n_1, 784), one 28×28 heat map per neuron (`shape`:
+/// the images' rows × cols), labelled 1 … n_1: the "small chunks" the write-up hopes the
+/// first layer finds. At most [`MAX_CHUNKS`] neurons, the first ones.
+///
+/// # Panics
+/// If the network's input size is not `shape.0 × shape.1`.
+#[track_caller]
+pub fn chunks_image<T: Scalar>(net: &Network<T>, shape: (usize, usize)) -> Image {
+    let w = &net.weights[0];
+    let rows: Vec<Vec<f32>> = (0..chunks_drawn(net))
+        .map(|j| w.row(j).iter().map(|v| v.to_f64() as f32).collect())
+        .collect();
+    let rows: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+    let zoom = zoom_for(shape, TILE_PIXELS);
+    heatmap_grid(&rows, shape, 5, zoom, |j| format!("{}", j + 1)).into_image()
 }
 // ANCHOR_END: chunks
+
+/// How many first-layer neurons [`chunks_image`] draws: all of them, up to [`MAX_CHUNKS`].
+pub fn chunks_drawn<T: Scalar>(net: &Network<T>) -> usize {
+    net.weights[0].rows().min(MAX_CHUNKS)
+}
 
 fn as_f32<T: Scalar>(m: &Matrix<T>) -> Matrix<f32> {
     Matrix::from_vec(
@@ -206,21 +280,45 @@ fn as_f32<T: Scalar>(m: &Matrix<T>) -> Matrix<f32> {
 // ANCHOR: templates
 /// The product of all weight matrices, Wᴸ ⋯ W³W² (n_out, 784): what the network would be
 /// without its sigmoids (the write-up's W⁵). Row k is output k's template in input space.
-/// `None` for a network with a single weight layer, whose W² is already that.
+/// `None` for a network with a single weight layer, whose W² is already that. Multiplied
+/// from the output side, (Wᴸ Wᴸ⁻¹) W ⋯, so every partial product has only n_out rows.
 pub fn templates<T: Scalar>(net: &Network<T>) -> Option<Matrix<f32>> {
-    let mut product = as_f32(&net.weights[0]);
-    for w in &net.weights[1..] {
-        product = as_f32(w).matmul(&product);
+    let (last, earlier) = net.weights.split_last()?;
+    let mut product = as_f32(last);
+    for w in earlier.iter().rev() {
+        product = times(&product, w);
     }
     (net.weights.len() > 1).then_some(product)
 }
 // ANCHOR_END: templates
 
-/// [`templates`] drawn as heat maps labelled 0–9 (the digit each output stands for).
-pub fn templates_image<T: Scalar>(net: &Network<T>) -> Option<Image> {
+/// P · W for P: (k, n) and W: (n, m), row k of the product being Σⱼ Pₖⱼ · (row j of W): W is
+/// read a row at a time, never copied (it may be the widest matrix of the network).
+fn times<T: Scalar>(p: &Matrix<f32>, w: &Matrix<T>) -> Matrix<f32> {
+    let mut out = Matrix::zeros(p.rows(), w.cols());
+    for j in 0..w.rows() {
+        let w_j: Vec<f32> = w.row(j).iter().map(|v| v.to_f64() as f32).collect();
+        for k in 0..p.rows() {
+            let p_kj = p[(k, j)];
+            for (o, &v) in out.row_mut(k).iter_mut().zip(&w_j) {
+                *o += p_kj * v;
+            }
+        }
+    }
+    out
+}
+
+/// [`templates`] drawn as heat maps of the images' `shape` (rows × cols), labelled with the
+/// class each output stands for (a digit, or its name).
+pub fn templates_image<T: Scalar>(
+    net: &Network<T>,
+    shape: (usize, usize),
+    classes: &Classes,
+) -> Option<Image> {
     let t = templates(net)?;
     let rows: Vec<&[f32]> = (0..t.rows()).map(|k| t.row(k)).collect();
-    Some(heatmap_grid(&rows, 5, 4, |k| k.to_string()).into_image())
+    let zoom = zoom_for(shape, TILE_PIXELS);
+    Some(heatmap_grid(&rows, shape, 5, zoom, |k| classes.name(k)).into_image())
 }
 
 /// One epoch's line of a training log.
@@ -351,7 +449,7 @@ fn outputs(net: &Network<f32>, data: &DataSet) -> Matrix<f32> {
 pub struct Mistake {
     /// Index in the test set.
     pub index: usize,
-    /// The true digit.
+    /// The true class (the digit, for MNIST).
     pub label: u8,
     /// The network's answer (its largest output).
     pub predicted: usize,
@@ -360,8 +458,8 @@ pub struct Mistake {
     pub confidence: f32,
 }
 
-/// The network's predictions on `data`: the confusion matrix (true digit × predicted,
-/// (10, 10)) and every mistake, in test-set order.
+/// The network's predictions on `data`: the confusion matrix (true class × predicted,
+/// (n_out, n_out)) and every mistake, in test-set order.
 pub fn assess(net: &Network<f32>, data: &DataSet) -> (Vec<Vec<usize>>, Vec<Mistake>) {
     let a = outputs(net, data);
     let mut confusion = vec![vec![0; a.rows()]; a.rows()];
@@ -384,12 +482,27 @@ pub fn assess(net: &Network<f32>, data: &DataSet) -> (Vec<Vec<usize>>, Vec<Mista
     (confusion, mistakes)
 }
 
-/// The confusion matrix as a coloured SVG grid: rows true digit, columns prediction; the
-/// diagonal (right) in blues, off-diagonal (wrong) in reds, darker for more.
-pub fn confusion_svg(confusion: &[Vec<usize>]) -> String {
+/// The confusion matrix as a coloured SVG grid: rows true class, columns prediction; the
+/// diagonal (right) in blues, off-diagonal (wrong) in reds, darker for more. Digits label
+/// both; named classes label the rows `k: name` and the columns `k`.
+pub fn confusion_svg(confusion: &[Vec<usize>], classes: &Classes) -> String {
     let n = confusion.len();
     let cell = 44.0;
-    let (x, y) = (70.0, 70.0);
+    let noun = classes.noun();
+    let row_labels: Vec<String> = (0..n)
+        .map(|k| match classes.are_digits() {
+            true => k.to_string(),
+            false => format!("{k}: {}", classes.name(k)),
+        })
+        .collect();
+    let col_labels: Vec<String> = (0..n).map(|k| k.to_string()).collect();
+    // Room for the row labels at 12 px (about 7 px a character).
+    let widest = row_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
+    let (x, y) = (70f64.max(40.0 + 7.0 * widest as f64), 70.0);
     let mut svg = Svg::new(x + cell * n as f64 + 20.0, y + cell * n as f64 + 20.0);
     let total: usize = confusion.iter().flatten().sum();
     let right: usize = (0..n).map(|i| confusion[i][i]).sum();
@@ -409,9 +522,13 @@ pub fn confusion_svg(confusion: &[Vec<usize>]) -> String {
         12.0,
         "middle",
         "#444",
-        "predicted digit",
+        &format!("predicted {noun}"),
     );
-    svg.text_vertical((22.0, y + cell * n as f64 / 2.0), 12.0, "true digit");
+    svg.text_vertical(
+        (22.0, y + cell * n as f64 / 2.0),
+        12.0,
+        &format!("true {noun}"),
+    );
     let max_right = (0..n).map(|i| confusion[i][i]).max().unwrap_or(1).max(1) as f32;
     let max_wrong = (0..n)
         .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
@@ -419,57 +536,79 @@ pub fn confusion_svg(confusion: &[Vec<usize>]) -> String {
         .max()
         .unwrap_or(1)
         .max(1) as f32;
-    let labels: Vec<String> = (0..n).map(|d| d.to_string()).collect();
-    svg.count_grid((x, y), cell, confusion, (&labels, &labels), |i, j, v| {
-        let [r, g, b] = if i == j {
-            diverging(-(v as f32) / max_right)
-        } else {
-            diverging(v as f32 / max_wrong)
-        };
-        format!("#{r:02x}{g:02x}{b:02x}")
-    });
+    svg.count_grid(
+        (x, y),
+        cell,
+        confusion,
+        (&row_labels, &col_labels),
+        |i, j, v| {
+            let [r, g, b] = if i == j {
+                diverging(-(v as f32) / max_right)
+            } else {
+                diverging(v as f32 / max_wrong)
+            };
+            format!("#{r:02x}{g:02x}{b:02x}")
+        },
+    );
     svg.finish()
 }
 
-/// A gallery of `mistakes` (at most `max`), each digit dark-on-white at 2× with
-/// "true>predicted confidence%" under it.
-pub fn mistakes_image(mistakes: &[Mistake], data: &DataSet, max: usize) -> Image {
-    let (columns, zoom) = (10, 3);
-    let (tile, label_h, gap) = (SIDE * zoom, 14, 10);
+/// A gallery of `mistakes` (at most `max`), each image dark-on-white at about 84 pixels wide
+/// (3× for MNIST) with "true>predicted confidence%" under it: digits at 2×, named classes
+/// smaller, each name cut to fit.
+pub fn mistakes_image(
+    mistakes: &[Mistake],
+    data: &DataSet,
+    max: usize,
+    classes: &Classes,
+) -> Image {
+    let shape = (data.images.rows, data.images.cols);
+    let (columns, zoom) = (10, zoom_for(shape, 84));
+    let (tile_w, tile_h, label_h, gap) = (shape.1 * zoom, shape.0 * zoom, 14, 10);
     let shown = &mistakes[..mistakes.len().min(max)];
     let rows = shown.len().div_ceil(columns).max(1);
     let mut canvas = Canvas::new(
-        gap + columns * (tile + gap),
-        gap + rows * (tile + label_h + gap),
+        gap + columns * (tile_w + gap),
+        gap + rows * (tile_h + label_h + gap),
         [255; 3],
     );
+    // A glyph is 4 pixels wide at scale 1: "name>name 100%" in the tile's width.
+    let (scale, name_chars) = match classes.are_digits() {
+        true => (2, 1),
+        false => (1, (tile_w / 4).saturating_sub(6) / 2),
+    };
     for (k, m) in shown.iter().enumerate() {
-        let x = gap + (k % columns) * (tile + gap);
-        let y = gap + (k / columns) * (tile + label_h + gap);
+        let x = gap + (k % columns) * (tile_w + gap);
+        let y = gap + (k / columns) * (tile_h + label_h + gap);
         let pixels = data.images.image(m.index);
-        canvas.tile((x, y), SIDE, zoom, |p| [255 - pixels[p]; 3]);
-        let label = format!("{}>{} {:.0}%", m.label, m.predicted, 100.0 * m.confidence);
-        canvas.text((x, y + tile + 3), &label, 2, [178, 24, 43]);
+        canvas.tile((x, y), shape, zoom, |p| [255 - pixels[p]; 3]);
+        let name = |class: usize| fit(&classes.name(class), name_chars);
+        let (truth, guess) = (name(m.label as usize), name(m.predicted));
+        let label = format!("{truth}>{guess} {:.0}%", 100.0 * m.confidence);
+        canvas.text((x, y + tile_h + 3), &label, scale, [178, 24, 43]);
     }
     canvas.into_image()
 }
 
 /// Writes every picture into `out` (created if missing): `chunks.png`, `templates.png` (two
 /// or more weight layers), `confusion.svg`, `mistakes.png`, and `learning-curve.svg` when a
-/// training log's text is given. Returns the paths written.
+/// training log's text is given. `classes` names the test set's labels. Returns the paths
+/// written.
+///
+/// # Errors
+/// [`Error::Invalid`] when the network does not fit the test images and classes (see
+/// [`crate::data::shape::Shape::check_network`]), and I/O errors.
 pub fn write_all(
     net: &Network<f32>,
     test: &DataSet,
+    classes: &Classes,
     log: Option<&str>,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
+    let shape = Shape::of(&test.images, classes);
+    shape.check_network(net.sizes(), "the model")?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    if net.sizes()[0] != SIDE * SIDE {
-        return Err(Error::Invalid(format!(
-            "the model's input has {} values; pictures need a 784-input MNIST model",
-            net.sizes()[0]
-        )));
-    }
+    let tile = (shape.rows, shape.cols);
     let mut written = Vec::new();
     let mut save = |name: &str, bytes: Vec<u8>| -> Result<()> {
         let path = out.join(name);
@@ -477,8 +616,8 @@ pub fn write_all(
         written.push(path);
         Ok(())
     };
-    save("chunks.png", png::encode(&chunks_image(net)))?;
-    if let Some(image) = templates_image(net) {
+    save("chunks.png", png::encode(&chunks_image(net, tile)))?;
+    if let Some(image) = templates_image(net, tile, classes) {
         save("templates.png", png::encode(&image))?;
     }
     if let Some(csv) = log {
@@ -488,10 +627,13 @@ pub fn write_all(
         )?;
     }
     let (confusion, mistakes) = assess(net, test);
-    save("confusion.svg", confusion_svg(&confusion).into_bytes())?;
+    save(
+        "confusion.svg",
+        confusion_svg(&confusion, classes).into_bytes(),
+    )?;
     save(
         "mistakes.png",
-        png::encode(&mistakes_image(&mistakes, test, 60)),
+        png::encode(&mistakes_image(&mistakes, test, 60, classes)),
     )?;
     Ok(written)
 }
@@ -540,12 +682,42 @@ mod tests {
         let mut row = vec![0.0f32; 784];
         row[0] = 2.0;
         row[1] = -1.0;
-        let canvas = heatmap_grid(&[&row], 1, 1, |_| String::new());
+        let canvas = heatmap_grid(&[&row], (28, 28), 1, 1, |_| String::new());
         let px = |x: usize, y: usize| canvas.rgb[3 * (y * canvas.width + x)..][..3].to_vec();
         // Tiles start at (gap 8, gap 8 + label 14).
         assert_eq!(px(8, 22), diverging(1.0).to_vec());
         assert_eq!(px(9, 22), diverging(-0.5).to_vec());
         assert_eq!(px(10, 22), vec![255, 255, 255]);
+    }
+
+    #[test]
+    fn a_wide_first_layer_draws_its_first_neurons_only() {
+        // Before: one tile per neuron, so 2²⁰ neurons asked for a 49 GB canvas.
+        let net: Network<f32> = Network::new(&[6, 1000, 10], &mut Rng::new(1));
+        assert_eq!(chunks_drawn(&net), MAX_CHUNKS);
+        let image = chunks_image(&net, (2, 3));
+        // 80 rows of 5 tiles, each 2 × 3 pixels at zoom 37 under a 14-pixel label.
+        assert_eq!(image.height, 8 + 80 * (14 + 2 * 37 + 8));
+    }
+
+    #[test]
+    fn named_classes_label_the_pictures_and_nothing_says_digit() {
+        let classes = Classes::parse(b"cat\ndog", "c").unwrap();
+        let svg = confusion_svg(&[vec![3, 1], vec![0, 4]], &classes);
+        assert!(
+            svg.contains(">0: cat<") && svg.contains(">true class<"),
+            "{svg}"
+        );
+        assert!(!svg.contains("digit"), "{svg}");
+        let net: Network<f32> = Network::new(&[784, 3, 2], &mut Rng::new(3));
+        let mut with = templates_image(&net, (28, 28), &classes).unwrap();
+        let mut without = templates_image(&net, (28, 28), &Classes::digits()).unwrap();
+        // The label rows differ ("CAT" against "0"), the heat maps do not.
+        let label_bytes = 3 * with.width * 22;
+        assert_ne!(with.pixels[..label_bytes], without.pixels[..label_bytes]);
+        with.pixels.drain(..label_bytes);
+        without.pixels.drain(..label_bytes);
+        assert_eq!(with.pixels, without.pixels);
     }
 
     #[test]
@@ -612,7 +784,8 @@ mod tests {
         let net: Network<f32> = Network::new(&[784, 4, 3, 10], &mut Rng::new(1));
         let dir = std::env::temp_dir().join(format!("scratchnet-visualize-{}", std::process::id()));
         let log = "epoch,train_cost,validation_accuracy,test_accuracy,seconds\n1,0.1,0.5,0.5,1\n";
-        let written = write_all(&net, &tiny_set(), Some(log), &dir).unwrap();
+        let classes = Classes::digits();
+        let written = write_all(&net, &tiny_set(), &classes, Some(log), &dir).unwrap();
         assert_eq!(written.len(), 5);
         for path in &written {
             let bytes = std::fs::read(path).unwrap();

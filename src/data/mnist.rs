@@ -10,8 +10,11 @@
 //!
 //! Pixels are stored row by row from the top left, 0 = background, 255 = ink. Files may be raw
 //! or gzipped (detected by their first two bytes, not their name); see [`crate::formats::inflate`].
-//! Every header value is checked against the file's real length *before* anything is
-//! allocated from it, so a corrupt count cannot ask for terabytes.
+//! Any IDX data set of this form reads, not only MNIST: images of any rows × cols (up to
+//! [`MAX_PIXELS_PER_IMAGE`]), labels 0–9, under MNIST's four file names. Every header value
+//! is checked against its limit ([`MAX_IMAGES`], [`MAX_PIXELS_PER_IMAGE`], [`MAX_IDX_BYTES`])
+//! and the file's real length *before* anything is allocated from it, so a corrupt count
+//! cannot ask for terabytes.
 //!
 //! Left out: IDX element types other than unsigned bytes (the format also allows i8, i16,
 //! i32, f32, f64) and dimensions other than 1 (labels) and 3 (images); scaling pixels to
@@ -20,7 +23,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::formats::inflate::{gunzip, is_gzip};
+use crate::formats::inflate::{gunzip_limited, is_gzip};
+use crate::formats::read::read_limited;
 use crate::{Error, Result};
 
 /// The magic number that opens an IDX image file: unsigned bytes, 3 dimensions.
@@ -48,6 +52,45 @@ pub const FILES: [(&str, &str); 4] = [
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     ),
 ];
+
+/// The SHA-256 of each of [`FILES`] unzipped (`NAME-idx3-ubyte`), in the same order: a file
+/// present under its unzipped name is MNIST's when it has this digest.
+pub const UNZIPPED_SHA256: [&str; 4] = [
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+];
+
+/// The most images (or labels) one IDX file may hold: 2²⁴, 280 times MNIST's 60,000.
+pub const MAX_IMAGES: usize = 1 << 24;
+
+/// The most pixels one image may have: 2¹⁶ (256 × 256; MNIST's are 28 × 28 = 784). One
+/// input neuron per pixel, so this also bounds the input layer of a network trained on them.
+pub const MAX_PIXELS_PER_IMAGE: usize = 1 << 16;
+
+/// The most bytes one IDX file may hold, gzipped or unzipped: 1 GiB (MNIST's largest is
+/// 47 MB unzipped), the most [`crate::formats::inflate`] ever produces.
+pub const MAX_IDX_BYTES: usize = crate::formats::inflate::MAX_OUTPUT;
+
+/// One of MNIST's two sets, each an image file and a label file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// The 60,000 training images (Nielsen's training and validation sets).
+    Train,
+    /// The 10,000 test images.
+    Test,
+}
+
+impl Split {
+    /// The indices in [`FILES`] of this set's image file and label file.
+    pub fn files(self) -> [usize; 2] {
+        match self {
+            Split::Train => [0, 1],
+            Split::Test => [2, 3],
+        }
+    }
+}
 
 /// Where the data lives when nothing says otherwise (relative to the working directory).
 pub const DEFAULT_DIR: &str = "data/mnist";
@@ -159,6 +202,18 @@ fn check_header(bytes: &[u8], header: usize, magic: u32, kind: &str, name: &str)
     Ok(())
 }
 
+/// Refuses a header's `got` above `limit`, as [`Error::TooLarge`] naming `what` and the file.
+fn check_limit(got: u64, limit: usize, what: &str, name: &str) -> Result<()> {
+    if got > limit as u64 {
+        return Err(Error::TooLarge {
+            what: format!("{what} in IDX file {name}"),
+            got,
+            limit: limit as u64,
+        });
+    }
+    Ok(())
+}
+
 // ANCHOR: parse_images
 /// Parses an IDX image file (already decompressed). `name` names it in errors.
 ///
@@ -175,12 +230,10 @@ pub fn parse_images(bytes: &[u8], name: &str) -> Result<Images> {
             format!("images of {rows} × {cols} pixels hold nothing"),
         ));
     }
-    check_length(
-        bytes,
-        16,
-        count as u128 * rows as u128 * cols as u128,
-        &what,
-    )?;
+    let pixels = rows as u64 * cols as u64;
+    check_limit(count as u64, MAX_IMAGES, "images", name)?;
+    check_limit(pixels, MAX_PIXELS_PER_IMAGE, "pixels per image", name)?;
+    check_length(bytes, 16, count as u128 * pixels as u128, &what)?;
     Ok(Images {
         count: count as usize,
         rows: rows as usize,
@@ -198,6 +251,7 @@ pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
     let what = format!("IDX label file {name}");
     check_header(bytes, 8, LABELS_MAGIC, "label", name)?;
     let count = be_u32(bytes, 4);
+    check_limit(count as u64, MAX_IMAGES, "labels", name)?;
     check_length(bytes, 8, count as u128, &what)?;
     let labels = &bytes[8..];
     if let Some(i) = labels.iter().position(|&label| label > 9) {
@@ -210,11 +264,12 @@ pub fn parse_labels(bytes: &[u8], name: &str) -> Result<Vec<u8>> {
 }
 // ANCHOR_END: parse_labels
 
-/// Reads a whole IDX file, gunzipping it when it starts with the gzip magic bytes.
+/// Reads a whole IDX file, gunzipping it when it starts with the gzip magic bytes; at most
+/// [`MAX_IDX_BYTES`] either way (a regular file only, see [`read_limited`]).
 pub fn read_idx_file(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    let bytes = read_limited(path, MAX_IDX_BYTES as u64, "bytes in an IDX file")?;
     if is_gzip(&bytes) {
-        gunzip(&bytes).map_err(|err| name_file(err, path))
+        gunzip_limited(&bytes, MAX_IDX_BYTES).map_err(|err| name_file(err, path))
     } else {
         Ok(bytes)
     }
@@ -241,6 +296,11 @@ fn name_file(err: Error, path: &Path) -> Error {
             got,
         },
         Error::Corrupt { reason, .. } => Error::Corrupt { what: name, reason },
+        Error::TooLarge { what, got, limit } => Error::TooLarge {
+            what: what.replace("gzip data", &name),
+            got,
+            limit,
+        },
         other => other,
     }
 }
@@ -313,22 +373,26 @@ impl Mnist {
     ///
     /// Book: "Reading MNIST".
     pub fn load(dir: &Path) -> Result<Mnist> {
-        let read = |index: usize| -> Result<(Vec<u8>, String)> {
-            let path = require_file(dir, FILES[index].0)?;
-            Ok((read_idx_file(&path)?, path.display().to_string()))
-        };
-        let load_set = |images: usize, labels: usize| -> Result<DataSet> {
-            let (bytes, name) = read(images)?;
-            let images = parse_images(&bytes, &name)?;
-            drop(bytes);
-            let (bytes, name) = read(labels)?;
-            DataSet::new(images, parse_labels(&bytes, &name)?)
-        };
         Ok(Mnist {
-            train: load_set(0, 1)?,
-            test: load_set(2, 3)?,
+            train: load_split(dir, Split::Train)?,
+            test: load_split(dir, Split::Test)?,
         })
     }
+}
+
+/// Loads one set's two files from `dir` (see [`Mnist::load`]): the test set alone reads only
+/// the two test files.
+pub fn load_split(dir: &Path, split: Split) -> Result<DataSet> {
+    let read = |index: usize| -> Result<(Vec<u8>, String)> {
+        let path = require_file(dir, FILES[index].0)?;
+        Ok((read_idx_file(&path)?, path.display().to_string()))
+    };
+    let [images, labels] = split.files();
+    let (bytes, name) = read(images)?;
+    let images = parse_images(&bytes, &name)?;
+    drop(bytes);
+    let (bytes, name) = read(labels)?;
+    DataSet::new(images, parse_labels(&bytes, &name)?)
 }
 
 /// The names a file in [`FILES`] may go by: `NAME-idx3-ubyte.gz` as distributed, unzipped
@@ -373,7 +437,13 @@ fn require_file(dir: &Path, file: &str) -> Result<PathBuf> {
 
 /// True when all four MNIST files are in `dir` (under any of their names).
 pub fn has_all_files(dir: &Path) -> bool {
-    FILES.iter().all(|(file, _)| find_file(dir, file).is_some())
+    has_files(dir, &[Split::Train, Split::Test])
+}
+
+/// True when both files of each of `splits` are in `dir` (under any of their names).
+pub fn has_files(dir: &Path, splits: &[Split]) -> bool {
+    let mut files = splits.iter().flat_map(|split| split.files());
+    files.all(|index| find_file(dir, FILES[index].0).is_some())
 }
 
 /// The data folder: the `--data` flag if given, else `MNIST_DIR` if set and non-empty, else
@@ -391,6 +461,7 @@ pub fn data_dir(flag: Option<&Path>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
 
     /// An IDX image file built by hand: `count` images of rows × cols, pixel value = index.
     fn idx_images(count: u32, rows: u32, cols: u32) -> Vec<u8> {
@@ -419,9 +490,9 @@ mod tests {
     #[test]
     fn image_headers_are_checked_before_allocating() {
         let mut huge = idx_images(1, 2, 3);
-        huge[4..8].copy_from_slice(&4_000_000_000u32.to_be_bytes());
+        huge[4..8].copy_from_slice(&(MAX_IMAGES as u32).to_be_bytes());
         match parse_images(&huge, "test") {
-            Err(Error::Truncated { needed, .. }) => assert_eq!(needed, 16 + 24_000_000_000),
+            Err(Error::Truncated { needed, .. }) => assert_eq!(needed, 16 + (6 << 24)),
             other => panic!("{other:?}"),
         }
         let mut zero = idx_images(1, 2, 3);
@@ -448,6 +519,54 @@ mod tests {
             parse_images(&[0, 0, 8, 3, 0], "t"),
             Err(Error::Truncated { needed: 16, .. })
         ));
+    }
+
+    #[test]
+    fn header_values_above_their_limits_are_too_large() {
+        // Before the limits, 4·10⁹ images was only "truncated", and 2¹⁶ × 2¹⁶-pixel images
+        // were read.
+        let too_large = |bytes: &[u8]| match parse_images(bytes, "t") {
+            Err(Error::TooLarge { what, got, limit }) => (what, got, limit),
+            other => panic!("{other:?}"),
+        };
+        let mut many = idx_images(1, 2, 3);
+        many[4..8].copy_from_slice(&4_000_000_000u32.to_be_bytes());
+        let (what, got, limit) = too_large(&many);
+        assert_eq!((got, limit), (4_000_000_000, MAX_IMAGES as u64));
+        assert_eq!(what, "images in IDX file t");
+        let mut wide = idx_images(1, 2, 3);
+        wide[8..12].copy_from_slice(&65_536u32.to_be_bytes());
+        wide[12..16].copy_from_slice(&2u32.to_be_bytes());
+        let (what, got, _) = too_large(&wide);
+        assert_eq!(
+            (what.as_str(), got),
+            ("pixels per image in IDX file t", 131_072)
+        );
+        let mut labels = idx_labels(&[1]);
+        labels[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            parse_labels(&labels, "t"),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of an image file and a label file, each read as both.
+        let seeds = [idx_images(3, 2, 3), idx_labels(&[7, 2, 1, 0])];
+        let layout = Layout {
+            magic: 0,
+            header: 16,
+        };
+        run_mutations(
+            &seeds,
+            layout,
+            |_| {},
+            |input| {
+                drop(parse_images(input, "mutated"));
+                drop(parse_labels(input, "mutated"));
+            },
+        );
     }
 
     #[test]

@@ -11,13 +11,17 @@
 //!               two bytes big-endian, after exactly one whitespace byte following maxval
 //! ```
 //!
-//! Pixels are rescaled to 0 … 255 (`v · 255 / maxval`, rounded). A PGM's 0 is black, so a
+//! Pixels are rescaled to 0 … 255 (`v · 255 / maxval`, rounded) as they are read, one byte
+//! each; the header's width × height is checked against [`MAX_PIXELS`] (PNG's limit) and the
+//! bytes that follow before anything is allocated. A PGM's 0 is black, so a
 //! scanned digit is usually dark ink on white paper, the opposite of MNIST (0 = background,
 //! 255 = ink); deciding whether to invert is the caller's business (see [`GreyImage::mean`]).
 //! [`read_image`] also reads PNG (through [`crate::formats::png`]), choosing by the file's first bytes.
 //! Left out: resizing (see [`crate::app::preprocess`]), PBM/PPM colour formats, and files holding
 //! several images (only the first is read).
 
+use crate::formats::png::{MAX_FILE_BYTES, MAX_PIXELS};
+use crate::formats::read::read_limited;
 use crate::{Error, Result};
 
 /// A greyscale image, 0 … 255 per pixel.
@@ -51,7 +55,8 @@ const WHAT: &str = "PGM image";
 /// # Errors
 /// [`Error::Corrupt`] for anything that is not a well-formed PGM: another magic, a missing or
 /// non-numeric header field, maxval outside 1 … 65535, a pixel above maxval, or fewer pixels
-/// than width × height promise (checked before anything is allocated).
+/// than width × height promise (checked before anything is allocated); [`Error::TooLarge`]
+/// for more than [`MAX_PIXELS`] pixels.
 pub fn read_pgm(bytes: &[u8]) -> Result<GreyImage> {
     let binary = match bytes.get(..2) {
         Some(b"P2") => false,
@@ -73,19 +78,22 @@ pub fn read_pgm(bytes: &[u8]) -> Result<GreyImage> {
             format!("maxval is {maxval}; it must be 1 to 65535"),
         ));
     }
-    let count = width
-        .checked_mul(height)
-        .ok_or_else(|| Error::corrupt(WHAT, format!("{width}×{height} is impossibly large")))?;
-    let values = if binary {
+    // Both are below 10⁹ (nine digits at most), so the product fits in a u64.
+    let count = width as u64 * height as u64;
+    if count > MAX_PIXELS as u64 {
+        return Err(Error::TooLarge {
+            what: format!("pixels in a PGM image ({width}×{height})"),
+            got: count,
+            limit: MAX_PIXELS as u64,
+        });
+    }
+    let count = count as usize;
+    let pixels = if binary {
         t.pos += 1; // exactly one whitespace byte separates maxval from the raster
         binary_values(&bytes[t.pos.min(bytes.len())..], count, maxval)?
     } else {
         ascii_values(&mut t, count, maxval)?
     };
-    let pixels = values
-        .into_iter()
-        .map(|v| ((v as u64 * 255 + maxval as u64 / 2) / maxval as u64) as u8)
-        .collect();
     Ok(GreyImage {
         width,
         height,
@@ -114,9 +122,10 @@ pub fn decode_image(bytes: &[u8]) -> Result<GreyImage> {
     ))
 }
 
-/// Reads a PNG or PGM picture from `path` as greyscale; errors name the file.
+/// Reads a PNG or PGM picture from `path` as greyscale (a regular file of at most
+/// [`MAX_FILE_BYTES`]); errors name the file.
 pub fn read_image(path: &std::path::Path) -> Result<GreyImage> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_limited(path, MAX_FILE_BYTES, "bytes in a picture file")?;
     decode_image(&bytes).map_err(|e| match e {
         Error::Corrupt { reason, .. } => Error::corrupt(path.display().to_string(), reason),
         Error::Invalid(message) => Error::Invalid(format!("{}: {message}", path.display())),
@@ -124,8 +133,9 @@ pub fn read_image(path: &std::path::Path) -> Result<GreyImage> {
     })
 }
 
-/// `count` binary samples: one byte each for maxval < 256, else two bytes big-endian.
-fn binary_values(raster: &[u8], count: usize, maxval: usize) -> Result<Vec<usize>> {
+/// `count` binary samples, each rescaled to a byte: one byte each in the file for
+/// maxval < 256, else two bytes big-endian.
+fn binary_values(raster: &[u8], count: usize, maxval: usize) -> Result<Vec<u8>> {
     let per = if maxval < 256 { 1 } else { 2 };
     if count.saturating_mul(per) > raster.len() {
         return Err(Error::corrupt(
@@ -150,8 +160,8 @@ fn binary_values(raster: &[u8], count: usize, maxval: usize) -> Result<Vec<usize
         .collect()
 }
 
-/// `count` ASCII decimal samples.
-fn ascii_values(t: &mut Tokens, count: usize, maxval: usize) -> Result<Vec<usize>> {
+/// `count` ASCII decimal samples, each rescaled to a byte.
+fn ascii_values(t: &mut Tokens, count: usize, maxval: usize) -> Result<Vec<u8>> {
     // Every value takes at least one digit and one separator (the last needs no separator).
     let room = (t.bytes.len() - t.pos.min(t.bytes.len())).div_ceil(2);
     if count > room {
@@ -165,14 +175,15 @@ fn ascii_values(t: &mut Tokens, count: usize, maxval: usize) -> Result<Vec<usize
         .collect()
 }
 
-fn check_sample(v: usize, maxval: usize) -> Result<usize> {
+/// Sample `v` of 0 … maxval as a byte: `v · 255 / maxval`, rounded.
+fn check_sample(v: usize, maxval: usize) -> Result<u8> {
     if v > maxval {
         return Err(Error::corrupt(
             WHAT,
             format!("a pixel value {v} is above maxval {maxval}"),
         ));
     }
-    Ok(v)
+    Ok(((v * 255 + maxval / 2) / maxval) as u8)
 }
 
 /// Whitespace- and comment-separated decimal numbers, as PGM headers are written.
@@ -221,6 +232,7 @@ impl Tokens<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
 
     #[test]
     fn ascii_with_comments_and_odd_whitespace() {
@@ -265,12 +277,27 @@ mod tests {
             b"P2 1 1 70000\n0",
             b"P2 1 1 9\n10",
             b"P2 x 1 9\n1",
-            b"P5 99999 99999 255\n",
+            b"P5 4000 4000 255\n",
         ];
         for bytes in cases {
             let err = read_pgm(bytes).unwrap_err();
             assert!(matches!(err, Error::Corrupt { .. }), "{bytes:?}: {err:?}");
         }
+    }
+
+    #[test]
+    fn more_pixels_than_the_limit_are_refused_before_reading_them() {
+        // Before: 4097 × 4097 read, at 8 bytes a sample (134 MB for a 17 MB file).
+        let mut pgm = b"P5 4097 4097 255\n".to_vec();
+        pgm.resize(pgm.len() + 4097 * 4097, 7);
+        match read_pgm(&pgm) {
+            Err(Error::TooLarge { got, limit, .. }) => {
+                assert_eq!((got, limit), (4097 * 4097, MAX_PIXELS as u64))
+            }
+            other => panic!("{other:?}"),
+        }
+        let header_only = b"P2 999999999 999999999 255\n";
+        assert!(matches!(read_pgm(header_only), Err(Error::TooLarge { .. })));
     }
 
     #[test]
@@ -281,6 +308,29 @@ mod tests {
             assert!(read_pgm(&pgm[..len]).is_err(), "length {len}");
         }
         assert!(read_pgm(&pgm).is_ok());
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of binary 8- and 16-bit files and an ASCII file with comments.
+        let mut binary = b"P5 3 2 255\n".to_vec();
+        binary.extend_from_slice(&[0, 9, 80, 255, 7, 1]);
+        let mut wide = b"P5\n2 2\n65535\n".to_vec();
+        wide.extend_from_slice(&[0, 1, 0xFF, 0xFF, 0x80, 0, 1, 2]);
+        let ascii = b"P2\n# hand made\n3 2 # size\n15\n0 15 7\n1 2 3\n".to_vec();
+        let layout = Layout {
+            magic: 2,
+            header: 24,
+        };
+        run_mutations(
+            &[binary, wide, ascii],
+            layout,
+            |_| {},
+            |input| {
+                drop(read_pgm(input));
+                drop(decode_image(input));
+            },
+        );
     }
 
     #[test]

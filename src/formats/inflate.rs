@@ -301,14 +301,10 @@ fn fixed_codes(what: &str) -> Result<(Huffman, Huffman)> {
 // Blocks
 // ---------------------------------------------------------------------------------------------
 
-/// Inflates the DEFLATE stream at the start of `data`, appending to `out`; returns how many
-/// bytes of `data` the stream used (it ends on a byte boundary after the final block).
-/// `base` is where `data` starts in the whole file, for error messages.
-fn inflate_into(data: &[u8], base: usize, out: &mut Vec<u8>, what: &str) -> Result<usize> {
-    inflate_limited(data, base, out, what, MAX_OUTPUT)
-}
-
-/// [`inflate_into`] with the output limit as a parameter, so tests can reach it cheaply.
+/// Inflates the DEFLATE stream at the start of `data`, appending to `out` until `out` would
+/// hold more than `limit` bytes; returns how many bytes of `data` the stream used (it ends on
+/// a byte boundary after the final block). `base` is where `data` starts in the whole file,
+/// for error messages.
 fn inflate_limited(
     data: &[u8],
     base: usize,
@@ -368,14 +364,15 @@ fn stored_block(bits: &mut Bits, out: &mut Vec<u8>) -> Result<()> {
 }
 // ANCHOR_END: stored_block
 
-/// Refuses to grow `out` past the output limit ([`MAX_OUTPUT`]).
+/// Refuses to grow `out` past the output limit (at most [`MAX_OUTPUT`]).
 #[inline(always)]
 fn check_room(bits: &Bits, out: &[u8], more: usize) -> Result<()> {
     if out.len() + more > bits.limit {
-        return Err(bits.corrupt(format!(
-            "output would exceed {} bytes; refusing to inflate further",
-            bits.limit
-        )));
+        return Err(Error::TooLarge {
+            what: format!("decompressed bytes in {} (at least)", bits.what),
+            got: (out.len() + more) as u64,
+            limit: bits.limit as u64,
+        });
     }
     Ok(())
 }
@@ -502,7 +499,7 @@ fn copy_match(out: &mut Vec<u8>, dist: usize, len: usize) {
 /// Book: "Reading MNIST".
 pub fn inflate(data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    inflate_into(data, 0, &mut out, "deflate stream")?;
+    inflate_limited(data, 0, &mut out, "deflate stream", MAX_OUTPUT)?;
     Ok(out)
 }
 
@@ -523,24 +520,48 @@ pub fn is_gzip(data: &[u8]) -> bool {
 
 // ANCHOR: gunzip
 /// Decompresses a gzip file (RFC 1952): one or more members, each a header, a DEFLATE stream
-/// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked.
+/// and a trailer whose CRC-32 and ISIZE (length mod 2³²) are both checked. At most
+/// [`MAX_OUTPUT`] bytes; see [`gunzip_limited`].
 ///
 /// Book: "Reading MNIST".
 pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
+    gunzip_limited(data, MAX_OUTPUT)
+}
+
+/// [`gunzip`] of at most `limit` bytes (capped at [`MAX_OUTPUT`]). The last member's ISIZE
+/// is checked against the limit *before* anything is inflated, and inflating stops at the
+/// limit, so a file whose trailer lies costs no more than `limit` bytes either.
+///
+/// # Errors
+/// [`Error::TooLarge`] when ISIZE or the output passes the limit, and everything [`gunzip`]
+/// refuses.
+pub fn gunzip_limited(data: &[u8], limit: usize) -> Result<Vec<u8>> {
     const WHAT: &str = "gzip data";
-    // ISIZE of the last member pre-sizes the output, within a bound: DEFLATE cannot expand
-    // more than 1032:1, and we never reserve more than 256 MiB on the trailer's word alone.
+    let limit = limit.min(MAX_OUTPUT);
+    // ISIZE of the last member is the whole output's length for the usual single member;
+    // it pre-sizes the output, within DEFLATE's 1032:1 largest expansion.
     let capacity = match data.len().checked_sub(4) {
         Some(at) if data.len() >= 18 => {
             let isize = u32::from_le_bytes(data[at..].try_into().unwrap()) as usize;
-            isize.min(data.len().saturating_mul(1032)).min(256 << 20)
+            if isize > limit {
+                return Err(Error::TooLarge {
+                    // A cut-off file's last four bytes are not its trailer: say so.
+                    what: format!(
+                        "decompressed bytes declared by the trailer (ISIZE) of {WHAT}, or the \
+                         file is cut off and those are not its trailer"
+                    ),
+                    got: isize as u64,
+                    limit: limit as u64,
+                });
+            }
+            isize.min(data.len().saturating_mul(1032))
         }
         _ => 0,
     };
     let mut out = Vec::with_capacity(capacity);
     let mut rest = data;
     loop {
-        let used = gunzip_member(rest, &mut out, WHAT)?;
+        let used = gunzip_member(rest, &mut out, WHAT, limit)?;
         rest = &rest[used..];
         if rest.is_empty() {
             return Ok(out);
@@ -559,7 +580,7 @@ pub fn gunzip(data: &[u8]) -> Result<Vec<u8>> {
 // ANCHOR_END: gunzip
 
 /// Decodes one gzip member at the start of `data` into `out`; returns the bytes it used.
-fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
+fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str, limit: usize) -> Result<usize> {
     let truncated = |needed: usize| Error::Truncated {
         what: what.to_string(),
         needed: needed as u64,
@@ -628,7 +649,7 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
     }
 
     let start = out.len();
-    pos += inflate_into(&data[pos..], pos, out, what)?;
+    pos += inflate_limited(&data[pos..], pos, out, what, limit)?;
     if data.len() < pos + 8 {
         return Err(truncated(pos + 8));
     }
@@ -656,8 +677,15 @@ fn gunzip_member(data: &[u8], out: &mut Vec<u8>, what: &str) -> Result<usize> {
 }
 
 /// Decompresses a zlib stream (RFC 1950): a 2-byte header (CMF, FLG), a DEFLATE stream, and
-/// the Adler-32 of the output, big-endian. Trailing bytes are an error.
+/// the Adler-32 of the output, big-endian. Trailing bytes are an error. At most
+/// [`MAX_OUTPUT`] bytes; see [`zlib_decompress_limited`].
 pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
+    zlib_decompress_limited(data, MAX_OUTPUT)
+}
+
+/// [`zlib_decompress`] of at most `limit` bytes (capped at [`MAX_OUTPUT`]): inflating stops
+/// with [`Error::TooLarge`] at the limit. A PNG passes the size its header declares.
+pub fn zlib_decompress_limited(data: &[u8], limit: usize) -> Result<Vec<u8>> {
     const WHAT: &str = "zlib stream";
     if data.len() < 2 {
         return Err(Error::Truncated {
@@ -686,7 +714,7 @@ pub fn zlib_decompress(data: &[u8]) -> Result<Vec<u8>> {
         ));
     }
     let mut out = Vec::new();
-    let end = 2 + inflate_into(&data[2..], 2, &mut out, WHAT)?;
+    let end = 2 + inflate_limited(&data[2..], 2, &mut out, WHAT, limit.min(MAX_OUTPUT))?;
     if data.len() < end + 4 {
         return Err(Error::Truncated {
             what: WHAT.to_string(),
@@ -755,6 +783,7 @@ pub fn zlib_stored(data: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::formats::checksum::crc32;
+    use crate::formats::mutate::{run_mutations, Layout};
     use proptest::prelude::*;
 
     /// Writes DEFLATE bits by hand, for streams no compressor would produce.
@@ -906,8 +935,40 @@ mod tests {
         assert_eq!(inflate(&w.bytes).unwrap().len(), 1 + 258 * 1000);
         let mut out = Vec::new();
         let err = inflate_limited(&w.bytes, 0, &mut out, "bomb", 100_000).unwrap_err();
-        assert!(reason(err).starts_with("output would exceed 100000 bytes"));
+        assert!(
+            matches!(err, Error::TooLarge { limit: 100_000, .. }),
+            "{err:?}"
+        );
         assert!(out.len() <= 100_000);
+    }
+
+    #[test]
+    fn gzip_isize_is_checked_against_the_limit_before_inflating() {
+        // Before: an ISIZE of 2 GiB was only found wrong after inflating everything.
+        let mut gz = gzip_member(b"tiny", 0);
+        let n = gz.len();
+        gz[n - 4..].copy_from_slice(&(2u32 << 30).to_le_bytes());
+        match gunzip(&gz) {
+            Err(Error::TooLarge { got, limit, .. }) => {
+                assert_eq!((got, limit), (2 << 30, MAX_OUTPUT as u64))
+            }
+            other => panic!("{other:?}"),
+        }
+        // An ISIZE that lies low still stops at the caller's limit: a 10 MB stream of
+        // zeros claiming 4 bytes, read with a limit of 1 MB.
+        let zeros = crate::formats::deflate::deflate_fixed(&vec![0; 10_000_000]);
+        let mut bomb = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+        bomb.extend_from_slice(&zeros);
+        bomb.extend_from_slice(&[0; 4]);
+        bomb.extend_from_slice(&4u32.to_le_bytes());
+        match gunzip_limited(&bomb, 1 << 20) {
+            Err(Error::TooLarge { limit, .. }) => assert_eq!(limit, 1 << 20),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            gunzip_limited(&gzip_member(b"tiny", 0), 4).unwrap(),
+            b"tiny"
+        );
     }
 
     #[test]
@@ -1143,6 +1204,29 @@ for level in range(0, 10):
             .rev()
             .find(|&len| litlen.counts[len] > 0)
             .unwrap_or(0)
+    }
+
+    #[test]
+    fn mutated_gzip_zlib_and_deflate_streams_never_panic() {
+        // 10,000 mutations of each: a gzip file (the tiny IDX fixture, fixed Huffman), a zlib
+        // stream of LZ77 matches, and raw deflate with a dynamic and a stored block.
+        let tiny = include_bytes!("../../tests/data/tiny-images-idx3-ubyte.gz.fixture");
+        let text = fox_text();
+        let gz = vec![tiny.to_vec(), gzip_member(&text, FEXTRA | FNAME | FHCRC)];
+        let zlib = vec![
+            crate::formats::deflate::zlib_fixed(&text.repeat(3)),
+            zlib_stored(&text),
+        ];
+        let raw = vec![unhex(FOX_DYNAMIC), deflate_stored(&text[..40])];
+        let layout = |magic, header| Layout { magic, header };
+        run_mutations(&gz, layout(2, 24), |_| {}, |input| drop(gunzip(input)));
+        run_mutations(
+            &zlib,
+            layout(0, 2),
+            |_| {},
+            |input| drop(zlib_decompress(input)),
+        );
+        run_mutations(&raw, layout(0, 4), |_| {}, |input| drop(inflate(input)));
     }
 
     proptest! {

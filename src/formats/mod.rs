@@ -1,5 +1,6 @@
 //! File formats, written from scratch: gzip and zlib, CRC-32 and Adler-32, SHA-256, PNG, PGM,
-//! SVG, and the model file; and [`output`], the one safe way every output file is written.
+//! SVG, and the model file. Every input file is read through [`read`]: a regular file, up to a
+//! limit; every output file is written through [`output`]: only ever as a regular file.
 //!
 //! Each format is a module that turns bytes into values and back, and returns
 //! [`crate::Error`] for bad input. They use nothing of the network but [`crate::linalg`] and
@@ -10,7 +11,10 @@ pub mod deflate;
 pub mod image;
 pub mod inflate;
 pub mod model;
+#[cfg(test)]
+pub(crate) mod mutate;
 pub mod output;
 pub mod png;
+pub mod read;
 pub mod sha256;
 pub mod svg;

@@ -21,27 +21,31 @@
 //! "quadratic"). [`save`] writes through [`crate::formats::output`]: to a temporary file beside
 //! the target, renamed into place, so a crash or full disk never leaves half a model where a
 //! whole one was, and only ever over a regular file.
-//! [`load`] checks, in order: the magic ([`Error::BadMagic`], "not a scratchnet model"), the
-//! version ([`Error::UnsupportedVersion`]), that every header field fits in the file and the
-//! parameter count the sizes imply is exactly what is left ([`Error::Truncated`], or
-//! [`Error::Corrupt`] for impossible sizes and trailing bytes), the CRC ([`Error::Checksum`]),
-//! and last the names ([`Error::Corrupt`] naming the unknown name). Nothing is allocated
-//! from a header value before it has been checked against the file's length.
+//! [`load`] reads a regular file of at most [`MAX_FILE_BYTES`] and checks, in order: the magic
+//! ([`Error::BadMagic`], "not a scratchnet model"), the version
+//! ([`Error::UnsupportedVersion`]), the layer sizes against the limits every network has
+//! ([`crate::network::check_sizes`]: [`Error::TooLarge`]), that every header field fits in
+//! the file and the parameter count the sizes imply is exactly what is left
+//! ([`Error::Truncated`], or [`Error::Corrupt`] for an empty layer and trailing bytes), the
+//! CRC ([`Error::Checksum`]), and last the names ([`Error::Corrupt`] naming the unknown name).
+//! Nothing is allocated from a header value before it has been checked against its limit and
+//! the file's length. Whether the network fits a data set (784 inputs, 10 outputs) is the
+//! caller's check: [`crate::data::shape::Shape::check_network`].
 //!
 //! Non-finite parameters (NaN, ±∞) load as they were saved: the file is a faithful record, and
 //! the training command never saves a diverged network anyway. [`non_finite_parameters`]
 //! counts them so the command line can warn. Left out: f64 parameters, and any metadata
 //! beyond what is needed to run the network (no training history, no data set name).
 
-use std::fs;
 use std::path::Path;
 
 use crate::activation::Activation;
 use crate::cost::Cost;
 use crate::formats::checksum::crc32;
 use crate::formats::output;
+use crate::formats::read::read_limited;
 use crate::linalg::{Matrix, Vector};
-use crate::network::{Network, MAX_LAYERS};
+use crate::network::{check_sizes, Network, MAX_LAYERS, MAX_PARAMETERS};
 use crate::{Error, Result};
 
 /// The four bytes every model file starts with.
@@ -52,6 +56,10 @@ pub const VERSION: u32 = 1;
 pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
 const WHAT: &str = "scratchnet model";
+/// The largest model file [`load`] reads: the header with [`MAX_LAYERS`] sizes and three
+/// names at their longest, [`MAX_PARAMETERS`] parameters and the CRC (about 1 GiB).
+pub const MAX_FILE_BYTES: u64 =
+    (12 + 4 * MAX_LAYERS + 3 * (4 + MAX_NAME_BYTES) + 4 * MAX_PARAMETERS + 4) as u64;
 
 // ANCHOR: to_bytes
 /// The complete file contents for `net`, CRC trailer included (see the module doc).
@@ -97,7 +105,7 @@ pub fn save(net: &Network<f32>, path: &Path) -> Result<()> {
 /// # Errors
 /// [`Error::Io`] if the file cannot be read, and everything [`from_bytes`] rejects.
 pub fn load(path: &Path) -> Result<Network<f32>> {
-    let bytes = fs::read(path).map_err(|source| Error::io(path, source))?;
+    let bytes = read_limited(path, MAX_FILE_BYTES, "bytes in a model file")?;
     from_bytes(&bytes).map_err(|err| name_the_file(err, path))
 }
 
@@ -123,6 +131,15 @@ fn name_the_file(err: Error, path: &Path) -> Error {
             got,
         },
         Error::Corrupt { reason, .. } => Error::Corrupt { what, reason },
+        Error::TooLarge {
+            what: size,
+            got,
+            limit,
+        } => Error::TooLarge {
+            what: format!("{size} in {what}"),
+            got,
+            limit,
+        },
         other => other,
     }
 }
@@ -143,8 +160,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
     }
     let sizes = r.sizes()?;
     let names = [r.name()?, r.name()?, r.name()?];
-    let count = parameter_count(&sizes)?;
-    r.expect_exactly(count)?;
+    r.expect_exactly(parameter_count(&sizes))?;
     let stored = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
     let computed = crc32(&bytes[..bytes.len() - 4]);
     if stored != computed {
@@ -190,15 +206,13 @@ fn check_magic(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The number of f32 parameters `sizes` implies, or Corrupt if it does not fit in memory.
-fn parameter_count(sizes: &[usize]) -> Result<usize> {
+/// The number of f32 parameters `sizes` implies (at most [`MAX_PARAMETERS`] once
+/// [`check_sizes`] has passed them).
+fn parameter_count(sizes: &[usize]) -> usize {
     sizes
         .windows(2)
-        .try_fold(0usize, |sum, pair| {
-            let layer = pair[1].checked_mul(pair[0])?.checked_add(pair[1])?;
-            sum.checked_add(layer)
-        })
-        .ok_or_else(|| Error::corrupt(WHAT, format!("layer sizes {sizes:?} are impossibly large")))
+        .map(|pair| pair[1] * pair[0] + pair[1])
+        .sum()
 }
 
 fn truncated(needed: usize, available: usize) -> Error {
@@ -236,26 +250,26 @@ impl Reader<'_> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
     }
 
-    /// L, then the L layer sizes, each checked before anything is allocated from it.
+    /// L, then the L layer sizes, each checked against the limits every network has
+    /// ([`check_sizes`]) before anything is allocated from it.
     fn sizes(&mut self) -> Result<Vec<usize>> {
         let layers = self.u32()? as usize;
-        if !(2..=MAX_LAYERS).contains(&layers) {
-            return Err(Error::corrupt(
-                WHAT,
-                format!("it declares {layers} layers (a network has 2 to {MAX_LAYERS})"),
-            ));
+        if layers > MAX_LAYERS {
+            return Err(Error::TooLarge {
+                what: "layers".into(),
+                got: layers as u64,
+                limit: MAX_LAYERS as u64,
+            });
         }
         let raw = self.take(4 * layers)?;
         let sizes: Vec<usize> = raw
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().unwrap()) as usize)
             .collect();
-        if sizes.contains(&0) {
-            return Err(Error::corrupt(
-                WHAT,
-                format!("layer sizes {sizes:?} include an empty layer"),
-            ));
-        }
+        check_sizes(&sizes).map_err(|err| match err {
+            Error::Invalid(reason) => Error::corrupt(WHAT, reason),
+            other => other,
+        })?;
         Ok(sizes)
     }
 
@@ -313,6 +327,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::mutate::{run_mutations, Layout};
     use crate::rng::Rng;
 
     fn small_net() -> Network<f32> {
@@ -357,14 +372,14 @@ mod tests {
     #[test]
     fn save_then_load_leaves_no_temporary_file() {
         let dir = std::env::temp_dir().join(format!("scratchnet-model-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("m.bin");
         let net = small_net();
         save(&net, &path).unwrap();
         assert_eq!(bits(&load(&path).unwrap()), bits(&net));
-        let entries: Vec<_> = fs::read_dir(&dir).unwrap().collect();
+        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(entries.len(), 1, "only the model should remain");
-        fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -430,18 +445,52 @@ mod tests {
             bytes.extend_from_slice(name.as_bytes());
         }
         let err = from_bytes(&bytes).unwrap_err();
-        assert!(
-            matches!(err, Error::Truncated { .. } | Error::Corrupt { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
         // A layer count of four billion is refused outright.
         let mut huge = Vec::from(MAGIC);
         huge.extend_from_slice(&1u32.to_le_bytes());
         huge.extend_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
             from_bytes(&huge).unwrap_err(),
-            Error::Corrupt { .. }
+            Error::TooLarge { .. }
         ));
+    }
+
+    /// A whole, correctly checksummed file for a network of `sizes` whose parameters are all
+    /// zero, written without building the network (so a huge claim costs nothing here).
+    fn file_claiming(sizes: &[u32]) -> Vec<u8> {
+        let mut bytes = Vec::from(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(sizes.len() as u32).to_le_bytes());
+        for n in sizes {
+            bytes.extend_from_slice(&n.to_le_bytes());
+        }
+        for name in ["sigmoid", "sigmoid", "quadratic"] {
+            bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(name.as_bytes());
+        }
+        let count: usize = sizes
+            .windows(2)
+            .map(|p| (p[0] as usize + 1) * p[1] as usize)
+            .sum();
+        bytes.resize(bytes.len() + 4 * count, 0);
+        let crc = crc32(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_layer_wider_than_the_limit_is_too_large_even_in_a_whole_file() {
+        // Before: a 1 × 2²⁰+1 output layer (a 8 MB file with a good CRC) loaded, and eval then
+        // asked for activations of 1,000 images × 2²⁰ outputs (4 GB).
+        let wide = crate::network::MAX_LAYER_SIZE as u32 + 1;
+        match from_bytes(&file_claiming(&[1, 1, wide])) {
+            Err(Error::TooLarge { what, got, .. }) => {
+                assert_eq!((what.as_str(), got), ("neurons in layer 3", wide as u64))
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(from_bytes(&file_claiming(&[3, 2, 4])).is_ok());
     }
 
     #[test]
@@ -457,6 +506,28 @@ mod tests {
         let err = from_bytes(&bytes).unwrap_err();
         assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("quadratiX"), "{err}");
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of two small models, half with the CRC trailer made right again
+        // so that the sizes, names and parameters behind it are reached.
+        let seeds = [
+            to_bytes(&small_net()),
+            to_bytes(&Network::new(&[2, 3, 2, 2], &mut Rng::new(2))),
+        ];
+        let fix_crc = |bytes: &mut [u8]| {
+            if bytes.len() >= 4 {
+                let end = bytes.len() - 4;
+                let crc = crc32(&bytes[..end]);
+                bytes[end..].copy_from_slice(&crc.to_le_bytes());
+            }
+        };
+        let layout = Layout {
+            magic: 4,
+            header: 64,
+        };
+        run_mutations(&seeds, layout, fix_crc, |input| drop(from_bytes(input)));
     }
 
     proptest::proptest! {

@@ -9,22 +9,30 @@
 //! Writing: 8-bit grey or RGB, every row given the filter that makes its bytes smallest,
 //! compressed with [`crate::formats::deflate`]. Reading: colour types 0 (grey), 2 (RGB), 3 (palette),
 //! 4 (grey + alpha), 6 (RGBA), bit depth 8 (and 16, keeping the high byte), all five filters,
-//! CRCs checked; every malformed file is an `Err`, never a panic.
+//! CRCs checked; every malformed file is an `Err`, never a panic. The size IHDR declares is
+//! checked against [`MAX_PIXELS`] before anything is inflated, and inflating stops at exactly
+//! the bytes that size needs, so a small file cannot inflate to more than its header admits.
 //!
 //! Left out: interlaced images, bit depths 1, 2 and 4, gamma/colour-space chunks (ignored), and
 //! ancillary chunks in general.
 
 use crate::formats::checksum::Crc32;
 use crate::formats::deflate::zlib_fixed;
-use crate::formats::inflate::zlib_decompress;
+use crate::formats::inflate::zlib_decompress_limited;
+use crate::formats::read::read_limited;
 use crate::{Error, Result};
 use std::path::Path;
 
 /// The 8 bytes every PNG file starts with.
 pub const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1A, b'\n'];
 
-/// The largest image we decode, in pixels (a guard against absurd headers).
-pub const MAX_PIXELS: usize = 1 << 26;
+/// The largest picture decoded (PNG or PGM), in pixels: 2²⁴, e.g. 4096 × 4096. At 16-bit
+/// RGBA that is 128 MiB of image data, the most a PNG may inflate to.
+pub const MAX_PIXELS: usize = 1 << 24;
+
+/// The largest picture file read (PNG or PGM): 256 MiB, room for [`MAX_PIXELS`] pixels at
+/// 16-bit RGBA stored uncompressed, or as ASCII PGM.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// An 8-bit image: `pixels` holds `height` rows of `width × channels` bytes, top row first.
 /// `channels` is 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA).
@@ -204,12 +212,14 @@ fn filter_row(f: u8, row: &[u8], above: &[u8], bpp: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Undoes filter `f` in place on `row`, given the already unfiltered row `above`.
-fn unfilter_row(f: u8, row: &mut [u8], above: &[u8], bpp: usize) {
+/// Undoes filter `f` in place on `row`, given the already unfiltered row `above` (`None`
+/// for the first row, whose row above counts as zeros).
+fn unfilter_row(f: u8, row: &mut [u8], above: Option<&[u8]>, bpp: usize) {
+    let up = |i: usize| above.map_or(0, |above| above[i]);
     for i in 0..row.len() {
         let a = if i >= bpp { row[i - bpp] } else { 0 };
-        let c = if i >= bpp { above[i - bpp] } else { 0 };
-        row[i] = row[i].wrapping_add(predict(f, a, above[i], c));
+        let c = if i >= bpp { up(i - bpp) } else { 0 };
+        row[i] = row[i].wrapping_add(predict(f, a, up(i), c));
     }
 }
 
@@ -233,6 +243,17 @@ impl Header {
             2 => 3,
             _ => 4,
         }
+    }
+
+    /// Bytes per pixel in the filtered data (samples × bytes per sample).
+    fn bytes_per_pixel(&self) -> usize {
+        self.samples() * self.bit_depth as usize / 8
+    }
+
+    /// Bytes in the inflated image data: each row's filter byte, then its pixels.
+    /// At most [`MAX_PIXELS`] · 8 + height, once [`parse_header`] has passed the header.
+    fn data_bytes(&self) -> usize {
+        self.height * (1 + self.width * self.bytes_per_pixel())
     }
 }
 
@@ -301,14 +322,19 @@ fn parse_header(data: &[u8]) -> Result<Header> {
         bit_depth: data[8],
         colour_type: data[9],
     };
-    if header.width == 0
-        || header.height == 0
-        || header.width.saturating_mul(header.height) > MAX_PIXELS
-    {
+    if header.width == 0 || header.height == 0 {
         return Err(corrupt(format!(
-            "image size {}x{} is empty or larger than {MAX_PIXELS} pixels",
+            "image size {}x{} is empty",
             header.width, header.height
         )));
+    }
+    let pixels = header.width as u64 * header.height as u64;
+    if pixels > MAX_PIXELS as u64 {
+        return Err(Error::TooLarge {
+            what: format!("pixels in a PNG image ({}x{})", header.width, header.height),
+            got: pixels,
+            limit: MAX_PIXELS as u64,
+        });
     }
     let depth_ok = match header.colour_type {
         0 | 2 | 4 | 6 => matches!(header.bit_depth, 8 | 16),
@@ -362,7 +388,7 @@ pub fn decode(bytes: &[u8]) -> Result<Image> {
     if zlib.is_empty() {
         return Err(corrupt("it has no IDAT chunk"));
     }
-    let samples = unfiltered_samples(&header, &zlib_decompress(&zlib)?)?;
+    let samples = unfiltered_samples(&header, inflate_image_data(&header, &zlib)?)?;
     if header.colour_type == 3 {
         let palette = palette.ok_or_else(|| corrupt("a palette image without a PLTE chunk"))?;
         return expand_palette(&header, &samples, palette, transparency);
@@ -371,39 +397,57 @@ pub fn decode(bytes: &[u8]) -> Result<Image> {
     Ok(Image::new(header.width, header.height, channels, samples))
 }
 
-/// Undoes the row filters; returns one 8-bit sample per channel per pixel.
-fn unfiltered_samples(header: &Header, raw: &[u8]) -> Result<Vec<u8>> {
-    let bytes_per_sample = header.bit_depth as usize / 8;
-    let bpp = header.samples() * bytes_per_sample;
-    let stride = header.width * bpp;
-    if raw.len() != header.height * (stride + 1) {
+/// Inflates the concatenated IDAT data, stopping at the bytes the header declares: more is
+/// corrupt, and never allocated.
+fn inflate_image_data(header: &Header, zlib: &[u8]) -> Result<Vec<u8>> {
+    let expected = header.data_bytes();
+    let raw = zlib_decompress_limited(zlib, expected).map_err(|err| match err {
+        Error::TooLarge { .. } => corrupt(format!(
+            "the image data holds more than the {expected} bytes its {}x{} header declares",
+            header.width, header.height
+        )),
+        other => other,
+    })?;
+    if raw.len() != expected {
         return Err(corrupt(format!(
-            "the image data holds {} bytes, expected {} for {}x{}",
+            "the image data holds {} bytes, expected {expected} for {}x{}",
             raw.len(),
-            header.height * (stride + 1),
             header.width,
             header.height
         )));
     }
-    let mut rows = vec![0u8; header.height * stride];
-    let zero_row = vec![0u8; stride];
+    Ok(raw)
+}
+
+/// Undoes the row filters in place (the inflated data: rows of a filter byte then `stride`
+/// bytes, `raw.len()` = [`Header::data_bytes`]); returns one 8-bit sample per channel per
+/// pixel, reusing `raw`'s memory.
+fn unfiltered_samples(header: &Header, mut raw: Vec<u8>) -> Result<Vec<u8>> {
+    let bytes_per_sample = header.bit_depth as usize / 8;
+    let bpp = header.bytes_per_pixel();
+    let stride = header.width * bpp;
     for y in 0..header.height {
-        let filter = raw[y * (stride + 1)];
+        let start = y * (stride + 1);
+        let filter = raw[start];
         if filter > 4 {
             return Err(corrupt(format!("row {y} has unknown filter type {filter}")));
         }
-        let (done, rest) = rows.split_at_mut(y * stride);
-        let above = if y == 0 {
-            &zero_row[..]
-        } else {
-            &done[(y - 1) * stride..]
-        };
-        let row = &mut rest[..stride];
-        row.copy_from_slice(&raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)]);
-        unfilter_row(filter, row, above, bpp);
+        let (done, rest) = raw.split_at_mut(start + 1);
+        // The row above, already unfiltered, ends just before this row's filter byte.
+        let above = (y > 0).then(|| &done[start - stride..start]);
+        unfilter_row(filter, &mut rest[..stride], above, bpp);
     }
-    // 16-bit samples are big-endian: the high byte comes first.
-    Ok(rows.into_iter().step_by(bytes_per_sample).collect())
+    // Drop the filter bytes, and keep the high byte of 16-bit samples (big-endian: it comes
+    // first). Every sample moves to an index no larger than its own, so in place is safe.
+    let mut n = 0;
+    for y in 0..header.height {
+        for i in (0..stride).step_by(bytes_per_sample) {
+            raw[n] = raw[y * (stride + 1) + 1 + i];
+            n += 1;
+        }
+    }
+    raw.truncate(n);
+    Ok(raw)
 }
 
 fn expand_palette(
@@ -433,9 +477,9 @@ fn expand_palette(
     Ok(Image::new(header.width, header.height, channels, pixels))
 }
 
-/// Reads and decodes the PNG file at `path`.
+/// Reads and decodes the PNG file at `path` (a regular file of at most [`MAX_FILE_BYTES`]).
 pub fn read(path: &Path) -> Result<Image> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_limited(path, MAX_FILE_BYTES, "bytes in a picture file")?;
     decode(&bytes).map_err(|e| match e {
         Error::Corrupt { reason, .. } => Error::corrupt(path.display().to_string(), reason),
         other => other,
@@ -446,6 +490,7 @@ pub fn read(path: &Path) -> Result<Image> {
 mod tests {
     use super::*;
     use crate::formats::inflate::zlib_stored;
+    use crate::formats::mutate::{run_mutations, Layout};
     use proptest::prelude::*;
 
     /// A PNG file assembled by hand from IHDR fields and already-filtered rows.
@@ -528,6 +573,45 @@ mod tests {
         assert!(format!("{}", decode(&wrong_size).unwrap_err()).contains("expected 12"));
     }
 
+    /// `hand_png` with its IDAT compressed (so a few KB can hold megabytes of zeros).
+    fn compressed_png(width: u32, height: u32, raw: &[u8]) -> Vec<u8> {
+        let mut ihdr = width.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        let mut out = SIGNATURE.to_vec();
+        write_chunk(&mut out, b"IHDR", &ihdr);
+        write_chunk(&mut out, b"IDAT", &zlib_fixed(raw));
+        write_chunk(&mut out, b"IEND", &[]);
+        out
+    }
+
+    #[test]
+    fn image_data_beyond_the_declared_size_is_never_inflated() {
+        // A 1×1 picture whose IDAT inflates to 10 MB. Before: all 10 MB were inflated (up to
+        // the 1 GiB cap), then found to be the wrong length.
+        let bomb = compressed_png(1, 1, &vec![0u8; 10_000_000]);
+        assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+        let err = decode(&bomb).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("more than the 2 bytes its 1x1 header declares"),
+            "{err}"
+        );
+        // A header over the pixel limit is refused before any inflating (before: 5000 × 5000
+        // was under the old 2²⁶ limit and inflated).
+        let err = decode(&compressed_png(5000, 5000, &[0])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::TooLarge {
+                    got: 25_000_000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
     #[test]
     fn written_file_has_the_standard_chunk_layout() {
         let png = encode(&Image::new(1, 1, 3, vec![1, 2, 3]));
@@ -536,6 +620,47 @@ mod tests {
         assert_eq!(&png[png.len() - 8..png.len() - 4], b"IEND");
         // IEND's CRC is the CRC-32 of "IEND": ae 42 60 82, in every PNG ever written.
         assert_eq!(&png[png.len() - 4..], &[0xAE, 0x42, 0x60, 0x82]);
+    }
+
+    /// Makes a mutated file's checksums right again, as far as its chunk layout still allows
+    /// finding them: an IDAT's Adler-32 (when its deflate data still inflates), then every
+    /// chunk's CRC; so mutations reach the filter bytes and pixels behind them.
+    fn fix_checksums(png: &mut [u8]) {
+        let mut at = 8;
+        while let Some(header) = png.get(at..at + 8) {
+            let end = at + 12 + be32(header) as usize;
+            if end > png.len() {
+                return;
+            }
+            let data = &png[at + 8..end - 4];
+            if &header[4..] == b"IDAT" && data.len() >= 6 {
+                if let Ok(raw) = crate::formats::inflate::inflate(&data[2..]) {
+                    let adler = crate::formats::checksum::adler32(&raw).to_be_bytes();
+                    png[end - 8..end - 4].copy_from_slice(&adler);
+                }
+            }
+            let crc = crate::formats::checksum::crc32(&png[at + 4..end - 4]);
+            png[end - 4..end].copy_from_slice(&crc.to_be_bytes());
+            at = end;
+        }
+    }
+
+    #[test]
+    fn mutated_files_never_panic() {
+        // 10,000 mutations of grey, grey + alpha, RGB and RGBA files, a palette file with
+        // transparency and a 16-bit file; half with their checksums made right again.
+        let mut seeds: Vec<Vec<u8>> = (1..=4)
+            .map(|c| encode(&Image::new(3, 2, c, (0..6 * c as u8).collect())))
+            .collect();
+        let plte = (b"PLTE", vec![255, 0, 0, 0, 0, 255]);
+        let trns = (b"tRNS", vec![0]);
+        seeds.push(hand_png(2, 1, 8, 3, &[plte, trns], &[0, 1, 0]));
+        seeds.push(hand_png(1, 2, 16, 0, &[], &[1, 0xAB, 0xCD, 4, 0, 1]));
+        let layout = Layout {
+            magic: 8,
+            header: 33,
+        };
+        run_mutations(&seeds, layout, fix_checksums, |input| drop(decode(input)));
     }
 
     fn image_strategy() -> impl Strategy<Value = Image> {

@@ -1,30 +1,39 @@
 //! `scratchnet eval MODEL`: a saved model's test accuracy and confusion matrix.
 //!
 //! Book chapter: "Gradient descent and training". The confusion matrix counts, for every
-//! true digit (row), how often each digit was predicted (column): the diagonal is what the
-//! network gets right, and the largest number off it is its favourite mistake. Left out:
-//! evaluating on the training or validation images.
+//! true class (row), how often each class was predicted (column): the diagonal is what the
+//! network gets right, and the largest number off it is its favourite mistake. The test set
+//! is MNIST's, or another data set's in the same form in the data folder, its classes named
+//! by a `classes.txt` there ([`Classes`]). Also home to what `predict`, `visualize` and
+//! `serve` share: loading a model that fits the data ([`load_model`]) and reading the test
+//! set alone ([`test_data`]). Left out: evaluating on the training or validation images.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{ensure_data, is_help, unknown_argument, Args};
-use crate::data::mnist::Mnist;
+use super::{is_help, unknown_argument, Args};
+use crate::data::classes::Classes;
+use crate::data::download::ensure;
+use crate::data::mnist::{data_dir, load_split, DataSet, Split};
 use crate::data::samples::Samples;
+use crate::data::shape::Shape;
 use crate::network::Network;
 use crate::train::evaluate;
 use crate::{formats::model, Error, Result};
 
 /// One line for the top-level help.
-pub const SUMMARY: &str = "Test a saved model on the 10,000 MNIST test images";
+pub const SUMMARY: &str = "Test a saved model on the test images (MNIST's 10,000)";
 
 /// The `--help` text.
 pub const USAGE: &str = "\
-Test a saved model on the 10,000 MNIST test images
+Test a saved model on the test images (MNIST's 10,000)
 
 Usage: scratchnet eval MODEL [OPTIONS]
 
-Prints the test accuracy and the 10×10 confusion matrix (rows: true digit,
-columns: predicted digit). Downloads MNIST first if the data folder lacks it.
+Prints the test accuracy and the confusion matrix (rows: true class, columns:
+predicted class; for MNIST the classes are the digits). Downloads MNIST's two
+test files first if the data folder lacks them; a folder holding another data
+set in MNIST's form (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) is used as
+it is, its classes named by a classes.txt beside them (one name per line).
 
 Arguments:
   MODEL                 A model file saved by `scratchnet train`
@@ -67,9 +76,10 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Loads the model and the test images, and prints accuracy and confusion matrix.
 pub fn run(a: &EvalArgs) -> Result<()> {
-    let net = load_mnist_model(&a.model)?;
-    let dir = ensure_data(a.data.as_deref())?;
-    let test = Samples::from_dataset(&Mnist::load(&dir)?.test);
+    let net = load_model(&a.model)?;
+    let (test, classes) = test_data(a.data.as_deref())?;
+    check_fits(&net, &Shape::of(&test.images, &classes), &a.model)?;
+    let test = Samples::from_dataset(&test);
     let result = evaluate(&net, &test);
     let correct = (result.accuracy * test.len() as f64).round() as usize;
     println!(
@@ -77,25 +87,28 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         100.0 * result.accuracy,
         test.len()
     );
-    let classes = *net.sizes().last().unwrap();
-    print!(
-        "{}",
-        confusion_table(&result.confusion(&test.labels, classes))
-    );
+    let confusion = result.confusion(&test.labels, classes.len());
+    print!("{}", confusion_table(&confusion, &classes));
     Ok(())
 }
 
-/// Loads a model and checks it takes 28×28 images; warns about non-finite parameters.
-pub fn load_mnist_model(path: &std::path::Path) -> Result<Network<f32>> {
+/// The test set in the data folder (`--data`, else `MNIST_DIR`, else `data/mnist`) and the
+/// names of its classes: MNIST's two test files are downloaded first when either is missing
+/// (never the training files, and never over a file already there).
+pub fn test_data(flag: Option<&Path>) -> Result<(DataSet, Classes)> {
+    let dir = data_dir(flag);
+    ensure(&dir, &[Split::Test], &mut |line| eprintln!("{line}"))?;
+    let test = load_split(&dir, Split::Test)?;
+    let classes = Classes::load(&dir)?;
+    let what = format!("the test labels in {}", dir.display());
+    classes.check_labels(&test.labels, &what)?;
+    Ok((test, classes))
+}
+
+/// Loads a model (its layer sizes within the crate's limits, see [`model::load`]); warns about
+/// non-finite parameters. Whether it fits the data is [`check_fits`].
+pub fn load_model(path: &Path) -> Result<Network<f32>> {
     let net = model::load(path)?;
-    let sizes = net.sizes();
-    if sizes[0] != super::train::MNIST_PIXELS {
-        return Err(Error::Invalid(format!(
-            "{} takes {} inputs, but MNIST images have 28×28 = 784 pixels",
-            path.display(),
-            sizes[0]
-        )));
-    }
     let bad = model::non_finite_parameters(&net);
     if bad > 0 {
         eprintln!(
@@ -106,11 +119,33 @@ pub fn load_mnist_model(path: &std::path::Path) -> Result<Network<f32>> {
     Ok(net)
 }
 
-/// The confusion matrix `m[true][predicted]` as an aligned table with a header row.
-pub fn confusion_table(m: &[Vec<usize>]) -> String {
+/// Checks that the model loaded from `path` reads data of `shape`: one input per pixel, one
+/// output per class ([`Shape::check_network`]).
+pub fn check_fits(net: &Network<f32>, shape: &Shape, path: &Path) -> Result<()> {
+    shape.check_network(net.sizes(), &format!("the model {}", path.display()))
+}
+
+/// [`load_model`] and [`check_fits`] for MNIST's shape: 28 × 28 images, ten digits.
+pub fn load_mnist_model(path: &Path) -> Result<Network<f32>> {
+    let net = load_model(path)?;
+    check_fits(&net, &Shape::MNIST, path)?;
+    Ok(net)
+}
+
+/// The confusion matrix `m[true][predicted]` as an aligned table with a header row, after a
+/// line naming the classes when they are not digits.
+pub fn confusion_table(m: &[Vec<usize>], classes: &Classes) -> String {
     let widest = m.iter().flatten().max().copied().unwrap_or(0);
     let width = widest.to_string().len().max(m.len().to_string().len()) + 1;
-    let mut text = String::from("rows: true digit, columns: predicted digit\n\n");
+    let noun = classes.noun();
+    let mut text = String::new();
+    if !classes.are_digits() {
+        let names: Vec<String> = (0..m.len())
+            .map(|k| format!("{k} {}", classes.name(k)))
+            .collect();
+        text += &format!("classes: {}\n", names.join(", "));
+    }
+    text += &format!("rows: true {noun}, columns: predicted {noun}\n\n");
     text += &format!("{:>5}", "");
     for j in 0..m.len() {
         text += &format!("{j:>width$}");
@@ -148,11 +183,16 @@ mod tests {
     #[test]
     fn confusion_table_is_aligned() {
         let m = vec![vec![980, 0, 5], vec![1, 1130, 4], vec![12, 3, 1017]];
-        let table = confusion_table(&m);
+        let table = confusion_table(&m, &Classes::digits());
+        assert!(table.starts_with("rows: true digit, columns: predicted digit\n"));
         let lines: Vec<&str> = table.lines().skip(2).collect();
         assert_eq!(lines[0], "         0    1    2");
         assert_eq!(lines[1], "    0  980    0    5");
         assert_eq!(lines[2], "    1    1 1130    4");
         assert!(lines.iter().all(|l| l.len() == lines[0].len()));
+        let named = Classes::parse(b"cat\ndog\nbird", "c").unwrap();
+        let table = confusion_table(&m, &named);
+        assert!(table.starts_with("classes: 0 cat, 1 dog, 2 bird\nrows: true class,"));
+        assert!(!table.contains("digit"), "{table}");
     }
 }

@@ -5,11 +5,15 @@
 
 use std::path::PathBuf;
 
-use super::eval::load_mnist_model;
-use super::{ensure_data, is_help, unknown_argument, Args};
-use crate::app::visualize::write_all;
-use crate::data::mnist::Mnist;
+use super::eval::{check_fits, load_model, test_data};
+use super::{is_help, unknown_argument, Args};
+use crate::app::visualize::{chunks_drawn, write_all, MAX_CHUNKS};
+use crate::data::shape::Shape;
+use crate::formats::read::read_limited;
 use crate::{Error, Result};
+
+/// The longest training log read: 16 MiB (a log line per epoch is about 60 bytes).
+pub const MAX_LOG_BYTES: u64 = 16 << 20;
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Draw what a saved model learned: chunks, templates, curves, mistakes";
@@ -22,12 +26,14 @@ Usage: scratchnet visualize MODEL [--log FILE.csv] [--out DIR] [--data DIR]
 
 Writes into DIR (default: pictures/):
   chunks.png          each first-hidden-layer neuron's 784 weights as a 28×28 heat map
-                      (red pushes the neuron on, blue off, white is zero)
+                      (red pushes the neuron on, blue off, white is zero); the first
+                      400 neurons of a wider layer
   templates.png       each output's input-space template, the product of the weight
                       matrices (two or more weight layers only)
   learning-curve.svg  cost and accuracy per epoch, from the --log of `scratchnet train`
-  confusion.svg       true digit × predicted digit on the 10,000 test images
-  mistakes.png        the first 60 test digits it gets wrong: true>predicted confidence%
+  confusion.svg       true class × predicted class on the test images (the digits
+                      for MNIST, else named by classes.txt in the data folder)
+  mistakes.png        the first 60 test images it gets wrong: true>predicted confidence%
 
 Arguments:
   MODEL                 A model file saved by `scratchnet train`
@@ -83,14 +89,25 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Loads the model, the test set and the log, and writes the pictures.
 pub fn run(a: &VisualizeArgs) -> Result<()> {
-    let net = load_mnist_model(&a.model)?;
+    let net = load_model(&a.model)?;
     let log = match &a.log {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?),
+        Some(path) => {
+            let bytes = read_limited(path, MAX_LOG_BYTES, "bytes in a training log")?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error::corrupt(path.display().to_string(), "it is not UTF-8 text"))?;
+            Some(text)
+        }
         None => None,
     };
-    let dir = ensure_data(a.data.as_deref())?;
-    let test = Mnist::load(&dir)?.test;
-    for path in write_all(&net, &test, log.as_deref(), &a.out)? {
+    let (test, classes) = test_data(a.data.as_deref())?;
+    check_fits(&net, &Shape::of(&test.images, &classes), &a.model)?;
+    if chunks_drawn(&net) < net.sizes()[1] {
+        println!(
+            "note: the first hidden layer has {} neurons; chunks.png shows the first {MAX_CHUNKS}",
+            net.sizes()[1]
+        );
+    }
+    for path in write_all(&net, &test, &classes, log.as_deref(), &a.out)? {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("wrote {} ({:.1} KB)", path.display(), size as f64 / 1000.0);
     }
