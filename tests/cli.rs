@@ -78,8 +78,8 @@ fn bad_command_lines_exit_2_with_the_problem_and_the_usage() {
             "scratchnet train",
         ),
         (
-            &["train", "--layers", "100,10"],
-            "--layers 100,10: expected 784 first",
+            &["train", "--layers", "784,0,10"],
+            "--layers 784,0,10: expected at least one neuron in every layer",
             "scratchnet train",
         ),
         (&["eval"], "needs a MODEL", "scratchnet eval"),
@@ -117,8 +117,8 @@ fn refused_values_read_the_same_whichever_check_refused_them() {
         ),
         (
             "--layers",
-            "5,10",
-            "784 first, one input per pixel of a 28×28 MNIST image",
+            "5",
+            "at least two sizes, input and output (e.g. 784,20,10,10)",
         ),
         (
             "--activation",
@@ -552,4 +552,39 @@ fn arguments_that_are_not_utf8_are_a_usage_error() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Layer sizes that do not fit the data are refused once it is read, before training, in
+/// the one message form: one input per pixel, one output per class.
+#[test]
+fn layers_that_do_not_fit_the_data_are_refused_before_training() {
+    let data = bars("fit-data", 60, 10);
+    let out_dir = temp_dir("fit-out");
+    let model = out_dir.join("m.bin");
+    for (layers, expected) in [
+        (
+            "100,10",
+            "--layers 100,10: expected 784 first, one input per pixel of a 28×28 image",
+        ),
+        (
+            "784,20,9",
+            "--layers 784,20,9: expected 10 last, one output per digit",
+        ),
+    ] {
+        let out = scratchnet()
+            .args(["train", "--layers", layers, "--epochs", "1", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&model)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{layers}: {stderr}");
+        assert!(
+            !text(&out.stdout).contains("epoch"),
+            "{layers}: trained anyway"
+        );
+        assert!(!model.exists(), "{layers}: a model was saved");
+    }
 }

@@ -22,6 +22,7 @@
 use crate::data::classes::Classes;
 use crate::data::mnist::DataSet;
 use crate::data::shape::Shape;
+use crate::formats::output;
 use crate::formats::png::{self, Image};
 use crate::formats::svg::{LineChart, Series, Svg};
 use crate::linalg::{Matrix, Scalar};
@@ -612,7 +613,7 @@ pub fn write_all(
     let mut written = Vec::new();
     let mut save = |name: &str, bytes: Vec<u8>| -> Result<()> {
         let path = out.join(name);
-        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+        output::write_file(&path, &bytes)?;
         written.push(path);
         Ok(())
     };

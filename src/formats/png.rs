@@ -165,9 +165,10 @@ pub fn encode(image: &Image) -> Vec<u8> {
     encode_with(image, None)
 }
 
-/// Writes `image` as a PNG file at `path`.
+/// Writes `image` as a PNG file at `path`, only ever as a regular file
+/// ([`crate::formats::output::write_file`]).
 pub fn write(path: &Path, image: &Image) -> Result<()> {
-    std::fs::write(path, encode(image)).map_err(|e| Error::io(path, e))
+    crate::formats::output::write_file(path, &encode(image))
 }
 
 // ANCHOR: paeth
