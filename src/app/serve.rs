@@ -46,6 +46,7 @@
 //! by [`Limits::connections`], is the one clear way to read many sockets with std alone.
 
 use crate::app::preprocess::{self, Prepared};
+use crate::data::classes::Classes;
 use crate::linalg::{Scalar, Vector};
 use crate::network::Network;
 use crate::Error;
@@ -60,6 +61,29 @@ use std::time::{Duration, Instant};
 
 /// The page, compiled into the binary.
 const PAGE: &str = include_str!("serve/page.html");
+
+/// What the server answers with: the network, and the names of its outputs.
+pub struct Served {
+    /// The network that reads the drawings.
+    pub net: Network<f32>,
+    /// The names of its outputs: the digits, or the lines of a `classes.txt`.
+    pub classes: Classes,
+}
+
+impl From<Network<f32>> for Served {
+    /// A network whose outputs are the ten digits.
+    fn from(net: Network<f32>) -> Served {
+        Served {
+            net,
+            classes: Classes::digits(),
+        }
+    }
+}
+
+/// The page, with "digit" or "class" where it names what is drawn.
+fn page(classes: &Classes) -> String {
+    PAGE.replace("{{noun}}", classes.noun())
+}
 
 /// Stack of a reader thread: it only parses a request into heap buffers.
 const READER_STACK: usize = 128 * 1024;
@@ -425,13 +449,18 @@ fn json_floats(values: &[f32]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// The JSON body for a reading of a prepared digit.
-pub fn reading_json(reading: &Reading, prepared: &Prepared) -> String {
+/// The JSON body for a reading of a prepared picture; `names` are the outputs' names.
+pub fn reading_json(reading: &Reading, prepared: &Prepared, classes: &Classes) -> String {
     let hidden: Vec<String> = reading.hidden.iter().map(|h| json_floats(h)).collect();
     let input: Vec<String> = prepared.pixels.iter().map(|p| p.to_string()).collect();
+    let names: Vec<String> = (0..reading.outputs.len())
+        .map(|k| format!("\"{}\"", json_escape(&classes.name(k))))
+        .collect();
     format!(
-        "{{\"digit\":{},\"outputs\":{},\"hidden\":[{}],\"input\":[{}],\"inverted\":{}}}",
+        "{{\"digit\":{},\"names\":[{}],\"outputs\":{},\"hidden\":[{}],\"input\":[{}],\
+         \"inverted\":{}}}",
         reading.digit,
+        names.join(","),
         json_floats(&reading.outputs),
         hidden.join(","),
         input.join(","),
@@ -449,7 +478,7 @@ fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
 }
 
 /// Answers POST /predict?w=W&h=H with W × H grey bytes as the body.
-fn predict(net: &Network<f32>, request: &Request) -> Response {
+fn predict(served: &Served, request: &Request) -> Response {
     let dim = |key| {
         query_value(&request.query, key)
             .and_then(|v| v.parse::<usize>().ok())
@@ -473,8 +502,9 @@ fn predict(net: &Network<f32>, request: &Request) -> Response {
     }
     match preprocess::prepare(&request.body, w, h) {
         Ok(prepared) => {
-            let reading = read_digit(net, &prepared.input());
-            Response::new(200, "application/json", reading_json(&reading, &prepared))
+            let reading = read_digit(&served.net, &prepared.input());
+            let json = reading_json(&reading, &prepared, &served.classes);
+            Response::new(200, "application/json", json)
         }
         Err(e) => Response::new(
             422,
@@ -497,7 +527,7 @@ fn json_escape(text: &str) -> String {
 
 /// Routes a parsed request: GET / (the page), POST /predict (JSON), anything else 404/405.
 /// HEAD is answered as GET; the body is left out when the answer is written.
-pub fn route(net: &Network<f32>, request: &Request) -> Response {
+pub fn route(served: &Served, request: &Request) -> Response {
     let (allowed, allow) = match request.path.as_str() {
         "/" | "/index.html" => ("GET", "GET, HEAD"),
         "/predict" => ("POST", "POST"),
@@ -518,8 +548,8 @@ pub fn route(net: &Network<f32>, request: &Request) -> Response {
         return response;
     }
     match allowed {
-        "GET" => Response::new(200, "text/html; charset=utf-8", PAGE),
-        _ => predict(net, request),
+        "GET" => Response::new(200, "text/html; charset=utf-8", page(&served.classes)),
+        _ => predict(served, request),
     }
 }
 
@@ -610,7 +640,7 @@ fn ask_workers(request: Request, jobs: &SyncSender<Job>) -> Response {
 
 /// One worker: answers queued requests until the queue closes. Never touches a socket. A
 /// panic while answering (a bug) is caught so the pool keeps its size.
-fn worker(jobs: &Mutex<Receiver<Job>>, net: &Network<f32>) {
+fn worker(jobs: &Mutex<Receiver<Job>>, served: &Served) {
     loop {
         let next = match jobs.lock() {
             Ok(jobs) => jobs.recv(),
@@ -618,7 +648,7 @@ fn worker(jobs: &Mutex<Receiver<Job>>, net: &Network<f32>) {
         };
         let Ok(job) = next else { return };
         let answer =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(net, &job.request)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| route(served, &job.request)));
         if let Ok(response) = answer {
             let _ = job.answer.send(response); // the reader gives up only if it died
         }
@@ -858,22 +888,22 @@ impl ServerHandle {
 /// Starts `workers` threads running the network on the jobs that arrive through `jobs`.
 fn start_workers(
     jobs: Receiver<Job>,
-    net: &Arc<Network<f32>>,
+    served: &Arc<Served>,
     workers: usize,
 ) -> crate::Result<Vec<thread::JoinHandle<()>>> {
     let jobs = Arc::new(Mutex::new(jobs));
     (0..workers)
         .map(|_| {
-            let (jobs, net) = (Arc::clone(&jobs), Arc::clone(net));
+            let (jobs, served) = (Arc::clone(&jobs), Arc::clone(served));
             thread::Builder::new()
                 .name("serve-worker".into())
-                .spawn(move || worker(&jobs, &net))
+                .spawn(move || worker(&jobs, &served))
                 .map_err(|e| Error::Invalid(format!("cannot start {workers} worker threads: {e}")))
         })
         .collect()
 }
 
-/// Serves `net` on `listener` until `stop` is set (checked after every accepted connection)
+/// Serves `served` on `listener` until `stop` is set (checked after every accepted connection)
 /// or, with `max_requests`, after that many connections. Blocks; returns once every open
 /// connection has been answered and the workers have finished.
 ///
@@ -881,14 +911,14 @@ fn start_workers(
 /// [`Limits::check`]'s, or [`Error::Invalid`] if the worker threads cannot be started.
 pub fn serve(
     listener: TcpListener,
-    net: Arc<Network<f32>>,
+    served: Arc<Served>,
     limits: Limits,
     stop: Arc<AtomicBool>,
     max_requests: Option<usize>,
 ) -> crate::Result<()> {
     limits.check()?;
     let (jobs, queue) = mpsc::sync_channel::<Job>(limits.queue);
-    let workers = start_workers(queue, &net, limits.workers)?;
+    let workers = start_workers(queue, &served, limits.workers)?;
     let connections = Connections::new(&limits);
     let readers = Readers::new(jobs, limits);
     let accepted = AtomicUsize::new(0);
@@ -921,7 +951,7 @@ pub fn serve(
 /// [`Limits::check`]'s, or an I/O error if the listener has no address.
 pub fn spawn(
     listener: TcpListener,
-    net: Network<f32>,
+    served: impl Into<Served>,
     limits: Limits,
 ) -> crate::Result<ServerHandle> {
     limits.check()?;
@@ -930,8 +960,8 @@ pub fn spawn(
         .map_err(|e| Error::Invalid(format!("the listener has no address: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let net = Arc::new(net);
-    let thread = thread::spawn(move || serve(listener, net, limits, flag, None));
+    let served = Arc::new(served.into());
+    let thread = thread::spawn(move || serve(listener, served, limits, flag, None));
     Ok(ServerHandle {
         addr,
         stop,
@@ -990,8 +1020,43 @@ mod tests {
     }
 
     #[test]
+    fn named_classes_name_the_page_and_the_answers() {
+        let classes = Classes::parse(b"cat\ndog\n", "classes.txt").unwrap();
+        let served = Served {
+            net: Network::new(&[784, 3, 2], &mut Rng::new(1)),
+            classes,
+        };
+        let get = Request {
+            method: "GET".into(),
+            path: "/".into(),
+            query: String::new(),
+            body: vec![],
+        };
+        let html = String::from_utf8(route(&served, &get).body).unwrap();
+        assert!(
+            html.contains("Draw a class:") && !html.contains("digit:"),
+            "{html}"
+        );
+        assert!(!html.contains("{{noun}}"));
+        let mut body = vec![0u8; 28 * 28];
+        for row in 8..20 {
+            body[row * 28 + 14] = 255;
+        }
+        let post = Request {
+            method: "POST".into(),
+            path: "/predict".into(),
+            query: "w=28&h=28".into(),
+            body,
+        };
+        let json = String::from_utf8(route(&served, &post).body).unwrap();
+        assert!(json.contains("\"names\":[\"cat\",\"dog\"]"), "{json}");
+        let digits = String::from_utf8(route(&Served::from(served.net), &get).body).unwrap();
+        assert!(digits.contains("Draw a digit:"));
+    }
+
+    #[test]
     fn routes_answer_404_405_and_json() {
-        let net: Network<f32> = Network::new(&[784, 5, 3, 10], &mut Rng::new(1));
+        let net = Served::from(Network::new(&[784, 5, 3, 10], &mut Rng::new(1)));
         let get = |path: &str| Request {
             method: "GET".into(),
             path: path.into(),
@@ -1053,7 +1118,7 @@ mod tests {
 
     #[test]
     fn head_is_get_without_the_body() {
-        let net: Network<f32> = Network::new(&[784, 3, 10], &mut Rng::new(1));
+        let net = Served::from(Network::new(&[784, 3, 10], &mut Rng::new(1)));
         let request = |method: &str, path: &str| Request {
             method: method.into(),
             path: path.into(),
@@ -1067,10 +1132,13 @@ mod tests {
             head.ends_with("\r\n\r\n") && !head.contains("<canvas"),
             "{head}"
         );
-        assert!(head.contains(&format!("Content-Length: {}\r\n", PAGE.len())));
+        assert!(head.contains(&format!(
+            "Content-Length: {}\r\n",
+            page(&Classes::digits()).len()
+        )));
         assert_eq!(
             get.to_bytes(),
-            [get.head(), PAGE.as_bytes().to_vec()].concat()
+            [get.head(), page(&Classes::digits()).into_bytes()].concat()
         );
         let wrong = route(&net, &request("HEAD", "/predict"));
         assert_eq!(wrong.status, 405);
@@ -1277,9 +1345,9 @@ mod tests {
     }
 
     /// One small network for all the property test's cases.
-    fn tiny_network() -> &'static Network<f32> {
-        static NET: std::sync::OnceLock<Network<f32>> = std::sync::OnceLock::new();
-        NET.get_or_init(|| Network::new(&[784, 3, 10], &mut Rng::new(2)))
+    fn tiny_network() -> &'static Served {
+        static NET: std::sync::OnceLock<Served> = std::sync::OnceLock::new();
+        NET.get_or_init(|| Served::from(Network::new(&[784, 3, 10], &mut Rng::new(2))))
     }
 
     #[test]

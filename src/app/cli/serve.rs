@@ -11,9 +11,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::eval::load_mnist_model;
+use super::eval::{check_fits, load_model};
 use super::{is_help, parse_value, refused, unknown_argument, Args};
-use crate::app::serve::{serve, Limits};
+use crate::app::preprocess::SIDE;
+use crate::app::serve::{serve, Limits, Served};
+use crate::data::classes::Classes;
+use crate::data::mnist::data_dir;
+use crate::data::shape::Shape;
 use crate::{Error, Result};
 
 /// One line for the top-level help.
@@ -26,7 +30,9 @@ Serve a page to draw digits on and watch the network read them
 Usage: scratchnet serve MODEL [--port 8080] [--bind 127.0.0.1] [--requests N] [LIMITS]
 
 Open the printed URL in a browser and draw a digit: the page shows the ten
-outputs and every hidden neuron's activation as you draw.
+outputs and every hidden neuron's activation as you draw. When the data folder
+holds a classes.txt (one name per line), the outputs are named by it instead
+of digits.
 
 Arguments:
   MODEL                 A model file saved by `scratchnet train`
@@ -35,6 +41,8 @@ Options:
       --port PORT       TCP port; 0 picks a free one [default: 8080]
       --bind ADDR       Address to listen on [default: 127.0.0.1, this machine only]
       --requests N      Stop after N connections (for scripts and tests)
+      --data DIR        Data folder, for its classes.txt [default: $MNIST_DIR,
+                        else data/mnist]
   -h, --help            Print this help
 
 Limits (a client over one is answered 408 or 503 and closed):
@@ -57,6 +65,8 @@ pub struct ServeArgs {
     pub bind: String,
     /// `--requests`.
     pub requests: Option<usize>,
+    /// `--data`: the data folder whose `classes.txt` names the outputs, if given.
+    pub data: Option<PathBuf>,
     /// `--workers`, `--connections`, `--per-address` and `--deadline`; the rest default.
     pub limits: Limits,
 }
@@ -68,6 +78,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<ServeArgs>> {
         port: 8080,
         bind: "127.0.0.1".into(),
         requests: None,
+        data: None,
         limits: Limits::default(),
     };
     let max = Limits::MAX;
@@ -79,6 +90,7 @@ pub fn parse(args: Vec<String>) -> Result<Option<ServeArgs>> {
         match flag {
             "--port" => a.port = args.parse(flag)?,
             "--bind" => a.bind = args.value(flag)?,
+            "--data" => a.data = Some(args.value(flag)?.into()),
             "--requests" => {
                 a.requests = Some(count(&mut args, flag, usize::MAX, "connections to serve")?)
             }
@@ -128,7 +140,14 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Loads the model, binds, prints the URL and serves until stopped.
 pub fn run(a: &ServeArgs) -> Result<()> {
-    let net = load_mnist_model(&a.model)?;
+    let classes = Classes::load(&data_dir(a.data.as_deref()))?;
+    let shape = Shape {
+        rows: SIDE,
+        cols: SIDE,
+        classes: classes.len(),
+    };
+    let net = load_model(&a.model)?;
+    check_fits(&net, &shape, &a.model)?;
     let address = format!("{}:{}", a.bind, a.port);
     let listener = TcpListener::bind(&address).map_err(|e| {
         Error::Invalid(format!(
@@ -148,7 +167,7 @@ pub fn run(a: &ServeArgs) -> Result<()> {
     );
     serve(
         listener,
-        Arc::new(net),
+        Arc::new(Served { net, classes }),
         a.limits.clone(),
         Arc::new(AtomicBool::new(false)),
         a.requests,
