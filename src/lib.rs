@@ -20,8 +20,8 @@
 //! | [`conv`] | convolution and max-pooling: one image by direct loops, a batch lowered to matrix products | Eqs 9–13 | Convolutional networks |
 //! | [`convnet`], [`convtrain`] | a network as a list of layers (convolution, pooling, fully connected): its passes, gradients and SGD step; training and evaluation | Eqs 1–13 | Convolutional networks |
 //! | [`rng`], [`error`] | the one seeded generator; the one error type | — | Reproducibility and testing; Errors |
-//! | [`data`] | MNIST's IDX files, training samples, shifted images, download | — | Reading MNIST; The image as a vector |
-//! | [`formats`] | gzip/zlib, CRC-32, SHA-256, PNG, PGM, SVG, model files | — | Reading MNIST; Looking inside; Model files |
+//! | [`data`] | MNIST's IDX files (or another data set in their form), its shape and class names, training samples, shifted images, download | — | Reading MNIST; The image as a vector |
+//! | [`formats`] | gzip/zlib, CRC-32, SHA-256, PNG, PGM, SVG, model files; reading inputs up to a limit, writing outputs as regular files only | — | Reading MNIST; Looking inside; Model files |
 //! | [`app`] | the command line, presets, the draw-a-digit server, pictures | — | The command line; Looking inside |
 //!
 //! Arrows run one way: [`app`] uses everything; [`data`] and [`formats`] use the teaching
