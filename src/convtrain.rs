@@ -46,9 +46,14 @@ pub fn train<T: Scalar>(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
     check_config(config)?;
+    if train.is_empty() {
+        return Err(Error::Invalid(
+            "there is nothing to train on: the training set has no images".into(),
+        ));
+    }
     let mut ws = ConvWorkspace::new();
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let mut reports = Vec::with_capacity(config.epochs);
+    let mut reports = Vec::new();
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
@@ -167,6 +172,9 @@ fn check_config(config: &TrainConfig) -> Result<()> {
     }
     if config.patience > 0 {
         return not_yet("early stopping".into());
+    }
+    if config.keep_best {
+        return not_yet("keeping the best epoch's weights".into());
     }
     Ok(())
 }

@@ -53,7 +53,8 @@ pub fn train<T: Scalar>(
             "there is nothing to train on: the training set has no images".into(),
         ));
     }
-    let mut reports: Vec<EpochReport> = Vec::with_capacity(config.epochs);
+    // Grown one report per epoch: `config.epochs` may be any number, stopped by patience.
+    let mut reports: Vec<EpochReport> = Vec::new();
     let mut ws = Workspace::new();
     let mut opt = OptimizerState::new(config.optimizer, net);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;

@@ -113,7 +113,7 @@ fn refused_values_read_the_same_whichever_check_refused_them() {
         (
             "--epochs",
             "-1",
-            "a whole number ≥ 1 (passes over the training images)",
+            "a whole number from 1 to 100000 (passes over the training images)",
         ),
         (
             "--layers",
@@ -392,7 +392,7 @@ fn log_and_model_in_one_file_are_refused() {
 
 /// Settings that cannot learn (η = 1000 saturates every sigmoid, so the network answers the
 /// same for every image) end at chance: exit 1 with advice, and the old model and log are as
-/// they were, with no temporary file beside them. Before: exit 0, both replaced.
+/// they were, with no temporary file beside them. What this guards against: exit 0, both replaced.
 #[test]
 fn a_run_no_better_than_chance_replaces_nothing() {
     let data = bars("chance-data", 600, 100);
@@ -434,7 +434,7 @@ fn a_run_no_better_than_chance_replaces_nothing() {
 }
 
 /// The last line names the epoch whose weights were saved and their test accuracy, and
-/// `eval` of the file gives that accuracy. Before: the summary named the best validation
+/// `eval` of the file gives that accuracy. What this guards against: the summary named the best validation
 /// epoch while the file held the last epoch's weights.
 #[test]
 fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
@@ -485,7 +485,7 @@ fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
     );
 }
 
-/// A data set with no training images is an error, and no model is written. Before: an
+/// A data set with no training images is an error, and no model is written. What this guards against: an
 /// untrained network was saved.
 #[test]
 fn zero_training_images_save_nothing() {
@@ -505,7 +505,7 @@ fn zero_training_images_save_nothing() {
 }
 
 /// Sizes beyond the limits are refused as any bad value is, before anything is allocated.
-/// Before: an abort on a 313 GB allocation, a panic, and 800 threads.
+/// What this guards against: an abort on a 313 GB allocation, a panic, and 800 threads.
 #[test]
 fn sizes_beyond_the_limits_are_refused_in_one_form() {
     let layers: String = format!("784,{}10", "3,".repeat(1100));
@@ -535,7 +535,7 @@ fn sizes_beyond_the_limits_are_refused_in_one_form() {
     }
 }
 
-/// An argument that is not UTF-8 is a clear usage error. Before: a panic.
+/// An argument that is not UTF-8 is a clear usage error. What this guards against: a panic.
 #[cfg(unix)]
 #[test]
 fn arguments_that_are_not_utf8_are_a_usage_error() {

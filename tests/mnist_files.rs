@@ -284,7 +284,7 @@ fn another_data_set_of_2x3_images_trains_evaluates_and_visualises() {
 
 #[test]
 fn a_model_that_does_not_fit_the_data_is_refused_in_words() {
-    // Before: an output layer narrower than the labels panicked in eval (item 4), and an
+    // What this guards against: an output layer narrower than the labels panicked in eval (item 4), and an
     // input layer of another size panicked in the forward pass (item 5).
     let data = fixture_folder("tiny");
     for (sizes, says) in [

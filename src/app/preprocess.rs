@@ -392,7 +392,7 @@ mod tests {
     #[test]
     fn a_picture_in_mnist_form_is_used_as_it_is() {
         // A 20×20 block at rows and columns 4..24 of a black 28×28 field: mass at (14, 14).
-        // Before: re-fitted all the same (stretched to 255 here; MNIST's own digits also
+        // What this guards against: re-fitted all the same (stretched to 255 here; MNIST's own digits also
         // moved by a pixel and were rescaled, and 694 of 10,000 answers changed).
         let mut digit = rect_image(28, 28, 0, 200, (4, 4, 24, 24));
         digit[5 * 28 + 5] = 90;

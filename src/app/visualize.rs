@@ -693,7 +693,7 @@ mod tests {
 
     #[test]
     fn a_wide_first_layer_draws_its_first_neurons_only() {
-        // Before: one tile per neuron, so 2²⁰ neurons asked for a 49 GB canvas.
+        // What this guards against: one tile per neuron, so 2²⁰ neurons asked for a 49 GB canvas.
         let net: Network<f32> = Network::new(&[6, 1000, 10], &mut Rng::new(1));
         assert_eq!(chunks_drawn(&net), MAX_CHUNKS);
         let image = chunks_image(&net, (2, 3));

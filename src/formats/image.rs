@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn more_pixels_than_the_limit_are_refused_before_reading_them() {
-        // Before: 4097 × 4097 read, at 8 bytes a sample (134 MB for a 17 MB file).
+        // What this guards against: 4097 × 4097 read, at 8 bytes a sample (134 MB for a 17 MB file).
         let mut pgm = b"P5 4097 4097 255\n".to_vec();
         pgm.resize(pgm.len() + 4097 * 4097, 7);
         match read_pgm(&pgm) {

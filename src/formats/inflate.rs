@@ -944,7 +944,7 @@ mod tests {
 
     #[test]
     fn gzip_isize_is_checked_against_the_limit_before_inflating() {
-        // Before: an ISIZE of 2 GiB was only found wrong after inflating everything.
+        // What this guards against: an ISIZE of 2 GiB was only found wrong after inflating everything.
         let mut gz = gzip_member(b"tiny", 0);
         let n = gz.len();
         gz[n - 4..].copy_from_slice(&(2u32 << 30).to_le_bytes());

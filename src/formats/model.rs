@@ -481,7 +481,7 @@ mod tests {
 
     #[test]
     fn a_layer_wider_than_the_limit_is_too_large_even_in_a_whole_file() {
-        // Before: a 1 × 2²⁰+1 output layer (a 8 MB file with a good CRC) loaded, and eval then
+        // What this guards against: a 1 × 2²⁰+1 output layer (a 8 MB file with a good CRC) loaded, and eval then
         // asked for activations of 1,000 images × 2²⁰ outputs (4 GB).
         let wide = crate::network::MAX_LAYER_SIZE as u32 + 1;
         match from_bytes(&file_claiming(&[1, 1, wide])) {

@@ -588,7 +588,7 @@ mod tests {
 
     #[test]
     fn image_data_beyond_the_declared_size_is_never_inflated() {
-        // A 1×1 picture whose IDAT inflates to 10 MB. Before: all 10 MB were inflated (up to
+        // A 1×1 picture whose IDAT inflates to 10 MB. What this guards against: all 10 MB were inflated (up to
         // the 1 GiB cap), then found to be the wrong length.
         let bomb = compressed_png(1, 1, &vec![0u8; 10_000_000]);
         assert!(bomb.len() < 100_000, "{} bytes", bomb.len());

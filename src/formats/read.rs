@@ -106,7 +106,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn devices_are_refused_before_reading() {
-        // Before: `fs::read("/dev/zero")` grew without end.
+        // What this guards against: `fs::read("/dev/zero")` grew without end.
         let err = read_limited(Path::new("/dev/zero"), 1 << 30, "bytes").unwrap_err();
         assert!(
             err.to_string().contains("a FIFO, socket or device"),

@@ -89,6 +89,10 @@ Options:
 pub const CSV_HEADER: &str =
     "epoch,train_cost,validation_accuracy,test_accuracy,seconds,train_seconds,eval_seconds";
 
+/// The most epochs `--epochs` may ask for: far more than any run needs (the write-up's is
+/// 30), and few enough that their reports fit in memory.
+pub const MAX_EPOCHS: usize = 100_000;
+
 /// The most threads `--threads` may ask for: more than the cores of any machine this is
 /// likely to run on, few enough that starting them all is cheap.
 pub const MAX_THREADS: usize = 256;
@@ -189,7 +193,9 @@ fn expected(flag: &str) -> Option<String> {
         "--init" => one_of(&Init::ALL.map(Init::name)),
         "--optimizer" => one_of(&Optimizer::ALL.map(Optimizer::name)),
         "--schedule" => one_of(&Schedule::ALL.map(Schedule::name)),
-        "--epochs" => "a whole number ≥ 1 (passes over the training images)".into(),
+        "--epochs" => {
+            format!("a whole number from 1 to {MAX_EPOCHS} (passes over the training images)")
+        }
         "--batch" => "a whole number ≥ 1 (images per mini-batch)".into(),
         "--eta" => "a positive number (the learning rate η)".into(),
         "--lambda" => "a finite number ≥ 0 (the L2 regularisation λ)".into(),
@@ -283,7 +289,11 @@ pub fn check(a: &TrainArgs) -> Result<()> {
     check_layers(&a.settings.net.sizes)?;
     let t = &a.settings.train;
     let in_range = [
-        ("--epochs", t.epochs.to_string(), t.epochs >= 1),
+        (
+            "--epochs",
+            t.epochs.to_string(),
+            (1..=MAX_EPOCHS).contains(&t.epochs),
+        ),
         ("--batch", t.batch_size.to_string(), t.batch_size >= 1),
         ("--eta", t.eta.to_string(), t.eta > 0.0 && t.eta.is_finite()),
         (
@@ -785,7 +795,7 @@ mod tests {
 
     #[test]
     fn every_refused_value_reads_the_same() {
-        let cases: [(&[&str], &str); 27] = [
+        let cases: [(&[&str], &str); 28] = [
             (
                 &["--eta", "abc"],
                 "--eta abc: expected a positive number (the learning rate η)",
@@ -812,11 +822,16 @@ mod tests {
             ),
             (
                 &["--epochs", "0"],
-                "--epochs 0: expected a whole number ≥ 1 (passes over the training images)",
+                "--epochs 0: expected a whole number from 1 to 100000 (passes over the training images)",
             ),
             (
                 &["--epochs", "-1"],
-                "--epochs -1: expected a whole number ≥ 1 (passes over the training images)",
+                "--epochs -1: expected a whole number from 1 to 100000 (passes over the training images)",
+            ),
+            (
+                &["--epochs", "100000000000"],
+                "--epochs 100000000000: expected a whole number from 1 to 100000 (passes over the \
+                 training images)",
             ),
             (
                 &["--batch", "0"],
