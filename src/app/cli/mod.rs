@@ -311,13 +311,8 @@ pub fn run_parsed<A>(parsed: Option<A>, usage: &str, run: fn(&A) -> Result<()>) 
 /// any is missing.
 pub fn ensure_data(flag: Option<&Path>) -> Result<PathBuf> {
     let dir = mnist::data_dir(flag);
-    if !mnist::has_all_files(&dir) {
-        eprintln!(
-            "MNIST files not found in {}; downloading them (about 11 MB)",
-            dir.display()
-        );
-        crate::data::download::download(&dir, &mut |line| eprintln!("  {line}"))?;
-    }
+    let all = crate::data::download::ALL;
+    crate::data::download::ensure(&dir, &all, &mut |line| eprintln!("  {line}"))?;
     Ok(dir)
 }
 
