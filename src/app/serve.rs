@@ -1233,6 +1233,21 @@ mod tests {
         assert!(connections.open(ip("10.0.0.3")).is_ok());
     }
 
+    #[test]
+    fn a_reader_thread_gives_its_place_back_even_when_it_panics() {
+        let (jobs, _queue) = mpsc::sync_channel(1);
+        let readers = Readers::new(jobs, Limits::default());
+        readers.lock().threads = 1;
+        let place = ReaderPlace(Arc::clone(&readers));
+        let ended = thread::spawn(move || {
+            let _place = place;
+            panic!("a bug while conversing (this panic is expected)");
+        })
+        .join();
+        assert!(ended.is_err());
+        assert_eq!(readers.lock().threads, 0);
+    }
+
     /// A valid request built from parts: method, target, version, headers in the given
     /// order (Content-Length matching the body where asked for), body.
     fn valid_request(method: &str, target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
