@@ -595,9 +595,9 @@ struct Job {
 }
 
 /// The reader stage, for one connection: reads the request within the deadline (counted from
-/// the accept), hands it to
-/// the workers through `jobs`, and writes their answer within the deadline again. Runs on a
-/// reader thread, so a slow client holds only that thread, never a worker.
+/// the accept), hands it to the workers through `jobs`, and writes their answer within the
+/// deadline again. Runs on a reader thread, so a slow client holds only that thread, never a
+/// worker.
 fn converse(connection: &Connection, jobs: &SyncSender<Job>, limits: &Limits) {
     let stream = &connection.stream;
     // From the accept, not from now: time spent waiting for a reader counts too.
