@@ -1,11 +1,12 @@
 //! Tests that need the process to themselves, as one test binary: `no_alloc` counts
-//! allocations with a global allocator, and `threads` sets the global thread count. Each
-//! test holds [`serial`] while it runs, so they run one at a time even though the test
-//! harness runs tests in parallel.
+//! allocations with a global allocator, `threads` sets the global thread count, and
+//! `serve_timing` measures the server against the clock. Each test holds [`serial`] while
+//! it runs, so they run one at a time even though the test harness runs tests in parallel.
 
 mod common;
 
 mod no_alloc;
+mod serve_timing;
 mod threads;
 
 use std::sync::{Mutex, MutexGuard};

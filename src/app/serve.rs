@@ -594,11 +594,14 @@ struct Job {
     answer: mpsc::Sender<Response>,
 }
 
-/// The reader stage, for one connection: reads the request within the deadline, hands it to
-/// the workers through `jobs`, and writes their answer within the deadline again. Runs on a
-/// reader thread, so a slow client holds only that thread, never a worker.
-fn converse(stream: &TcpStream, jobs: &SyncSender<Job>, limits: &Limits) {
-    let deadline = Instant::now() + limits.deadline;
+/// The reader stage, for one connection: reads the request within the deadline (counted from
+/// the accept), hands it to the workers through `jobs`, and writes their answer within the
+/// deadline again. Runs on a reader thread, so a slow client holds only that thread, never a
+/// worker.
+fn converse(connection: &Connection, jobs: &SyncSender<Job>, limits: &Limits) {
+    let stream = &connection.stream;
+    // From the accept, not from now: time spent waiting for a reader counts too.
+    let deadline = connection.accepted + limits.deadline;
     let mut reader = BufReader::new(BeforeDeadline { stream, deadline });
     let (response, head_only) = match read_request(&mut reader, limits) {
         Ok(request) => {
@@ -746,6 +749,8 @@ fn refuse(stream: TcpStream, message: &str) {
 /// An admitted connection, counted until it is dropped.
 struct Connection {
     stream: TcpStream,
+    /// When it was accepted: its deadline counts from here.
+    accepted: Instant,
     _slot: Slot,
 }
 
@@ -774,6 +779,16 @@ struct ReadersState {
 /// How long a reader thread waits for another connection before it ends.
 const READER_IDLE: Duration = Duration::from_secs(10);
 
+/// A reader thread's place in [`ReadersState::threads`], given back when dropped: when the
+/// thread ends, however it ends, or when it could not be started.
+struct ReaderPlace(Arc<Readers>);
+
+impl Drop for ReaderPlace {
+    fn drop(&mut self) {
+        self.0.lock().threads -= 1;
+    }
+}
+
 impl Readers {
     fn new(jobs: SyncSender<Job>, limits: Limits) -> Arc<Self> {
         Arc::new(Readers {
@@ -797,12 +812,14 @@ impl Readers {
     /// is idle; or refuses it (503) if its address or the server is at its limit. Never
     /// waits on a client.
     fn admit(self: &Arc<Self>, stream: TcpStream, connections: &Arc<Connections>) {
+        let accepted = Instant::now();
         let Ok(peer) = stream.peer_addr() else {
             return; // already gone
         };
         let connection = match connections.open(client_key(peer.ip())) {
             Ok(slot) => Connection {
                 stream,
+                accepted,
                 _slot: slot,
             },
             Err(message) => return refuse(stream, message),
@@ -814,17 +831,19 @@ impl Readers {
         } else if state.threads < self.limits.connections {
             state.threads += 1;
             drop(state);
-            let readers = Arc::clone(self);
+            let place = ReaderPlace(Arc::clone(self));
             let started = thread::Builder::new()
                 .name("serve-reader".into())
                 .stack_size(READER_STACK)
-                .spawn(move || readers.read());
+                .spawn(move || place.0.read());
             if started.is_err() {
-                // No thread for it: close the newest waiting connection rather than let it
-                // wait for a reader that may never come.
-                let mut state = self.lock();
-                state.threads -= 1;
-                state.waiting.pop_back();
+                // No thread for it (the unstarted closure gave its place back when dropped):
+                // refuse the newest waiting connection, ours unless a reader took it, rather
+                // than let it wait for a reader that may never come.
+                let newest = self.lock().waiting.pop_back();
+                if let Some(Connection { stream, .. }) = newest {
+                    refuse(stream, "no thread to read your request; try again");
+                }
             }
         }
     }
@@ -836,7 +855,11 @@ impl Readers {
         loop {
             if let Some(connection) = state.waiting.pop_front() {
                 drop(state);
-                converse(&connection.stream, &self.jobs, &self.limits);
+                // A bug while conversing is caught, as in the workers, so the reader lives
+                // on; the connection then closes without an answer.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    converse(&connection, &self.jobs, &self.limits)
+                }));
                 drop(connection); // closes it and frees its place before taking another
                 state = self.lock();
                 continue;
@@ -855,7 +878,6 @@ impl Readers {
                 break;
             }
         }
-        state.threads -= 1;
     }
 
     /// Tells idle readers to end; busy ones end once their connection is answered.
@@ -1209,6 +1231,21 @@ mod tests {
         drop((first, second, third));
         assert_eq!(*connections.open.lock().unwrap(), (0, HashMap::new()));
         assert!(connections.open(ip("10.0.0.3")).is_ok());
+    }
+
+    #[test]
+    fn a_reader_thread_gives_its_place_back_even_when_it_panics() {
+        let (jobs, _queue) = mpsc::sync_channel(1);
+        let readers = Readers::new(jobs, Limits::default());
+        readers.lock().threads = 1;
+        let place = ReaderPlace(Arc::clone(&readers));
+        let ended = thread::spawn(move || {
+            let _place = place;
+            panic!("a bug while conversing (this panic is expected)");
+        })
+        .join();
+        assert!(ended.is_err());
+        assert_eq!(readers.lock().threads, 0);
     }
 
     /// A valid request built from parts: method, target, version, headers in the given

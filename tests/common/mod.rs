@@ -1,9 +1,12 @@
 //! Helpers shared by the test files: temporary folders, the MNIST folder, synthetic data,
-//! the kernels to test, and running the `scratchnet` binary. Included as `mod common;` by
+//! the kernels to test, running the `scratchnet` binary, and (in `serve`) talking to a
+//! running server. Included as `mod common;` by
 //! both test binaries (`integration.rs` and `serial.rs`).
 
 // Each test binary uses only some of these.
 #![allow(dead_code)]
+
+pub mod serve;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
