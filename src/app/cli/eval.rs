@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{is_help, unknown_argument, Args};
+use crate::app::preprocess::SIDE;
 use crate::data::classes::Classes;
 use crate::data::download::ensure;
 use crate::data::mnist::{data_dir, load_split, DataSet, Split};
@@ -123,6 +124,24 @@ pub fn load_model(path: &Path) -> Result<Network<f32>> {
 /// output per class ([`Shape::check_network`]).
 pub fn check_fits(net: &Network<f32>, shape: &Shape, path: &Path) -> Result<()> {
     shape.check_network(net.sizes(), &format!("the model {}", path.display()))
+}
+
+/// The model at `model` and the class names of the data folder `data` ([`data_dir`]'s
+/// choice), checked to read pictures as `predict` and `serve` prepare them: 28 × 28, one
+/// output per class.
+///
+/// # Errors
+/// What [`Classes::load`], [`load_model`] and [`check_fits`] refuse.
+pub fn load_picture_model(model: &Path, data: Option<&Path>) -> Result<(Network<f32>, Classes)> {
+    let classes = Classes::load(&data_dir(data))?;
+    let shape = Shape {
+        rows: SIDE,
+        cols: SIDE,
+        classes: classes.len(),
+    };
+    let net = load_model(model)?;
+    check_fits(&net, &shape, model)?;
+    Ok((net, classes))
 }
 
 /// [`load_model`] and [`check_fits`] for MNIST's shape: 28 × 28 images, ten digits.

@@ -10,12 +10,10 @@
 
 use std::path::PathBuf;
 
-use super::eval::{check_fits, load_model};
+use super::eval::load_picture_model;
 use super::{is_help, unknown_argument, Args};
-use crate::app::preprocess::{ascii, prepare, SIDE};
+use crate::app::preprocess::{ascii, prepare};
 use crate::data::classes::Classes;
-use crate::data::mnist::data_dir;
-use crate::data::shape::Shape;
 use crate::formats::image::{read_image, GreyImage};
 use crate::{Error, Result};
 
@@ -96,14 +94,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Reads the model and the picture, prepares it, and prints the outputs and the prediction.
 pub fn run(a: &PredictArgs) -> Result<()> {
-    let classes = Classes::load(&data_dir(a.data.as_deref()))?;
-    let shape = Shape {
-        rows: SIDE,
-        cols: SIDE,
-        classes: classes.len(),
-    };
-    let net = load_model(&a.model)?;
-    check_fits(&net, &shape, &a.model)?;
+    let (net, classes) = load_picture_model(&a.model, a.data.as_deref())?;
     let image = read_image(&a.image)?;
     let prepared = prepare(&image.pixels, image.width, image.height)
         .map_err(|e| Error::Invalid(format!("{}: {e}", a.image.display())))?;

@@ -11,13 +11,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::eval::{check_fits, load_model};
+use super::eval::load_picture_model;
 use super::{is_help, parse_value, refused, unknown_argument, Args};
-use crate::app::preprocess::SIDE;
 use crate::app::serve::{serve, Limits, Served};
-use crate::data::classes::Classes;
-use crate::data::mnist::data_dir;
-use crate::data::shape::Shape;
 use crate::{Error, Result};
 
 /// One line for the top-level help.
@@ -140,14 +136,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Loads the model, binds, prints the URL and serves until stopped.
 pub fn run(a: &ServeArgs) -> Result<()> {
-    let classes = Classes::load(&data_dir(a.data.as_deref()))?;
-    let shape = Shape {
-        rows: SIDE,
-        cols: SIDE,
-        classes: classes.len(),
-    };
-    let net = load_model(&a.model)?;
-    check_fits(&net, &shape, &a.model)?;
+    let (net, classes) = load_picture_model(&a.model, a.data.as_deref())?;
     let address = format!("{}:{}", a.bind, a.port);
     let listener = TcpListener::bind(&address).map_err(|e| {
         Error::Invalid(format!(
