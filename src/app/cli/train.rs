@@ -495,14 +495,16 @@ pub fn train_with_settings(
     Ok((net, reports))
 }
 
-/// `best validation 97.72% at epoch 11 (test 97.55% then); 30 epochs in 1.6 minutes`.
+/// `best validation 97.72% at epoch 11 (test 97.55% then); 30 epochs in 1.6 minutes`
+/// (in seconds under a minute, where minutes would read 0.0).
 pub fn summary_line(reports: &[EpochReport], elapsed: Duration) -> String {
-    let minutes = elapsed.as_secs_f64() / 60.0;
+    let seconds = elapsed.as_secs_f64();
+    let took = match seconds < 60.0 {
+        true => format!("{seconds:.1} s"),
+        false => format!("{:.1} minutes", seconds / 60.0),
+    };
     let n = reports.len();
-    let epochs = format!(
-        "{n} epoch{} in {minutes:.1} minutes",
-        if n == 1 { "" } else { "s" }
-    );
+    let epochs = format!("{n} epoch{} in {took}", if n == 1 { "" } else { "s" });
     let Some(best) = train::best_epoch(reports) else {
         return epochs;
     };
@@ -689,6 +691,8 @@ mod tests {
         let two = [report(1, 0.5), report(2, 0.25)];
         assert!(summary_line(&two, minute)
             .ends_with("at epoch 1 (test 90.00% then); 2 epochs in 1.0 minutes"));
+        let seconds = Duration::from_millis(4_450);
+        assert!(summary_line(&two, seconds).ends_with("2 epochs in 4.5 s"));
     }
 
     fn parse_strs(args: &[&str]) -> Result<Option<TrainArgs>> {
