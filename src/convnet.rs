@@ -34,6 +34,7 @@ use crate::cost::{validate, Cost};
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::linalg::{gemm, Matrix, Scalar, Vector};
+use crate::network::dense_forward;
 use crate::rng::Rng;
 
 // ANCHOR: layer
@@ -527,6 +528,9 @@ impl<T: Scalar> ConvWorkspace<T> {
 ///
 /// Book: "Convolutional networks".
 ///
+/// `ws.input()`: (c·h·w, batch), one image per column; the output, `ws.output()`:
+/// (classes, batch).
+///
 /// # Panics
 /// If `ws.input()` does not have the input's number of rows.
 #[track_caller]
@@ -593,14 +597,7 @@ fn forward<T: Scalar>(
             Layer::Pool { k } => {
                 pool_forward_batch(net.shapes[l], k, a, &mut out, &mut ws.argmax[l])
             }
-            Layer::Dense { activation, .. } => {
-                if a.rows() != w.cols() {
-                    crate::linalg::shape_mismatch("W·A", w.shape(), a.shape());
-                }
-                out.resize(w.rows(), a.cols());
-                gemm(T::ONE, w.view(), a.view(), T::ZERO, out.as_mut_slice());
-                activation.add_bias_and_apply(&mut out, b);
-            }
+            Layer::Dense { activation, .. } => dense_forward(w, b, activation, a.view(), &mut out),
         }
         ws.a[l + 1] = out;
     }

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{argmax, Matrix, Scalar};
 use crate::optimizer::Optimizer;
 use crate::rng::Rng;
-use crate::train::{epoch_report, EpochReport, Evaluation, Observer, TrainConfig};
+use crate::train::{check_not_empty, epoch_report, EpochReport, Evaluation, Observer, TrainConfig};
 use std::time::Instant;
 
 // ANCHOR: train
@@ -46,11 +46,7 @@ pub fn train<T: Scalar>(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
     check_config(config)?;
-    if train.is_empty() {
-        return Err(Error::Invalid(
-            "there is nothing to train on: the training set has no images".into(),
-        ));
-    }
+    check_not_empty(train)?;
     let mut ws = ConvWorkspace::new();
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
     let mut reports = Vec::new();
@@ -71,8 +67,9 @@ pub fn train<T: Scalar>(
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then
 /// for each mini-batch gather it (shifting the images when `config.augment`), run it forward
-/// (with dropout when `config.dropout` > 0) and back, and take a step with L2 weight decay. Returns the mean cost of the batches as
-/// they were trained (0 when `config.evaluate_train`, which measures it afresh instead).
+/// (with dropout when `config.dropout` > 0) and back, and take a step with L2 weight decay.
+/// Returns the mean cost of the batches as they were trained (0 when
+/// `config.evaluate_train`, which measures it afresh instead).
 ///
 /// Book: "Convolutional networks".
 pub fn train_epoch<T: Scalar>(

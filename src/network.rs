@@ -300,29 +300,15 @@ impl<T: Scalar> Network<T> {
         a
     }
 
-    // ANCHOR: layer_forward
-    /// One layer of the batched forward pass, all columns at once: out ← σ(W·A + B), where
-    /// weight layer `l` (0-based) is the write-up's layer l + 2: W = Wˡ⁺², B = Bˡ⁺², and
-    /// `a_prev` = Aˡ⁺¹.
+    /// One layer of the batched forward pass: weight layer `l` (0-based) is the write-up's
+    /// layer l + 2, so this is [`dense_forward`] with W = Wˡ⁺², B = Bˡ⁺² and `a_prev` = Aˡ⁺¹.
     ///
-    /// Book: "The forward pass".
-    ///
-    /// `a_prev`: `(sizes[l], batch)`, a view, so the input batch may be stored transposed
-    /// (see [`crate::backprop::Workspace::input_rows`]); `out`: resized to
-    /// `(sizes[l+1], batch)`.
+    /// `a_prev`: `(sizes[l], batch)`; `out`: resized to `(sizes[l+1], batch)`.
     #[track_caller]
     pub(crate) fn layer_forward(&self, l: usize, a_prev: MatRef<'_, T>, out: &mut Matrix<T>) {
-        let w = &self.weights[l];
-        if w.cols() != a_prev.rows {
-            crate::linalg::shape_mismatch("W·A", w.shape(), (a_prev.rows, a_prev.cols));
-        }
-        out.resize(w.rows(), a_prev.cols);
-        // out = W·A (β = 0: whatever `out` held is overwritten).
-        gemm(T::ONE, w.view(), a_prev, T::ZERO, out.as_mut_slice());
-        // Z = W·A + B, B added to every column (every image), then A = σ(Z), in place.
-        self.activation(l).add_bias_and_apply(out, &self.biases[l]);
+        let (w, b) = (&self.weights[l], &self.biases[l]);
+        dense_forward(w, b, self.activation(l), a_prev, out);
     }
-    // ANCHOR_END: layer_forward
 
     /// The predicted digit for one image: the index of the largest output.
     ///
@@ -331,6 +317,38 @@ impl<T: Scalar> Network<T> {
         self.feedforward(x).argmax()
     }
 }
+
+// ANCHOR: layer_forward
+/// One fully connected layer of the batched forward pass, all columns at once:
+/// out ← f(W·A + B), f the layer's activation (σ in the write-up). Shared by [`Network`] and
+/// the fully connected layers of [`crate::convnet::ConvNet`].
+///
+/// Book: "The forward pass".
+///
+/// `w`: `(n_out, n_in)`; `b`: `(n_out)`; `a_prev`: `(n_in, batch)`, a view, so the input batch
+/// may be stored transposed (see [`crate::backprop::Workspace::input_rows`]); `out`: resized
+/// to `(n_out, batch)`.
+///
+/// # Panics
+/// If `a_prev` does not have `w`'s number of columns as rows, naming both shapes.
+#[track_caller]
+pub(crate) fn dense_forward<T: Scalar>(
+    w: &Matrix<T>,
+    b: &Vector<T>,
+    f: Activation,
+    a_prev: MatRef<'_, T>,
+    out: &mut Matrix<T>,
+) {
+    if w.cols() != a_prev.rows {
+        crate::linalg::shape_mismatch("W·A", w.shape(), (a_prev.rows, a_prev.cols));
+    }
+    out.resize(w.rows(), a_prev.cols);
+    // out = W·A (β = 0: whatever `out` held is overwritten).
+    gemm(T::ONE, w.view(), a_prev, T::ZERO, out.as_mut_slice());
+    // Z = W·A + B, B added to every column (every image), then A = f(Z), in place.
+    f.add_bias_and_apply(out, b);
+}
+// ANCHOR_END: layer_forward
 
 #[cfg(test)]
 mod tests {

@@ -48,11 +48,7 @@ pub fn train<T: Scalar>(
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
     assert!(config.batch_size > 0, "batch size must be at least 1");
-    if train.is_empty() {
-        return Err(Error::Invalid(
-            "there is nothing to train on: the training set has no images".into(),
-        ));
-    }
+    check_not_empty(train)?;
     // Grown one report per epoch: `config.epochs` may be any number, stopped by patience.
     let mut reports: Vec<EpochReport> = Vec::new();
     let mut ws = Workspace::new();
@@ -84,6 +80,20 @@ pub fn train<T: Scalar>(
         *net = best_net;
     }
     Ok(reports)
+}
+
+/// Refuses an empty training set: with no images an epoch has no batch, and the "trained"
+/// network would be the untrained one. [`crate::convtrain::train`] refuses it the same way.
+///
+/// # Errors
+/// [`Error::Invalid`] saying there is nothing to train on.
+pub(crate) fn check_not_empty<T: Scalar>(train: &Samples<T>) -> Result<()> {
+    match train.is_empty() {
+        true => Err(Error::Invalid(
+            "there is nothing to train on: the training set has no images".into(),
+        )),
+        false => Ok(()),
+    }
 }
 
 /// The report of epoch `epoch`, begun at `start`: its training cost (the mean of its
