@@ -11,6 +11,15 @@ use crate::data::mnist::{Images, Mnist};
 use crate::network::check_sizes;
 use crate::{Error, Result};
 
+/// Which end of a network does not fit a data set ([`Shape::misfit`]), with its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misfit {
+    /// The input layer's size, which is not the images' pixel count.
+    Inputs(usize),
+    /// The output layer's size, which is not the number of classes.
+    Outputs(usize),
+}
+
 /// What a network must match to read a data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -64,34 +73,43 @@ impl Shape {
         self.rows * self.cols
     }
 
+    /// Which end of a network with layer `sizes` (input first, at least two) does not fit
+    /// this data, if one does not: the input layer must have one neuron per pixel, the
+    /// output layer one per class.
+    pub fn misfit(&self, sizes: &[usize]) -> Option<Misfit> {
+        let (inputs, outputs) = (sizes[0], sizes[sizes.len() - 1]);
+        if inputs != self.pixels() {
+            Some(Misfit::Inputs(inputs))
+        } else if outputs != self.classes {
+            Some(Misfit::Outputs(outputs))
+        } else {
+            None
+        }
+    }
+
     /// Checks layer sizes (input first) against the crate's limits
-    /// ([`crate::network::check_sizes`]), then that the input layer has one neuron per pixel
-    /// and the output layer one per class. `what` names the network in the message ("the
-    /// model m.bin", "--layers").
+    /// ([`crate::network::check_sizes`]), then that they fit the data ([`Shape::misfit`]).
+    /// `what` names the network in the message ("the model m.bin").
     ///
     /// # Errors
     /// What [`check_sizes`] refuses, and [`Error::Invalid`] saying which end does not fit.
     pub fn check_network(&self, sizes: &[usize], what: &str) -> Result<()> {
         check_sizes(sizes)?;
-        let (inputs, outputs) = (sizes[0], sizes[sizes.len() - 1]);
-        if inputs != self.pixels() {
-            return Err(Error::Invalid(format!(
-                "{what} takes {inputs} inputs, but the images are {} × {} = {} pixels: a \
-                 network has one input per pixel, so it reads only images of the size it \
-                 was trained on",
-                self.rows,
-                self.cols,
-                self.pixels()
-            )));
-        }
-        if outputs != self.classes {
-            return Err(Error::Invalid(format!(
-                "{what} has {outputs} outputs, but the data has {} classes: a network has \
-                 one output per class",
+        let (rows, cols, pixels) = (self.rows, self.cols, self.pixels());
+        let message = match self.misfit(sizes) {
+            None => return Ok(()),
+            Some(Misfit::Inputs(inputs)) => format!(
+                "{what} takes {inputs} inputs, but the images are {rows} × {cols} = {pixels} \
+                 pixels: a network has one input per pixel, so it reads only images of the \
+                 size it was trained on"
+            ),
+            Some(Misfit::Outputs(outputs)) => format!(
+                "{what} has {outputs} outputs, but the data has {} classes: a network has one \
+                 output per class",
                 self.classes
-            )));
-        }
-        Ok(())
+            ),
+        };
+        Err(Error::Invalid(message))
     }
 
     /// Checks that the images can be shifted by [`crate::data::augment`], which moves square

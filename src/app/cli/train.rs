@@ -29,7 +29,7 @@ use crate::cost::{self, Cost};
 use crate::data::classes::Classes;
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
-use crate::data::shape::Shape;
+use crate::data::shape::{Misfit, Shape};
 use crate::formats::output::{self, OutputFile};
 use crate::init::Init;
 use crate::network::{self, Network, NetworkConfig};
@@ -360,14 +360,15 @@ fn check_layers(sizes: &[usize]) -> Result<()> {
 /// Refuses layer sizes that do not fit the data: the input layer is one neuron per pixel
 /// (784 for MNIST's 28×28 images), the output layer one per class (its 10 digits).
 fn check_layers_fit(sizes: &[usize], shape: &Shape, classes: &Classes) -> Result<()> {
-    let (inputs, outputs) = (sizes[0], sizes[sizes.len() - 1]);
-    let expected = if inputs != shape.pixels() {
-        let (rows, cols, pixels) = (shape.rows, shape.cols, shape.pixels());
-        format!("{pixels} first, one input per pixel of a {rows}×{cols} image")
-    } else if outputs != shape.classes {
-        format!("{} last, one output per {}", shape.classes, classes.noun())
-    } else {
-        return Ok(());
+    let (rows, cols, pixels) = (shape.rows, shape.cols, shape.pixels());
+    let expected = match shape.misfit(sizes) {
+        None => return Ok(()),
+        Some(Misfit::Inputs(_)) => {
+            format!("{pixels} first, one input per pixel of a {rows}×{cols} image")
+        }
+        Some(Misfit::Outputs(_)) => {
+            format!("{} last, one output per {}", shape.classes, classes.noun())
+        }
     };
     Err(refused("--layers", &layers_text(sizes), &expected))
 }
