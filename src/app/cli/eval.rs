@@ -144,13 +144,6 @@ pub fn load_picture_model(model: &Path, data: Option<&Path>) -> Result<(Network<
     Ok((net, classes))
 }
 
-/// [`load_model`] and [`check_fits`] for MNIST's shape: 28 × 28 images, ten digits.
-pub fn load_mnist_model(path: &Path) -> Result<Network<f32>> {
-    let net = load_model(path)?;
-    check_fits(&net, &Shape::MNIST, path)?;
-    Ok(net)
-}
-
 /// The confusion matrix `m[true][predicted]` as an aligned table with a header row, after a
 /// line naming the classes when they are not digits.
 pub fn confusion_table(m: &[Vec<usize>], classes: &Classes) -> String {
