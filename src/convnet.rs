@@ -34,7 +34,7 @@ use crate::cost::{validate, Cost};
 use crate::error::{Error, Result};
 use crate::init::Init;
 use crate::linalg::{gemm, Matrix, Scalar, Vector};
-use crate::network::dense_forward;
+use crate::network::{dense_forward, NetworkConfig, MAX_LAYERS, MAX_LAYER_SIZE};
 use crate::rng::Rng;
 
 // ANCHOR: layer
@@ -86,6 +86,59 @@ impl Layer {
     }
 }
 
+/// A convolution or pooling layer as a layer list names it (`conv5x5x20`, `pool2`), before
+/// its activation is chosen: [`ConvNetConfig::from_layer_list`] gives every convolution the
+/// hidden layers' activation.
+///
+/// Book: "Convolutional networks".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feature {
+    /// `convKxKxM`: M maps from K × K kernels.
+    Conv {
+        /// The side K of every kernel.
+        k: usize,
+        /// The number M of output maps.
+        maps: usize,
+    },
+    /// `poolK`: max-pooling over K × K windows.
+    Pool {
+        /// The side K of every window.
+        k: usize,
+    },
+}
+
+impl Feature {
+    /// Reads `conv5x5x20` (K × K kernels, M maps; both sides must be equal) or `pool2`;
+    /// `None` for anything else, a plain number included.
+    pub fn parse(token: &str) -> Option<Feature> {
+        let number = |s: &str| s.parse::<usize>().ok();
+        if let Some(k) = token.strip_prefix("pool") {
+            return number(k).map(|k| Feature::Pool { k });
+        }
+        let parts: Vec<usize> = token
+            .strip_prefix("conv")?
+            .split('x')
+            .map(number)
+            .collect::<Option<_>>()?;
+        match parts[..] {
+            [k, k2, maps] if k == k2 => Some(Feature::Conv { k, maps }),
+            _ => None,
+        }
+    }
+
+    /// The layer, the activation `f` given to a convolution.
+    pub fn layer(self, f: Activation) -> Layer {
+        match self {
+            Feature::Conv { k, maps } => Layer::Conv {
+                k,
+                maps,
+                activation: f,
+            },
+            Feature::Pool { k } => Layer::Pool { k },
+        }
+    }
+}
+
 /// What a [`ConvNet`] is built from: the input's shape, the layers, the cost and the initial
 /// weights' recipe.
 ///
@@ -119,7 +172,81 @@ pub struct ConvNet<T> {
     pub cost: Cost,
 }
 
+impl ConvNetConfig {
+    /// The network a layer list describes: an input of `sizes[0]` values read as one square
+    /// map (784 is 28 × 28), then the `features` (every convolution with `net.hidden`), then
+    /// fully connected layers of `sizes[1..]` neurons (`net.hidden`, the last `net.output`),
+    /// with `net`'s cost and initialisation. `784,conv5x5x20,pool2,100,10` is `sizes` [784,
+    /// 100, 10] with `features` [conv 5×5×20, pool 2].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `sizes[0]` is not a square or `sizes` has no output layer.
+    pub fn from_layer_list(features: &[Feature], net: &NetworkConfig) -> Result<Self> {
+        let (input, dense) = match net.sizes.split_first() {
+            Some((&input, dense)) if !dense.is_empty() => (input, dense),
+            _ => {
+                return Err(Error::Invalid(
+                    "a layer list needs an input size and an output layer".into(),
+                ))
+            }
+        };
+        let side = (0..=input).find(|s| s * s >= input).unwrap_or(input);
+        if side * side != input {
+            return Err(Error::Invalid(format!(
+                "{input} inputs are not a square image, which convolutions need"
+            )));
+        }
+        let (last, hidden) = dense.split_last().expect("not empty");
+        let dense = |neurons, activation| Layer::Dense {
+            neurons,
+            activation,
+        };
+        let layers = features.iter().map(|f| f.layer(net.hidden));
+        let layers = layers
+            .chain(hidden.iter().map(|&n| dense(n, net.hidden)))
+            .chain(std::iter::once(dense(*last, net.output)))
+            .collect();
+        Ok(ConvNetConfig {
+            input: MapShape::new(1, side, side),
+            layers,
+            cost: net.cost,
+            init: net.init,
+        })
+    }
+}
+
 impl<T: Scalar> ConvNet<T> {
+    /// A network of `layers` on `input` with the given parameters, as a model file holds
+    /// them.
+    ///
+    /// # Errors
+    /// What [`ConvNet::build`] refuses, and [`Error::Invalid`] when a weight matrix or bias
+    /// vector does not have its layer's shape.
+    pub fn from_parameters(
+        input: MapShape,
+        layers: Vec<Layer>,
+        cost: Cost,
+        weights: Vec<Matrix<T>>,
+        biases: Vec<Vector<T>>,
+    ) -> Result<Self> {
+        let expected = parameter_shapes(input, &layers)?;
+        check_activations(&layers, cost)?;
+        let got: Vec<(usize, usize)> = weights.iter().map(|w| (w.rows(), w.cols())).collect();
+        let bias_rows = biases.iter().map(|b| b.len());
+        if got != expected || !bias_rows.eq(expected.iter().map(|&(rows, _)| rows)) {
+            return Err(Error::Invalid(
+                "the parameters do not have the layers' shapes".into(),
+            ));
+        }
+        Ok(ConvNet {
+            shapes: layer_shapes(input, &layers)?,
+            layers,
+            weights,
+            biases,
+            cost,
+        })
+    }
+
     // ANCHOR: build
     /// The network `config` describes, its weights drawn by `config.init` from `rng` (every
     /// layer's weights first, then every layer's biases, as [`crate::network::Network::build`]
@@ -278,6 +405,14 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
     if input.is_empty() {
         return Err(Error::Invalid(format!("the input {input:?} has no values")));
     }
+    if layers.len() >= MAX_LAYERS {
+        return Err(Error::TooLarge {
+            what: "layers".into(),
+            got: layers.len() as u64 + 1,
+            limit: MAX_LAYERS as u64,
+        });
+    }
+    check_layer_size("values in the input", input.maps, input.rows, input.cols)?;
     let mut shapes = vec![input];
     for (l, &layer) in layers.iter().enumerate() {
         let s = shapes[l];
@@ -296,6 +431,12 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
             Layer::Pool { k } => s.after_pool(k),
             Layer::Dense { neurons, .. } => MapShape::new(neurons, 1, 1),
         };
+        check_layer_size(
+            &format!("values out of layer {}", l + 1),
+            next.maps,
+            next.rows,
+            next.cols,
+        )?;
         shapes.push(next);
     }
     match layers.last() {
@@ -303,6 +444,20 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
         _ => Err(Error::Invalid(
             "the last layer must be fully connected (the output), e.g. 10".into(),
         )),
+    }
+}
+
+/// Refuses a stack of `maps` maps of `rows × cols` values with more than
+/// [`MAX_LAYER_SIZE`] values, the limit on any one layer, without overflowing.
+fn check_layer_size(what: &str, maps: usize, rows: usize, cols: usize) -> Result<()> {
+    let len = maps.checked_mul(rows).and_then(|n| n.checked_mul(cols));
+    match len {
+        Some(n) if n <= MAX_LAYER_SIZE => Ok(()),
+        _ => Err(Error::TooLarge {
+            what: what.into(),
+            got: len.map_or(u64::MAX, |n| n as u64),
+            limit: MAX_LAYER_SIZE as u64,
+        }),
     }
 }
 
@@ -330,6 +485,23 @@ fn parameter_shape(layer: Layer, input: MapShape) -> (usize, usize, usize) {
         Layer::Pool { .. } => (0, 0, 0),
         Layer::Dense { neurons, .. } => (neurons, input.len(), neurons),
     }
+}
+
+/// The (rows, columns) of every layer's weight matrix for `layers` on `input` (its bias
+/// vector has that many rows), after the checks [`ConvNet::build`] makes of the shapes: what a
+/// model file's header is checked with before anything is allocated from it.
+///
+/// # Errors
+/// As [`ConvNet::build`], but for the activations.
+pub fn parameter_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<(usize, usize)>> {
+    let shapes = layer_shapes(input, layers)?;
+    let sizes: Vec<(usize, usize, usize)> = layers
+        .iter()
+        .zip(&shapes)
+        .map(|(&layer, &input)| parameter_shape(layer, input))
+        .collect();
+    check_parameter_count(&sizes)?;
+    Ok(sizes.iter().map(|&(rows, cols, _)| (rows, cols)).collect())
 }
 
 /// Refuses more weights and biases than [`crate::network::MAX_PARAMETERS`].
@@ -470,6 +642,41 @@ pub fn backprop_one<T: Scalar>(net: &ConvNet<T>, x: &[T], y: &[T]) -> Gradient<T
     grad
 }
 // ANCHOR_END: backprop_one
+
+/// The output for every column of `x`, (input values, n) → (outputs, n): the batched
+/// forward pass, [`EVAL_CHUNK`] images at a time so the patch matrices stay a few megabytes
+/// whatever n is.
+///
+/// Book: "Convolutional networks".
+///
+/// # Panics
+/// If `x` does not have one row per input value.
+#[track_caller]
+pub fn feedforward_batch<T: Scalar>(net: &ConvNet<T>, x: &Matrix<T>) -> Matrix<T> {
+    assert_eq!(
+        x.rows(),
+        net.input().len(),
+        "ConvNet::feedforward_batch: x is {}×{}, the input {:?}",
+        x.rows(),
+        x.cols(),
+        net.input()
+    );
+    let mut out = Matrix::zeros(net.outputs(), x.cols());
+    let mut ws = ConvWorkspace::new();
+    for start in (0..x.cols()).step_by(EVAL_CHUNK) {
+        let n = EVAL_CHUNK.min(x.cols() - start);
+        *ws.input() = Matrix::from_fn(x.rows(), n, |i, k| x[(i, start + k)]);
+        forward_batch(net, &mut ws);
+        let a = ws.output();
+        for j in 0..out.rows() {
+            out.row_mut(j)[start..start + n].copy_from_slice(a.row(j));
+        }
+    }
+    out
+}
+
+/// How many images [`feedforward_batch`] and evaluation run through the network at once.
+pub const EVAL_CHUNK: usize = 200;
 
 /// Buffers for [`forward_batch`] and [`backward_batch`], kept between mini-batches so that
 /// the passes allocate nothing after the first batch.

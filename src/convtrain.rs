@@ -7,11 +7,11 @@
 //! [`Rng`], and every product gives the same bits on any number of threads, so a seed fixes
 //! a run.
 //!
-//! Of [`TrainConfig`] it honours `epochs`, `batch_size`, `eta`, `lambda` (L2 as weight
-//! decay on every weight, kernels included, as Nielsen's `network3.py`), `dropout` (on the
-//! inputs of fully connected layers, see [`forward_batch_dropout`]), `schedule`, `augment`
-//! and `evaluate_train`. Left out, for now, and refused with an error: optimizers other than
-//! SGD, and early stopping (`patience`).
+//! It honours every setting of [`TrainConfig`]: `lambda` is L2 on every weight, kernels
+//! included, as in Nielsen's `network3.py` (weight decay for SGD, added to the gradient for
+//! momentum and Adam, as [`crate::train`] does); `dropout` is on the inputs of fully connected
+//! layers ([`forward_batch_dropout`]); `patience` and `keep_best` leave the network with its
+//! best validation epoch's weights.
 
 use crate::convnet::{
     backward_batch, forward_batch, forward_batch_dropout, sgd_step, ConvNet, ConvWorkspace,
@@ -19,11 +19,14 @@ use crate::convnet::{
 use crate::cost::Cost;
 use crate::data::augment::shift_batch;
 use crate::data::samples::Samples;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::{argmax, Matrix, Scalar};
-use crate::optimizer::Optimizer;
+use crate::optimizer::{add_l2, Optimizer, OptimizerState};
 use crate::rng::Rng;
-use crate::train::{check_not_empty, epoch_report, EpochReport, Evaluation, Observer, TrainConfig};
+use crate::train::{
+    check_not_empty, epoch_report, epochs_since_best, keeps_best, EpochReport, Evaluation,
+    Observer, TrainConfig,
+};
 use std::time::Instant;
 
 // ANCHOR: train
@@ -45,29 +48,44 @@ pub fn train<T: Scalar>(
     rng: &mut Rng,
     observer: &mut dyn Observer,
 ) -> Result<Vec<EpochReport>> {
-    check_config(config)?;
+    assert!(config.batch_size > 0, "batch size must be at least 1");
     check_not_empty(train)?;
     let mut ws = ConvWorkspace::new();
+    let mut opt = OptimizerState::for_parameters(config.optimizer, &net.weights, &net.biases);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let mut reports = Vec::new();
+    let mut reports: Vec<EpochReport> = Vec::new();
+    let mut best: Option<(f64, ConvNet<T>)> = None;
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
-        let batch_mean = train_epoch(net, train, config, (eta, epoch), rng, &mut ws, observer);
+        let state = (&mut ws, &mut opt);
+        let batch_mean = train_epoch(net, train, config, (eta, epoch), rng, state, observer);
         let costs = (batch_mean, l2_cost(net, lambda_over_n));
         let sets = (train, validation, test);
         let report = epoch_report((epoch, start), costs, config, sets, |set| {
             evaluate(net, set)
         })?;
         observer.epoch_done(&report);
+        let accuracy = report.validation_accuracy;
         reports.push(report);
+        let Some(accuracy) = accuracy else { continue };
+        if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+            best = Some((accuracy, net.clone()));
+        }
+        if config.patience > 0 && epochs_since_best(&reports) >= config.patience {
+            break;
+        }
+    }
+    if let Some((_, best_net)) = best {
+        *net = best_net;
     }
     Ok(reports)
 }
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then
 /// for each mini-batch gather it (shifting the images when `config.augment`), run it forward
-/// (with dropout when `config.dropout` > 0) and back, and take a step with L2 weight decay.
+/// (with dropout when `config.dropout` > 0) and back, and take a step: SGD with L2 as weight
+/// decay, or `opt`'s rule with L2's (λ/n) W added to the gradient.
 /// Returns the mean cost of the batches as they were trained (0 when
 /// `config.evaluate_train`, which measures it afresh instead).
 ///
@@ -78,13 +96,14 @@ pub fn train_epoch<T: Scalar>(
     config: &TrainConfig,
     (eta, epoch): (f64, usize),
     rng: &mut Rng,
-    ws: &mut ConvWorkspace<T>,
+    (ws, opt): (&mut ConvWorkspace<T>, &mut OptimizerState<T>),
     observer: &mut dyn Observer,
 ) -> f64 {
     let classes = net.outputs();
     let mut order: Vec<usize> = (0..train.len()).collect();
     rng.shuffle(&mut order);
-    let decay = T::from_f64(eta * config.lambda / train.len().max(1) as f64); // ηλ/n
+    let lambda_over_n = config.lambda / train.len().max(1) as f64;
+    let decay = T::from_f64(eta * lambda_over_n); // ηλ/n
     let eta = T::from_f64(eta);
     let total = order.len().div_ceil(config.batch_size);
     let (mut y, mut cost_sum) = (Matrix::zeros(0, 0), 0.0);
@@ -102,12 +121,15 @@ pub fn train_epoch<T: Scalar>(
             cost_sum += batch_cost(net.cost, ws.output(), &y);
         }
         backward_batch(net, &y, ws);
-        sgd_step(
-            net,
-            ws.grad.as_ref().expect("backward_batch fills it"),
-            eta,
-            decay,
-        );
+        let grad = ws.grad.as_mut().expect("backward_batch fills it");
+        if opt.kind == Optimizer::Sgd {
+            sgd_step(net, grad, eta, decay);
+        } else {
+            if lambda_over_n > 0.0 {
+                add_l2(grad, &net.weights, lambda_over_n);
+            }
+            opt.step_parameters(&mut net.weights, &mut net.biases, grad, eta);
+        }
         observer.batch_done(epoch, done + 1, total);
     }
     cost_sum / train.len().max(1) as f64
@@ -154,24 +176,4 @@ fn batch_cost<T: Scalar>(cost: Cost, a: &Matrix<T>, y: &Matrix<T>) -> f64 {
 pub fn l2_cost<T: Scalar>(net: &ConvNet<T>, lambda_over_n: f64) -> f64 {
     let weights = net.weights.iter().flat_map(|w| w.as_slice());
     0.5 * lambda_over_n * weights.map(|&w| w.to_f64() * w.to_f64()).sum::<f64>()
-}
-
-/// Refuses the settings [`train`] does not implement yet.
-fn check_config(config: &TrainConfig) -> Result<()> {
-    assert!(config.batch_size > 0, "batch size must be at least 1");
-    let not_yet = |what: String| {
-        Err(Error::Invalid(format!(
-            "{what} is not implemented for convolutional networks yet"
-        )))
-    };
-    if config.optimizer != Optimizer::Sgd {
-        return not_yet(format!("the {} optimizer", config.optimizer.name()));
-    }
-    if config.patience > 0 {
-        return not_yet("early stopping".into());
-    }
-    if config.keep_best {
-        return not_yet("keeping the best epoch's weights".into());
-    }
-    Ok(())
 }

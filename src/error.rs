@@ -195,8 +195,8 @@ impl fmt::Display for Error {
             ),
             Error::UnsupportedVersion { got, supported } => write!(
                 f,
-                "model file format version {got} is not supported (this build reads version \
-                 {supported}); retrain the model with this build"
+                "model file format version {got} is not supported (this build reads versions 1 \
+                 to {supported}); retrain the model with this build"
             ),
             Error::Download { file, reason } => write!(f, "could not download {file}: {reason}"),
             Error::DigestMismatch {

@@ -20,7 +20,7 @@
 //! Left out: Nesterov momentum, RMSprop, AdamW, gradient clipping.
 
 use crate::backprop::Gradient;
-use crate::linalg::{Matrix, Scalar};
+use crate::linalg::{Matrix, Scalar, Vector};
 use crate::network::Network;
 
 /// Momentum's μ: how much of the last step carries over.
@@ -61,9 +61,9 @@ impl Optimizer {
 // ANCHOR: add_l2
 /// Adds the L2 term's gradient to the weights' gradient: ∂C/∂W += (λ/n) W.
 /// `lambda_over_n` is λ/n; biases are not regularised.
-pub fn add_l2<T: Scalar>(grad: &mut Gradient<T>, net: &Network<T>, lambda_over_n: f64) {
+pub fn add_l2<T: Scalar>(grad: &mut Gradient<T>, weights: &[Matrix<T>], lambda_over_n: f64) {
     let k = T::from_f64(lambda_over_n);
-    for (g, w) in grad.nabla_w.iter_mut().zip(&net.weights) {
+    for (g, w) in grad.nabla_w.iter_mut().zip(weights) {
         g.add_scaled(k, w);
     }
 }
@@ -99,11 +99,16 @@ pub struct OptimizerState<T> {
 impl<T: Scalar> OptimizerState<T> {
     /// Fresh state (all zeros) for `net`'s parameters.
     pub fn new(kind: Optimizer, net: &Network<T>) -> Self {
-        let shapes: Vec<usize> = net
-            .weights
+        Self::for_parameters(kind, &net.weights, &net.biases)
+    }
+
+    /// Fresh state (all zeros) for any network's weight matrices and bias vectors (a
+    /// [`crate::convnet::ConvNet`]'s too).
+    pub fn for_parameters(kind: Optimizer, weights: &[Matrix<T>], biases: &[Vector<T>]) -> Self {
+        let shapes: Vec<usize> = weights
             .iter()
             .map(|w| w.rows() * w.cols())
-            .chain(net.biases.iter().map(|b| b.len()))
+            .chain(biases.iter().map(|b| b.len()))
             .collect();
         let zeros = |on: bool| -> Vec<Vec<T>> {
             if on {
@@ -125,13 +130,23 @@ impl<T: Scalar> OptimizerState<T> {
     /// θ ← θ − η g for SGD (the write-up's W ← W − η ∂C/∂W), or the rule of the module's
     /// table.
     pub fn step(&mut self, net: &mut Network<T>, grad: &Gradient<T>, eta: T) {
+        self.step_parameters(&mut net.weights, &mut net.biases, grad, eta);
+    }
+
+    /// [`OptimizerState::step`] for any network's weight matrices and bias vectors.
+    pub fn step_parameters(
+        &mut self,
+        weights: &mut [Matrix<T>],
+        biases: &mut [Vector<T>],
+        grad: &Gradient<T>,
+        eta: T,
+    ) {
         self.t += 1;
-        let layers = net.weights.len();
-        let params = net
-            .weights
+        let layers = weights.len();
+        let params = weights
             .iter_mut()
             .map(Matrix::as_mut_slice)
-            .chain(net.biases.iter_mut().map(|b| b.as_mut_slice()));
+            .chain(biases.iter_mut().map(|b| b.as_mut_slice()));
         let grads = grad
             .nabla_w
             .iter()
@@ -236,7 +251,7 @@ mod tests {
         // W ← (1 − ηλ/n) W − η g with η = 0.5, λ/n = 0.1, W = 2, g = 0.3: 0.95·2 − 0.15 = 1.75.
         let mut net = one_weight(2.0);
         let mut g = grad(0.3);
-        add_l2(&mut g, &net, 0.1);
+        add_l2(&mut g, &net.weights, 0.1);
         OptimizerState::new(Optimizer::Sgd, &net).step(&mut net, &g, 0.5);
         assert!((net.weights[0][(0, 0)] - 1.75).abs() < 1e-15);
         assert!((l2_cost(&net, 0.1) - 0.05 * 1.75 * 1.75).abs() < 1e-15);

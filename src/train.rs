@@ -209,7 +209,7 @@ pub fn train_epoch_with<T: Scalar>(
             backward_batch(net, &y, ws);
             let grad = ws.grad.as_mut().expect("backward_batch fills the gradient");
             if lambda_over_n > 0.0 {
-                add_l2(grad, net, lambda_over_n);
+                add_l2(grad, &net.weights, lambda_over_n);
             }
             opt.step(net, grad, eta);
         }
@@ -298,7 +298,7 @@ pub fn best_epoch(reports: &[EpochReport]) -> Option<usize> {
 }
 
 /// True when [`train`] leaves the network with its best validation epoch's weights.
-fn keeps_best(config: &TrainConfig) -> bool {
+pub(crate) fn keeps_best(config: &TrainConfig) -> bool {
     config.keep_best || config.patience > 0
 }
 

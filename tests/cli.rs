@@ -128,8 +128,8 @@ fn refused_values_read_the_same_whichever_check_refused_them() {
         (
             "--preset",
             "nope",
-            "one of writeup, nielsen-ch1, nielsen-ch3, best-mlp, best-mlp-augmented \
-             (see `scratchnet presets`)",
+            "one of writeup, nielsen-ch1, nielsen-ch3, best-mlp, best-mlp-augmented, \
+             nielsen-ch6, best-cnn (see `scratchnet presets`)",
         ),
     ];
     for (flag, value, expected) in cases {

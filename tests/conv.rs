@@ -45,6 +45,7 @@ use scratchnet::data::samples::Samples;
 use scratchnet::init::Init;
 use scratchnet::linalg::{set_threads, Matrix, Vector};
 use scratchnet::network::{Network, NetworkConfig};
+use scratchnet::optimizer::{Optimizer, OptimizerState};
 use scratchnet::rng::Rng;
 use scratchnet::train::TrainConfig;
 
@@ -497,7 +498,7 @@ fn a_convnet_of_dense_layers_is_the_write_ups_network() {
 /// with every random choice training makes (shuffling, shifted images, dropout masks) and L2.
 /// The convolution's product (8 × 25 times 25 × 28,800) passes `PARALLEL_MIN_WORK` and its
 /// σ over 230,400 values `PARALLEL_MIN_ELEMENTS`, so both really are split.
-fn trained_bits(threads: usize) -> Vec<u64> {
+fn trained_bits(threads: usize, optimizer: Optimizer) -> Vec<u64> {
     let mut rng = Rng::new(4);
     let images = Matrix::from_fn(100, 784, |_, _| rng.uniform() as f32);
     let data = Samples::new(images, (0..100).map(|_| rng.below(10) as u8).collect());
@@ -530,14 +531,17 @@ fn trained_bits(threads: usize) -> Vec<u64> {
     };
     set_threads(threads);
     let mut ws = ConvWorkspace::new();
+    let mut opt = OptimizerState::for_parameters(optimizer, &net.weights, &net.biases);
+    let train = TrainConfig { optimizer, ..train };
     for epoch in 1..=2 {
+        let state = (&mut ws, &mut opt);
         train_epoch(
             &mut net,
             &data,
             &train,
             (0.1, epoch),
             &mut rng,
-            &mut ws,
+            state,
             &mut (),
         );
     }
@@ -549,7 +553,9 @@ fn trained_bits(threads: usize) -> Vec<u64> {
 
 #[test]
 fn training_gives_the_same_bits_on_one_thread_and_on_two() {
-    let one = trained_bits(1);
-    assert_eq!(one, trained_bits(1), "the same seed twice");
-    assert_eq!(one, trained_bits(2), "one thread and two");
+    for optimizer in [Optimizer::Sgd, Optimizer::Adam] {
+        let one = trained_bits(1, optimizer);
+        assert_eq!(one, trained_bits(1, optimizer), "the same seed twice");
+        assert_eq!(one, trained_bits(2, optimizer), "one thread and two");
+    }
 }

@@ -123,7 +123,7 @@ impl Case {
             backprop_batch(&self.net, &self.y, &mut ws);
         }
         let mut grad = ws.grad.unwrap();
-        add_l2(&mut grad, &self.net, self.lambda_over_n);
+        add_l2(&mut grad, &self.net.weights, self.lambda_over_n);
         grad
     }
 

@@ -7,7 +7,9 @@
 //! Left out: reading settings from a file.
 
 use crate::activation::Activation;
+use crate::convnet::{ConvNet, ConvNetConfig, Feature};
 use crate::cost::Cost;
+use crate::formats::model::Model;
 use crate::init::Init;
 use crate::linalg::Scalar;
 use crate::network::{Network, NetworkConfig};
@@ -15,12 +17,18 @@ use crate::optimizer::Optimizer;
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::train::TrainConfig;
+use crate::Result;
 
 /// Everything that decides a training run's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
-    /// The network: layer sizes, activations, cost and initialisation.
+    /// The network: layer sizes, activations, cost and initialisation. With `features`, the
+    /// sizes are the input's and the fully connected layers' after them.
     pub net: NetworkConfig,
+    /// The convolution and pooling layers between the input and the first fully connected
+    /// layer, as `--layers 784,conv5x5x20,pool2,100,10` lists them; empty for the write-up's
+    /// fully connected networks.
+    pub features: Vec<Feature>,
     /// Epochs, batch size, η and the rest.
     pub train: TrainConfig,
     /// The seed of the one [`Rng`] behind initialisation, shuffling, dropout and shifts.
@@ -28,12 +36,14 @@ pub struct Settings {
 }
 
 /// The presets' names, in the order `scratchnet presets` lists them.
-pub const PRESETS: [&str; 5] = [
+pub const PRESETS: [&str; 7] = [
     "writeup",
     "nielsen-ch1",
     "nielsen-ch3",
     "best-mlp",
     "best-mlp-augmented",
+    "nielsen-ch6",
+    "best-cnn",
 ];
 
 /// The seed every preset uses unless `--seed` says otherwise.
@@ -45,6 +55,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             net: NetworkConfig::default(),
+            features: Vec::new(),
             train: TrainConfig::default(),
             seed: DEFAULT_SEED,
         }
@@ -107,26 +118,103 @@ pub fn preset(name: &str) -> Option<Settings> {
             },
             ..best
         },
+        // Nielsen's 99.23% (network3.py): conv 20 → pool → conv 40 → pool → 100 → softmax,
+        // ReLU, η = 0.03, batches of 10, 60 epochs, his λ = 0.1. He divides λ by the number
+        // of mini-batches where we divide by the number of images, so his λ is ours / 10.
+        "nielsen-ch6" => Settings {
+            net: NetworkConfig {
+                sizes: vec![784, 100, 10],
+                hidden: Activation::Relu,
+                output: Activation::Softmax,
+                cost: Cost::LogLikelihood,
+                init: Init::Scaled,
+            },
+            features: nielsen_features(),
+            train: TrainConfig {
+                epochs: 60,
+                eta: 0.03,
+                lambda: 1.0,
+                evaluate_train: false,
+                ..TrainConfig::default()
+            },
+            ..writeup
+        },
+        "best-cnn" => Settings {
+            net: NetworkConfig {
+                sizes: vec![784, 1000, 1000, 10],
+                init: Init::He,
+                ..best.net
+            },
+            features: nielsen_features(),
+            train: TrainConfig {
+                epochs: 30,
+                batch_size: 50,
+                dropout: 0.5,
+                augment: true,
+                ..best.train
+            },
+            ..writeup
+        },
         _ => return None,
     })
 }
 // ANCHOR_END: presets
 
+/// Nielsen's two convolution-and-pooling stages: conv 5×5×20, pool 2, conv 5×5×40, pool 2.
+fn nielsen_features() -> Vec<Feature> {
+    let (conv, pool) = (|maps| Feature::Conv { k: 5, maps }, Feature::Pool { k: 2 });
+    vec![conv(20), pool, conv(40), pool]
+}
+
 impl Settings {
-    /// A fresh network for these settings, drawn from `rng`.
+    /// A fresh fully connected network for these settings, drawn from `rng` (the
+    /// `features` are not its business: see [`Settings::model`]).
     pub fn network<T: Scalar>(&self, rng: &mut Rng) -> Network<T> {
         Network::build(&self.net, rng)
+    }
+
+    /// A fresh network for these settings, drawn from `rng`: a [`Network`] as the write-up
+    /// builds it when there are no `features`, else a [`ConvNet`].
+    ///
+    /// # Errors
+    /// What [`ConvNetConfig::from_layer_list`] and [`ConvNet::build`] refuse.
+    pub fn model(&self, rng: &mut Rng) -> Result<Model> {
+        if self.features.is_empty() {
+            return Ok(Model::Dense(self.network(rng)));
+        }
+        let config = self.conv_config()?;
+        ConvNet::build(&config, rng).map(Model::Conv)
+    }
+
+    /// The convolutional network's description: [`ConvNetConfig::from_layer_list`].
+    ///
+    /// # Errors
+    /// As that function.
+    pub fn conv_config(&self) -> Result<ConvNetConfig> {
+        ConvNetConfig::from_layer_list(&self.features, &self.net)
+    }
+
+    /// The layer list as `--layers` takes it: `784,conv5x5x20,pool2,100,10`.
+    pub fn layers_text(&self) -> String {
+        let sizes = self.net.sizes.iter().map(usize::to_string);
+        let mut items: Vec<String> = sizes.clone().take(1).collect();
+        items.extend(
+            self.features
+                .iter()
+                .map(|f| f.layer(self.net.hidden).token()),
+        );
+        items.extend(sizes.skip(1));
+        items.join(",")
     }
 
     /// One line of `key=value` pairs: every setting, as `scratchnet presets` prints them.
     /// Each key is the `train` option that sets it (`eta=0.5` is `--eta 0.5`).
     pub fn describe(&self) -> String {
         let t = &self.train;
-        let sizes: Vec<String> = self.net.sizes.iter().map(|n| n.to_string()).collect();
         format!(
             "layers={} activation={} output={} cost={} init={} epochs={} batch={} \
              eta={} lambda={} optimizer={} dropout={} schedule={} patience={} augment={} seed={}",
-            sizes.join(","),
+            self.layers_text(),
             self.net.hidden.name(),
             self.net.output.name(),
             self.net.cost.name(),

@@ -47,6 +47,7 @@
 
 use crate::app::preprocess::{self, Prepared};
 use crate::data::classes::Classes;
+use crate::formats::model::Model;
 use crate::linalg::{Scalar, Vector};
 use crate::network::Network;
 use crate::Error;
@@ -65,14 +66,21 @@ const PAGE: &str = include_str!("serve/page.html");
 /// What the server answers with: the network, and the names of its outputs.
 pub struct Served {
     /// The network that reads the drawings.
-    pub net: Network<f32>,
+    pub net: Model,
     /// The names of its outputs: the digits, or the lines of a `classes.txt`.
     pub classes: Classes,
 }
 
 impl From<Network<f32>> for Served {
-    /// A network whose outputs are the ten digits.
+    /// A fully connected network whose outputs are the ten digits.
     fn from(net: Network<f32>) -> Served {
+        Served::from(Model::Dense(net))
+    }
+}
+
+impl From<Model> for Served {
+    /// A model whose outputs are the ten digits.
+    fn from(net: Model) -> Served {
         Served {
             net,
             classes: Classes::digits(),
@@ -409,6 +417,23 @@ pub struct Reading {
     pub digit: usize,
 }
 
+/// [`read_digit`] for a fully connected model; for a convolutional one, the outputs and
+/// every layer's activations from [`crate::convnet::forward_one`].
+pub fn read_model(model: &Model, x: &Vector<f32>) -> Reading {
+    let net = match model {
+        Model::Dense(net) => return read_digit(net, x),
+        Model::Conv(net) => net,
+    };
+    let mut layers = crate::convnet::forward_one(net, x.as_slice()).a;
+    let outputs = layers.pop().unwrap_or_default();
+    layers.remove(0); // the image itself
+    Reading {
+        digit: crate::linalg::argmax(&outputs),
+        outputs,
+        hidden: layers,
+    }
+}
+
 // ANCHOR: read_digit
 /// Runs the forward pass layer by layer (as [`Network::feedforward`] does), keeping each
 /// layer's activations a^l = σ(W^l a^{l−1} + B^l).
@@ -502,7 +527,7 @@ fn predict(served: &Served, request: &Request) -> Response {
     }
     match preprocess::prepare(&request.body, w, h) {
         Ok(prepared) => {
-            let reading = read_digit(&served.net, &prepared.input());
+            let reading = read_model(&served.net, &prepared.input());
             let json = reading_json(&reading, &prepared, &served.classes);
             Response::new(200, "application/json", json)
         }
@@ -1045,7 +1070,7 @@ mod tests {
     fn named_classes_name_the_page_and_the_answers() {
         let classes = Classes::parse(b"cat\ndog\n", "classes.txt").unwrap();
         let served = Served {
-            net: Network::new(&[784, 3, 2], &mut Rng::new(1)),
+            net: Model::Dense(Network::new(&[784, 3, 2], &mut Rng::new(1))),
             classes,
         };
         let get = Request {

@@ -7,6 +7,7 @@
 //! [`crate::network`] (the model file), so they can be read in any order.
 
 pub mod checksum;
+pub mod convmodel;
 pub mod deflate;
 pub mod image;
 pub mod inflate;

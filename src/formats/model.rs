@@ -40,8 +40,10 @@
 use std::path::Path;
 
 use crate::activation::Activation;
+use crate::convnet::ConvNet;
 use crate::cost::Cost;
 use crate::formats::checksum::crc32;
+use crate::formats::convmodel;
 use crate::formats::output;
 use crate::formats::read::read_limited;
 use crate::linalg::{Matrix, Vector};
@@ -50,8 +52,11 @@ use crate::{Error, Result};
 
 /// The four bytes every model file starts with.
 pub const MAGIC: [u8; 4] = *b"SNET";
-/// The format version this build writes and reads.
+/// The format version of a fully connected network's file, which [`save`] writes.
 pub const VERSION: u32 = 1;
+/// The newest format version this build reads: [`convmodel::VERSION`], for networks with
+/// convolutional layers.
+pub const NEWEST_VERSION: u32 = convmodel::VERSION;
 /// The longest activation or cost name a model file may hold, in bytes.
 pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
@@ -149,27 +154,27 @@ fn name_the_file(err: Error, path: &Path) -> Error {
 ///
 /// Book: "Model files".
 pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
-    check_magic(bytes)?;
-    let mut r = Reader { bytes, pos: 4 };
-    let version = r.u32()?;
-    if version != VERSION {
-        return Err(Error::UnsupportedVersion {
-            got: version,
-            supported: VERSION,
-        });
+    match version(bytes)? {
+        VERSION => {}
+        convmodel::VERSION => {
+            return Err(Error::Invalid(format!(
+                "this {WHAT} holds a network with convolutional layers (format version \
+                 {}); read it with model::load_model",
+                convmodel::VERSION
+            )))
+        }
+        got => {
+            return Err(Error::UnsupportedVersion {
+                got,
+                supported: NEWEST_VERSION,
+            })
+        }
     }
+    let mut r = Reader::after_version(bytes);
     let sizes = r.sizes()?;
     let names = [r.name()?, r.name()?, r.name()?];
     r.expect_exactly(parameter_count(&sizes))?;
-    let stored = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
-    let computed = crc32(&bytes[..bytes.len() - 4]);
-    if stored != computed {
-        return Err(Error::Checksum {
-            what: WHAT.to_string(),
-            expected: stored,
-            got: computed,
-        });
-    }
+    check_crc(bytes)?;
     let [hidden, output, cost] = names;
     let hidden = Activation::from_name(&hidden).ok_or_else(|| unknown("activation", &hidden))?;
     let output = Activation::from_name(&output).ok_or_else(|| unknown("activation", &output))?;
@@ -181,11 +186,124 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
 }
 // ANCHOR_END: from_bytes
 
-/// How many of `net`'s weights and biases are NaN or infinite.
-pub fn non_finite_parameters(net: &Network<f32>) -> usize {
-    let weights = net.weights.iter().flat_map(|w| w.as_slice());
-    let biases = net.biases.iter().flat_map(|b| b.as_slice());
-    weights.chain(biases).filter(|x| !x.is_finite()).count()
+/// The magic, then the format version: the first eight bytes of every model file.
+fn version(bytes: &[u8]) -> Result<u32> {
+    check_magic(bytes)?;
+    Reader { bytes, pos: 4 }.u32()
+}
+
+/// Refuses a file whose CRC trailer is not the CRC-32 of the bytes before it. Only called
+/// once the file is known to be longer than its header, so at least 4 bytes long.
+pub(crate) fn check_crc(bytes: &[u8]) -> Result<()> {
+    let stored = u32::from_le_bytes(bytes[bytes.len() - 4..].try_into().unwrap());
+    let computed = crc32(&bytes[..bytes.len() - 4]);
+    if stored != computed {
+        return Err(Error::Checksum {
+            what: WHAT.to_string(),
+            expected: stored,
+            got: computed,
+        });
+    }
+    Ok(())
+}
+
+/// A trained network of either kind: what a model file holds. The command line's `eval`,
+/// `predict`, `serve` and `visualize` take one, so they read both.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Model {
+    /// The write-up's fully connected network (format version 1).
+    Dense(Network<f32>),
+    /// A list of layers with convolutions and pooling (format version 2).
+    Conv(ConvNet<f32>),
+}
+
+impl Model {
+    /// The number of inputs (pixels), and of outputs (classes).
+    pub fn inputs_and_outputs(&self) -> [usize; 2] {
+        match self {
+            Model::Dense(net) => [net.sizes()[0], *net.sizes().last().expect("two layers")],
+            Model::Conv(net) => [net.input().len(), net.outputs()],
+        }
+    }
+
+    /// The layer list, input first: `784,20,10,10` or `784,conv5x5x20,pool2,100,10`.
+    pub fn spec(&self) -> String {
+        match self {
+            Model::Dense(net) => {
+                let sizes: Vec<String> = net.sizes().iter().map(usize::to_string).collect();
+                sizes.join(",")
+            }
+            Model::Conv(net) => net.spec(),
+        }
+    }
+
+    /// The output for every column of `x`, (inputs, n) → (outputs, n).
+    pub fn feedforward_batch(&self, x: &Matrix<f32>) -> Matrix<f32> {
+        match self {
+            Model::Dense(net) => net.feedforward_batch(x),
+            Model::Conv(net) => crate::convnet::feedforward_batch(net, x),
+        }
+    }
+
+    /// The output for one image, `x` its (inputs) values.
+    pub fn feedforward(&self, x: &[f32]) -> Vec<f32> {
+        match self {
+            Model::Dense(net) => net.feedforward(&Vector::from_vec(x.to_vec())).into_vec(),
+            Model::Conv(net) => net.feedforward(x),
+        }
+    }
+
+    /// Every weight and bias.
+    fn parameters(&self) -> impl Iterator<Item = &f32> {
+        let (weights, biases) = match self {
+            Model::Dense(net) => (&net.weights, &net.biases),
+            Model::Conv(net) => (&net.weights, &net.biases),
+        };
+        let w = weights.iter().flat_map(|w| w.as_slice());
+        w.chain(biases.iter().flat_map(|b| b.as_slice()))
+    }
+
+    /// The file's bytes: version 1 for a fully connected network, 2 for one with
+    /// convolutions.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Model::Dense(net) => to_bytes(net),
+            Model::Conv(net) => convmodel::to_bytes(net),
+        }
+    }
+
+    /// Saves the model as [`save`] does.
+    ///
+    /// # Errors
+    /// As [`save`].
+    pub fn save(&self, path: &Path) -> Result<()> {
+        output::write_file(path, &self.to_bytes())
+    }
+}
+
+/// Parses a model file of either version.
+///
+/// # Errors
+/// What [`from_bytes`] and [`convmodel::from_bytes`] refuse.
+pub fn from_bytes_any(bytes: &[u8]) -> Result<Model> {
+    match version(bytes)? {
+        convmodel::VERSION => convmodel::from_bytes(bytes).map(Model::Conv),
+        _ => from_bytes(bytes).map(Model::Dense),
+    }
+}
+
+/// Loads a model file of either version.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read, and everything [`from_bytes_any`] rejects.
+pub fn load_model(path: &Path) -> Result<Model> {
+    let bytes = read_limited(path, MAX_FILE_BYTES, "bytes in a model file")?;
+    from_bytes_any(&bytes).map_err(|err| name_the_file(err, path))
+}
+
+/// How many of the model's weights and biases are NaN or infinite.
+pub fn non_finite_parameters(model: &Model) -> usize {
+    model.parameters().filter(|x| !x.is_finite()).count()
 }
 
 /// A file that is a prefix of the magic is a truncated model; anything else is not a model.
@@ -223,22 +341,44 @@ fn truncated(needed: usize, available: usize) -> Error {
     }
 }
 
-fn unknown(kind: &str, name: &str) -> Error {
-    Error::corrupt(
-        WHAT,
-        format!("it names the {kind} {name:?}, which this build does not know"),
-    )
+pub(crate) fn unknown(kind: &str, name: &str) -> Error {
+    corrupt(format!(
+        "it names the {kind} {name:?}, which this build does not know"
+    ))
+}
+
+/// The file is a model file, but a damaged one, for `reason`.
+pub(crate) fn corrupt(reason: impl Into<String>) -> Error {
+    Error::corrupt(WHAT, reason)
 }
 
 /// A cursor over the file's bytes whose every read is bounds-checked.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    /// A cursor after the magic and version, the first 8 bytes (which [`version`] read).
+    pub(crate) fn after_version(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 8 }
+    }
+
+    /// The next u32, as a size.
+    pub(crate) fn size(&mut self) -> Result<usize> {
+        Ok(self.u32()? as usize)
+    }
+
+    /// The next `n` f32 values. Only called after [`Reader::expect_exactly`] succeeded.
+    pub(crate) fn floats(&mut self, n: usize) -> Vec<f32> {
+        let raw = self.take(4 * n).expect("length checked before");
+        raw.chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
     /// The next `n` bytes, or Truncated.
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         let end = end.ok_or_else(|| truncated(self.pos.saturating_add(n), self.bytes.len()))?;
         let slice = &self.bytes[self.pos..end];
@@ -246,7 +386,7 @@ impl Reader<'_> {
         Ok(slice)
     }
 
-    fn u32(&mut self) -> Result<u32> {
+    pub(crate) fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
     }
 
@@ -274,7 +414,7 @@ impl Reader<'_> {
     }
 
     /// A length-prefixed UTF-8 name.
-    fn name(&mut self) -> Result<String> {
+    pub(crate) fn name(&mut self) -> Result<String> {
         let len = self.u32()? as usize;
         if len > MAX_NAME_BYTES {
             return Err(Error::corrupt(
@@ -288,7 +428,7 @@ impl Reader<'_> {
     }
 
     /// Checks that exactly `count` f32 parameters and the 4-byte CRC remain.
-    fn expect_exactly(&self, count: usize) -> Result<()> {
+    pub(crate) fn expect_exactly(&self, count: usize) -> Result<()> {
         let needed = count
             .checked_mul(4)
             .and_then(|n| n.checked_add(4 + self.pos))
@@ -308,17 +448,11 @@ impl Reader<'_> {
 
     /// Every layer's W then B. Only called after [`Reader::expect_exactly`] succeeded.
     fn parameters(&mut self, sizes: &[usize]) -> (Vec<Matrix<f32>>, Vec<Vector<f32>>) {
-        let mut floats = |n: usize| -> Vec<f32> {
-            let raw = self.take(4 * n).expect("length checked before");
-            raw.chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect()
-        };
         let (mut weights, mut biases) = (Vec::new(), Vec::new());
         for pair in sizes.windows(2) {
             let (n_in, n_out) = (pair[0], pair[1]);
-            weights.push(Matrix::from_vec(n_out, n_in, floats(n_out * n_in)));
-            biases.push(Vector::from_vec(floats(n_out)));
+            weights.push(Matrix::from_vec(n_out, n_in, self.floats(n_out * n_in)));
+            biases.push(Vector::from_vec(self.floats(n_out)));
         }
         (weights, biases)
     }
@@ -366,7 +500,7 @@ mod tests {
             (back.hidden, back.output, back.cost),
             (net.hidden, net.output, net.cost)
         );
-        assert_eq!(non_finite_parameters(&back), 2);
+        assert_eq!(non_finite_parameters(&Model::Dense(back)), 2);
     }
 
     #[test]
@@ -392,14 +526,14 @@ mod tests {
     #[test]
     fn other_version_is_unsupported() {
         let mut bytes = to_bytes(&small_net());
-        bytes[4] = 2;
+        bytes[4] = 3;
         let err = from_bytes(&bytes).unwrap_err();
         assert!(
             matches!(
                 err,
                 Error::UnsupportedVersion {
-                    got: 2,
-                    supported: 1
+                    got: 3,
+                    supported: 2
                 }
             ),
             "{err:?}"

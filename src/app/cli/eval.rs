@@ -17,9 +17,9 @@ use crate::data::download::ensure;
 use crate::data::mnist::{data_dir, load_split, DataSet, Split};
 use crate::data::samples::Samples;
 use crate::data::shape::Shape;
-use crate::network::Network;
-use crate::train::evaluate;
-use crate::{formats::model, Error, Result};
+use crate::formats::model::{self, Model};
+use crate::train::Evaluation;
+use crate::{Error, Result};
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Test a saved model on the test images (MNIST's 10,000)";
@@ -106,10 +106,20 @@ pub fn test_data(flag: Option<&Path>) -> Result<(DataSet, Classes)> {
     Ok((test, classes))
 }
 
-/// Loads a model (its layer sizes within the crate's limits, see [`model::load`]); warns about
-/// non-finite parameters. Whether it fits the data is [`check_fits`].
-pub fn load_model(path: &Path) -> Result<Network<f32>> {
-    let net = model::load(path)?;
+/// Every sample's output, scored: [`crate::train::evaluate`] or
+/// [`crate::convtrain::evaluate`], as the model is.
+pub fn evaluate(model: &Model, samples: &Samples<f32>) -> Evaluation {
+    match model {
+        Model::Dense(net) => crate::train::evaluate(net, samples),
+        Model::Conv(net) => crate::convtrain::evaluate(net, samples),
+    }
+}
+
+/// Loads a model of either kind (its layers within the crate's limits, see
+/// [`model::load_model`]); warns about non-finite parameters. Whether it fits the data is
+/// [`check_fits`].
+pub fn load_model(path: &Path) -> Result<Model> {
+    let net = model::load_model(path)?;
     let bad = model::non_finite_parameters(&net);
     if bad > 0 {
         eprintln!(
@@ -122,8 +132,9 @@ pub fn load_model(path: &Path) -> Result<Network<f32>> {
 
 /// Checks that the model loaded from `path` reads data of `shape`: one input per pixel, one
 /// output per class ([`Shape::check_network`]).
-pub fn check_fits(net: &Network<f32>, shape: &Shape, path: &Path) -> Result<()> {
-    shape.check_network(net.sizes(), &format!("the model {}", path.display()))
+pub fn check_fits(net: &Model, shape: &Shape, path: &Path) -> Result<()> {
+    let what = format!("the model {}", path.display());
+    shape.check_network(&net.inputs_and_outputs(), &what)
 }
 
 /// The model at `model` and the class names of the data folder `data` ([`data_dir`]'s
@@ -132,7 +143,7 @@ pub fn check_fits(net: &Network<f32>, shape: &Shape, path: &Path) -> Result<()> 
 ///
 /// # Errors
 /// What [`Classes::load`], [`load_model`] and [`check_fits`] refuse.
-pub fn load_picture_model(model: &Path, data: Option<&Path>) -> Result<(Network<f32>, Classes)> {
+pub fn load_picture_model(model: &Path, data: Option<&Path>) -> Result<(Model, Classes)> {
     let classes = Classes::load(&data_dir(data))?;
     let shape = Shape {
         rows: SIDE,

@@ -117,9 +117,9 @@ pub fn run(a: &PredictArgs) -> Result<()> {
             ascii(&prepared.pixels)
         );
     }
-    let a_out = net.feedforward(&prepared.input());
-    print!("{}", bar_chart(a_out.as_slice(), &classes));
-    let best = a_out.argmax();
+    let a_out = net.feedforward(prepared.input().as_slice());
+    print!("{}", bar_chart(&a_out, &classes));
+    let best = crate::linalg::argmax(&a_out);
     match classes.are_digits() {
         true => println!("prediction: {best}"),
         false => println!("prediction: {best} ({})", classes.name(best)),

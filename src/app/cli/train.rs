@@ -25,11 +25,14 @@ use std::time::{Duration, Instant};
 use super::{ensure_data, is_help, parse_value, refused, unknown_argument, Args};
 use crate::activation::Activation;
 use crate::app::preset::{preset, Settings, PRESETS};
+use crate::convnet::{parameter_shapes, Feature};
+use crate::convtrain;
 use crate::cost::{self, Cost};
 use crate::data::classes::Classes;
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
 use crate::data::shape::{Misfit, Shape};
+use crate::formats::model::Model;
 use crate::formats::output::{self, OutputFile};
 use crate::init::Init;
 use crate::network::{self, Network, NetworkConfig};
@@ -37,7 +40,7 @@ use crate::optimizer::Optimizer;
 use crate::rng::Rng;
 use crate::schedule::Schedule;
 use crate::train::{self, EpochReport, Observer, TrainConfig};
-use crate::{formats::model, Error, Result};
+use crate::{Error, Result};
 
 /// One line for the top-level help.
 pub const SUMMARY: &str = "Train a network on MNIST and save it (the default command)";
@@ -186,7 +189,10 @@ fn expected(flag: &str) -> Option<String> {
         "--data" | "--out" | "--log" => "a path".into(),
         "--augment" => "no value (it is a switch)".into(),
         "--preset" => format!("{} (see `scratchnet presets`)", one_of(&PRESETS)),
-        "--layers" => "sizes separated by commas, input first, e.g. 784,20,10,10".into(),
+        "--layers" => "sizes separated by commas, input first, e.g. 784,20,10,10, with any \
+                       convolution (convKxKxM) and pooling (poolK) layers right after the \
+                       input, e.g. 784,conv5x5x20,pool2,100,10"
+            .into(),
         "--activation" => one_of(&Activation::HIDDEN.map(Activation::name)),
         "--output" => one_of(&["sigmoid", "softmax"]),
         "--cost" => one_of(&Cost::ALL.map(Cost::name)),
@@ -227,7 +233,7 @@ impl TrainArgs {
             "--log" => self.log = Some(value.into()),
             "--threads" => self.threads = v.number()?,
             "--seed" => s.seed = v.number()?,
-            "--layers" => s.net.sizes = v.sizes()?,
+            "--layers" => (s.net.sizes, s.features) = v.layer_list()?,
             "--activation" => s.net.hidden = v.named(Activation::from_name)?,
             "--output" => s.net.output = v.named(Activation::from_name)?,
             "--cost" => s.net.cost = v.named(Cost::from_name)?,
@@ -266,12 +272,20 @@ impl OptionValue<'_> {
         from_name(self.text).ok_or_else(|| self.refused())
     }
 
-    /// The text as layer sizes, `784,20,10,10` (spaces allowed).
-    fn sizes(&self) -> Result<Vec<usize>> {
-        let sizes = self.text.split(',').map(|n| n.trim().parse());
-        sizes
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| self.refused())
+    /// The text as a layer list, `784,20,10,10` or `784,conv5x5x20,pool2,100,10` (spaces
+    /// allowed): the sizes of the input and of the fully connected layers, and the
+    /// convolution and pooling layers, which stand between the input and the first fully
+    /// connected layer.
+    fn layer_list(&self) -> Result<(Vec<usize>, Vec<Feature>)> {
+        let (mut sizes, mut features) = (Vec::new(), Vec::new());
+        for token in self.text.split(',').map(str::trim) {
+            match (token.parse(), Feature::parse(token)) {
+                (Ok(n), _) => sizes.push(n),
+                (_, Some(f)) if sizes.len() == 1 => features.push(f),
+                _ => return Err(self.refused()),
+            }
+        }
+        Ok((sizes, features))
     }
 
     fn refused(&self) -> Error {
@@ -286,7 +300,7 @@ impl OptionValue<'_> {
 /// # Errors
 /// [`Error::Usage`] naming the first option out of range.
 pub fn check(a: &TrainArgs) -> Result<()> {
-    check_layers(&a.settings.net.sizes)?;
+    check_layers(&a.settings)?;
     let t = &a.settings.train;
     let in_range = [
         (
@@ -340,10 +354,13 @@ fn check_outputs_differ(a: &TrainArgs) -> Result<()> {
     }
 }
 
-/// Refuses layer sizes no network can have: fewer than two, an empty layer, or beyond
-/// [`network::check_sizes`]' limits. Whether they fit the data is [`check_layers_fit`]'s
-/// question, once the data is read.
-fn check_layers(sizes: &[usize]) -> Result<()> {
+/// Refuses layer sizes no network can have: fewer than two, an empty layer, beyond
+/// [`network::check_sizes`]' limits, or convolutions and pooling that do not fit the maps
+/// they are given ([`parameter_shapes`]). Whether they fit the data is
+/// [`check_layers_fit`]'s question, once the data is read.
+fn check_layers(settings: &Settings) -> Result<()> {
+    let sizes = &settings.net.sizes;
+    let refuse = |expected: &str| Err(refused("--layers", &settings.layers_text(), expected));
     let expected = if sizes.len() < 2 {
         "at least two sizes, input and output (e.g. 784,20,10,10)".to_string()
     } else if sizes.contains(&0) {
@@ -351,17 +368,32 @@ fn check_layers(sizes: &[usize]) -> Result<()> {
     } else {
         match network::check_sizes(sizes) {
             Err(Error::TooLarge { what, limit, .. }) => format!("at most {limit} {what}"),
+            Ok(()) if settings.features.is_empty() => return Ok(()),
+            Ok(()) => return check_features(settings).or_else(|why| refuse(&why)),
             other => return other,
         }
     };
-    Err(refused("--layers", &layers_text(sizes), &expected))
+    refuse(&expected)
+}
+
+/// Checks that the convolution and pooling layers fit the maps they are given, saying what
+/// does not.
+fn check_features(settings: &Settings) -> std::result::Result<(), String> {
+    let square = "a square number of inputs before convolutions (one map of n × n pixels, \
+                  784 = 28 × 28)";
+    let config = settings.conv_config().map_err(|_| square.to_string())?;
+    match parameter_shapes(config.input, &config.layers) {
+        Ok(_) => Ok(()),
+        Err(Error::TooLarge { what, limit, .. }) => Err(format!("at most {limit} {what}")),
+        Err(err) => Err(format!("layers that fit their input ({err})")),
+    }
 }
 
 /// Refuses layer sizes that do not fit the data: the input layer is one neuron per pixel
 /// (784 for MNIST's 28×28 images), the output layer one per class (its 10 digits).
-fn check_layers_fit(sizes: &[usize], shape: &Shape, classes: &Classes) -> Result<()> {
+fn check_layers_fit(settings: &Settings, shape: &Shape, classes: &Classes) -> Result<()> {
     let (rows, cols, pixels) = (shape.rows, shape.cols, shape.pixels());
-    let expected = match shape.misfit(sizes) {
+    let expected = match shape.misfit(&settings.net.sizes) {
         None => return Ok(()),
         Some(Misfit::Inputs(_)) => {
             format!("{pixels} first, one input per pixel of a {rows}×{cols} image")
@@ -370,13 +402,7 @@ fn check_layers_fit(sizes: &[usize], shape: &Shape, classes: &Classes) -> Result
             format!("{} last, one output per {}", shape.classes, classes.noun())
         }
     };
-    Err(refused("--layers", &layers_text(sizes), &expected))
-}
-
-/// `784,20,10,10`.
-fn layers_text(sizes: &[usize]) -> String {
-    let text: Vec<String> = sizes.iter().map(usize::to_string).collect();
-    text.join(",")
+    Err(refused("--layers", &settings.layers_text(), &expected))
 }
 
 /// `scratchnet train ARGS`.
@@ -398,7 +424,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let mnist = Mnist::load(&dir)?;
     let classes = Classes::load(&dir)?;
     let shape = Shape::of_data(&mnist, &classes)?;
-    check_layers_fit(&a.settings.net.sizes, &shape, &classes)?;
+    check_layers_fit(&a.settings, &shape, &classes)?;
     if a.settings.train.augment {
         shape.check_augment()?;
     }
@@ -424,7 +450,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
         &mut observer,
     )?;
     println!("{}", summary_line(&reports, start.elapsed()));
-    let classes = *net.sizes().last().expect("a network has layers");
+    let [_, classes] = net.inputs_and_outputs();
     train::check_learned(&reports, &settings.train, classes)?;
     let kept = train::kept_epoch(&reports, &settings.train).expect("at least one epoch ran");
     save_outputs(&net, &reports[kept - 1], &a.out, log)
@@ -432,13 +458,8 @@ pub fn run(a: &TrainArgs) -> Result<()> {
 
 /// Saves the model, says which epoch's weights it holds, then puts the log in place: the
 /// model first, so that a log that cannot be written (a full disk) never costs it.
-fn save_outputs(
-    net: &Network<f32>,
-    kept: &EpochReport,
-    out: &Path,
-    log: Option<CsvLog>,
-) -> Result<()> {
-    model::save(net, out)?;
+fn save_outputs(net: &Model, kept: &EpochReport, out: &Path, log: Option<CsvLog>) -> Result<()> {
+    net.save(out)?;
     println!("{}", saved_line(kept, out));
     log.map_or(Ok(()), CsvLog::finish)
 }
@@ -471,29 +492,40 @@ pub fn train_network(
             sizes: layers.to_vec(),
             ..NetworkConfig::default()
         },
+        features: Vec::new(),
         train: config.clone(),
         seed,
     };
-    train_with_settings(&settings, train_set, validation, test, observer)
+    match train_with_settings(&settings, train_set, validation, test, observer)? {
+        (Model::Dense(net), reports) => Ok((net, reports)),
+        (Model::Conv(_), _) => unreachable!("no features, so a fully connected network"),
+    }
 }
 
-/// Builds the network `settings` describe (activations, cost, initialisation) from its
-/// seed and trains it with its [`TrainConfig`]; [`train_network`] for the write-up's
+/// Builds the network `settings` describe (layers, activations, cost, initialisation) from
+/// its seed and trains it with its [`TrainConfig`]: by [`train::train`], or
+/// [`convtrain::train`] when it has convolutions. [`train_network`] for the write-up's
 /// sigmoid, quadratic cost and N(0, 1) weights.
+///
+/// # Errors
+/// What [`Settings::model`] and the training loops refuse.
 pub fn train_with_settings(
     settings: &Settings,
     train_set: &Samples<f32>,
     validation: Option<&Samples<f32>>,
     test: Option<&Samples<f32>>,
     observer: &mut dyn Observer,
-) -> Result<(Network<f32>, Vec<EpochReport>)> {
+) -> Result<(Model, Vec<EpochReport>)> {
     let mut rng = Rng::new(settings.seed);
-    let mut net = settings.network(&mut rng);
-    let config = &settings.train;
-    let reports = train::train(
-        &mut net, train_set, validation, test, config, &mut rng, observer,
-    )?;
-    Ok((net, reports))
+    let mut model = settings.model(&mut rng)?;
+    let (config, rng) = (&settings.train, &mut rng);
+    let reports = match &mut model {
+        Model::Dense(net) => train::train(net, train_set, validation, test, config, rng, observer),
+        Model::Conv(net) => {
+            convtrain::train(net, train_set, validation, test, config, rng, observer)
+        }
+    }?;
+    Ok((model, reports))
 }
 
 /// `best validation 97.72% at epoch 11 (test 97.55% then); 30 epochs in 1.6 minutes`
@@ -724,6 +756,43 @@ mod tests {
     }
 
     #[test]
+    fn layer_lists_with_convolutions_are_read_and_checked() {
+        let parsed = parse_strs(&["--layers", "784, conv5x5x20, pool2, 100, 10"])
+            .unwrap()
+            .unwrap();
+        let s = &parsed.settings;
+        assert_eq!(s.net.sizes, [784, 100, 10]);
+        let (conv, pool) = (Feature::Conv { k: 5, maps: 20 }, Feature::Pool { k: 2 });
+        assert_eq!(s.features, [conv, pool]);
+        assert_eq!(s.layers_text(), "784,conv5x5x20,pool2,100,10");
+        let refused = [
+            (
+                "784,conv5x5x20,100,pool2,10",
+                "with any convolution (convKxKxM)",
+            ),
+            ("784,conv5x4x20,10", "with any convolution (convKxKxM)"),
+            ("784,pool,10", "with any convolution (convKxKxM)"),
+            ("785,conv5x5x20,10", "expected a square number of inputs"),
+            (
+                "784,conv30x30x2,10",
+                "a 30×30 window does not fit in 28×28 maps",
+            ),
+            (
+                "784,conv3x3x4000,10",
+                "at most 1048576 values out of layer 1",
+            ),
+        ];
+        for (list, says) in refused {
+            let message = usage_message(&["--layers", list]);
+            assert!(
+                message.starts_with(&format!("--layers {list}: expected")),
+                "{message}"
+            );
+            assert!(message.contains(says), "{list}: {message}");
+        }
+    }
+
+    #[test]
     fn every_flag_is_read() {
         let a = parse_strs(&[
             "--data",
@@ -883,7 +952,8 @@ mod tests {
             (
                 &["--layers", "784,,10"],
                 "--layers 784,,10: expected sizes separated by commas, input first, \
-                 e.g. 784,20,10,10",
+                 e.g. 784,20,10,10, with any convolution (convKxKxM) and pooling (poolK) \
+                 layers right after the input, e.g. 784,conv5x5x20,pool2,100,10",
             ),
             (
                 &["--layers", "784"],
@@ -915,7 +985,7 @@ mod tests {
             (
                 &["--preset", "huge"],
                 "--preset huge: expected one of writeup, nielsen-ch1, nielsen-ch3, best-mlp, \
-                 best-mlp-augmented (see `scratchnet presets`)",
+                 best-mlp-augmented, nielsen-ch6, best-cnn (see `scratchnet presets`)",
             ),
             (
                 &["--augment=yes"],
@@ -977,9 +1047,10 @@ mod tests {
             train_seconds: 0.75,
             eval_seconds: 0.25,
         };
-        let err = save_outputs(&net, &report, &out, Some(log)).unwrap_err();
+        let err = save_outputs(&Model::Dense(net), &report, &out, Some(log)).unwrap_err();
         assert!(err.to_string().contains("log.csv: is a folder"), "{err}");
-        assert_eq!(model::load(&out).unwrap().sizes(), [4, 3]);
+        let saved = crate::formats::model::load(&out).unwrap();
+        assert_eq!(saved.sizes(), [4, 3]);
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())

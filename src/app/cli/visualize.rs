@@ -9,6 +9,7 @@ use super::eval::{check_fits, load_model, test_data};
 use super::{is_help, unknown_argument, Args};
 use crate::app::visualize::{chunks_drawn, write_all, MAX_CHUNKS};
 use crate::data::shape::Shape;
+use crate::formats::model::Model;
 use crate::formats::read::read_limited;
 use crate::{Error, Result};
 
@@ -89,7 +90,7 @@ pub fn main(args: Vec<String>) -> Result<()> {
 
 /// Loads the model, the test set and the log, and writes the pictures.
 pub fn run(a: &VisualizeArgs) -> Result<()> {
-    let net = load_model(&a.model)?;
+    let model = load_model(&a.model)?;
     let log = match &a.log {
         Some(path) => {
             let bytes = read_limited(path, MAX_LOG_BYTES, "bytes in a training log")?;
@@ -100,7 +101,12 @@ pub fn run(a: &VisualizeArgs) -> Result<()> {
         None => None,
     };
     let (test, classes) = test_data(a.data.as_deref())?;
-    check_fits(&net, &Shape::of(&test.images, &classes), &a.model)?;
+    check_fits(&model, &Shape::of(&test.images, &classes), &a.model)?;
+    let Model::Dense(net) = model else {
+        return Err(Error::Invalid(
+            "visualize does not draw convolutional models yet".into(),
+        ));
+    };
     if chunks_drawn(&net) < net.sizes()[1] {
         println!(
             "note: the first hidden layer has {} neurons; chunks.png shows the first {MAX_CHUNKS}",
