@@ -22,7 +22,11 @@
 //! for a mini-batch, the convolutions lowered to matrix products; training uses the second,
 //! the tests prove it equal to the first. Training and evaluation are in
 //! [`crate::convtrain`]; dropout, on the inputs of fully connected layers, is
-//! [`forward_batch_dropout`]. Left out: momentum and Adam, and saving to a model file.
+//! [`forward_batch_dropout`]. The layer list on the command line (`784,conv5x5x20,pool2,
+//! 100,10`) is read by [`Feature::parse`] and [`ConvNetConfig::from_layer_list`]; model
+//! files hold a `ConvNet` as [`crate::formats::convmodel`] says. Left out: padding, strides
+//! other than the kernel's 1 and the pool's k, and convolutions after a fully connected
+//! layer.
 
 use crate::activation::Activation;
 use crate::backprop::Gradient;

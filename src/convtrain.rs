@@ -32,13 +32,14 @@ use std::time::Instant;
 // ANCHOR: train
 /// Mini-batch training for `config.epochs` epochs, reporting after each (validation and test
 /// accuracy when those sets are given). The reported training cost includes L2's
-/// (λ/2n) Σ w².
+/// (λ/2n) Σ w². With `config.keep_best` or a patience, `net` is left with its best
+/// validation epoch's weights, as [`crate::train::train`] leaves a `Network`.
 ///
 /// Book: "Convolutional networks".
 ///
 /// # Errors
-/// [`Error::Invalid`] for a setting this loop does not implement yet (see the module);
-/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost.
+/// [`crate::Error::Invalid`] for an empty training set; [`crate::Error::Diverged`] as soon
+/// as an epoch ends with a NaN or infinite training cost.
 pub fn train<T: Scalar>(
     net: &mut ConvNet<T>,
     train: &Samples<T>,

@@ -438,19 +438,50 @@ fn a_run_no_better_than_chance_replaces_nothing() {
 /// epoch while the file held the last epoch's weights.
 #[test]
 fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
-    let data = bars("saved-data", 600, 100);
-    let dir = temp_dir("saved");
+    saved_epoch_is_what_eval_finds("saved", &[]);
+}
+
+/// The same for a convolutional network, saved as model file version 2 and read back by
+/// `eval` and `predict`.
+#[test]
+fn a_convolutional_network_trains_saves_and_evaluates() {
+    let layers = ["--layers", "784,conv5x5x4,pool4,10", "--eta", "1"];
+    let model = saved_epoch_is_what_eval_finds("saved-conv", &layers);
+    let bytes = fs::read(&model).unwrap();
+    assert_eq!(bytes[4..8], [2, 0, 0, 0], "format version 2");
+    let (pgm, _) = pgm_of_a_one();
+    let picture = model.with_file_name("one.pgm");
+    fs::write(&picture, pgm).unwrap();
+    let data = bars("saved-conv-data-predict", 0, 10);
+    let args = [
+        "predict",
+        model.to_str().unwrap(),
+        picture.to_str().unwrap(),
+    ];
+    let out = run(&[&args[..], &["--data", data.to_str().unwrap()]].concat());
+    assert_exit(&out, 0);
+    // The oracle: the loaded network's own forward pass on the picture as predict prepares it.
+    let (_, pixels) = pgm_of_a_one();
+    let prepared = scratchnet::app::preprocess::prepare(&pixels, 28, 28).unwrap();
+    let net = scratchnet::formats::model::load_model(&model).unwrap();
+    let expected = net.predict(prepared.input().as_slice());
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("prediction: {expected}")),
+        "{stdout}"
+    );
+}
+
+/// Trains on the bars for four epochs with `extra` options, checks that the saved line names
+/// the best epoch and that `eval` of the saved model finds its test accuracy, and returns the
+/// model's path.
+fn saved_epoch_is_what_eval_finds(tag: &str, extra: &[&str]) -> PathBuf {
+    let data = bars(&format!("{tag}-data"), 600, 100);
+    let dir = temp_dir(tag);
     let model = dir.join("m.bin");
     let data_arg = data.to_str().unwrap();
-    let out = run(&[
-        "train",
-        "--data",
-        data_arg,
-        "--epochs",
-        "4",
-        "--out",
-        model.to_str().unwrap(),
-    ]);
+    let args = ["train", "--data", data_arg, "--epochs", "4"];
+    let out = run(&[&args[..], extra, &["--out", model.to_str().unwrap()]].concat());
     assert_exit(&out, 0);
     let stdout = text(&out.stdout);
     let saved = stdout.lines().last().unwrap();
@@ -483,6 +514,7 @@ fn the_saved_epoch_and_its_accuracy_are_what_eval_finds() {
         eval.starts_with(&format!("test accuracy: {test} ")),
         "{saved}\n{eval}"
     );
+    model
 }
 
 /// A data set with no training images is an error, and no model is written. What this guards against: an

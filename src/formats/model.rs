@@ -253,6 +253,11 @@ impl Model {
         }
     }
 
+    /// The predicted class for one image: the index of its largest output.
+    pub fn predict(&self, x: &[f32]) -> usize {
+        crate::linalg::argmax(&self.feedforward(x))
+    }
+
     /// Every weight and bias.
     fn parameters(&self) -> impl Iterator<Item = &f32> {
         let (weights, biases) = match self {

@@ -60,20 +60,25 @@ than chance: an existing model or log file is replaced only by a successful run.
 
 Options:
       --data DIR        MNIST folder [default: $MNIST_DIR, else data/mnist]
-      --layers LIST     Layer sizes, input first: one input per pixel (784 for MNIST),
-                        one output per class (10) [default: 784,20,10,10]
+      --layers LIST     Layers, input first: one input per pixel (784 for MNIST); then
+                        any convolutions convKxKxM (M maps, K×K kernels, stride 1, no
+                        padding) and max-poolings poolK (K×K windows, stride K); then
+                        fully connected sizes, the last one output per class (10)
+                        [default: 784,20,10,10; e.g. 784,conv5x5x20,pool2,100,10]
       --epochs N        Passes over the training images [default: 30]
       --batch N         Images per mini-batch [default: 10]
       --eta X           Learning rate η [default: 3.0]
       --seed N          Seed for the initial weights and the shuffling [default: 1]
       --preset NAME     Start from a named set-up (see `scratchnet presets`) [default: writeup]
-      --activation F    Hidden layers: sigmoid | tanh | relu | leaky-relu | identity
+      --activation F    Hidden and convolutional layers: sigmoid | tanh | relu |
+                        leaky-relu | identity
       --output F        Output layer: sigmoid | softmax
       --cost C          quadratic | cross-entropy (sigmoid) | log-likelihood (softmax)
       --init I          normal N(0,1) | scaled N(0,1/n_in) | xavier | he
       --optimizer O     sgd | momentum | adam (--eta is the learning rate for all three)
       --lambda X        L2 regularisation λ [default: 0]
-      --dropout P       Drop hidden neurons with probability P in training [default: 0]
+      --dropout P       Drop hidden neurons (with convolutions: the inputs of the fully
+                        connected layers) with probability P in training [default: 0]
       --schedule S      constant | step | cosine [default: constant]
       --patience N      Stop after N epochs without a better validation accuracy
                         [default: 0, off]
