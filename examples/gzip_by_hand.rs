@@ -42,7 +42,7 @@ fn main() -> scratchnet::Result<()> {
         0, 255, 0, 0, 255, 0, /* second image */ 255, 255, 255, 0, 0, 0,
     ];
     let file = gzip(&idx_images(2, 2, 3, &pixels));
-    let images = parse_images(&gunzip(&file)?, "example")?;
+    let images = parse_images(gunzip(&file)?, "example")?;
     assert_eq!((images.count, images.rows, images.cols), (2, 2, 3));
     assert_eq!(images.image(1), &pixels[6..]);
     println!(

@@ -58,9 +58,9 @@ fn main() -> scratchnet::Result<()> {
     // ANCHOR: train_cnn
     let mnist = Mnist::load(&data_dir(None))?;
     let (train_set, validation_set) = mnist.train.split_at(50_000);
-    let training = Samples::from_dataset(&train_set);
-    let validation = Samples::from_dataset(&validation_set);
-    let test = Samples::from_dataset(&mnist.test);
+    let training = Samples::from_dataset(train_set);
+    let validation = Samples::from_dataset(validation_set);
+    let test = Samples::from_dataset(mnist.test);
 
     let sigmoid = Activation::Sigmoid;
     let config = ConvNetConfig {

@@ -32,9 +32,9 @@ fn main() -> scratchnet::Result<()> {
     // choose settings by; the 10,000 test images only to report.
     let mnist = Mnist::load(&data_dir(None))?;
     let (train_set, validation_set) = mnist.train.split_at(50_000);
-    let training = Samples::from_dataset(&train_set);
-    let validation = Samples::from_dataset(&validation_set);
-    let test = Samples::from_dataset(&mnist.test);
+    let training = Samples::from_dataset(train_set);
+    let validation = Samples::from_dataset(validation_set);
+    let test = Samples::from_dataset(mnist.test);
     // Mini-batches of 10 at η = 3.0, the defaults.
     let config = TrainConfig {
         epochs,

@@ -71,9 +71,9 @@ fn mnist_test_images_written_as_pictures_get_evals_answers() {
         epochs: 1,
         ..TrainConfig::default()
     };
-    let training = Samples::from_dataset(&mnist.train);
+    let training = Samples::from_dataset(mnist.train);
     train(&mut net, &training, None, None, &config, &mut rng, &mut ()).unwrap();
-    let evals = evaluate(&net, &Samples::from_dataset(&mnist.test)).predictions;
+    let evals = evaluate(&net, &Samples::from_dataset(mnist.test.clone())).predictions;
 
     let dir = std::env::temp_dir().join(format!("scratchnet-pgm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

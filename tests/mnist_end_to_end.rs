@@ -17,8 +17,8 @@ fn one_epoch_reaches_85_percent_and_survives_save_and_load() {
     let mnist = Mnist::load(&mnist_dir()).unwrap();
     let (train, _validation) = mnist.train.split_at(50_000);
     let (train, test) = (
-        Samples::from_dataset(&train),
-        Samples::from_dataset(&mnist.test),
+        Samples::from_dataset(train),
+        Samples::from_dataset(mnist.test),
     );
     let config = TrainConfig {
         epochs: 1,

@@ -46,7 +46,7 @@ fn fixture_folder(name: &str) -> PathBuf {
 }
 
 fn read_images(name: &str) -> scratchnet::Result<Images> {
-    parse_images(&read_idx_file(&fixture(name))?, name)
+    parse_images(read_idx_file(&fixture(name))?, name)
 }
 
 const TINY_PIXELS: [u8; 18] = [
@@ -137,7 +137,7 @@ fn bad_magic() {
     // A label file is not an image file, and vice versa.
     let labels = read_idx_file(&fixture("tiny-labels-idx1-ubyte")).unwrap();
     assert!(matches!(
-        parse_images(&labels, "labels"),
+        parse_images(labels.clone(), "labels"),
         Err(Error::BadMagic { got: 2049, .. })
     ));
     let images = read_idx_file(&fixture("tiny-images-idx3-ubyte")).unwrap();
@@ -257,7 +257,7 @@ fn another_data_set_of_2x3_images_trains_evaluates_and_visualises() {
     shape.check_network(&sizes, "--layers").unwrap();
     let mut rng = Rng::new(1);
     let mut net: Network<f32> = Network::new(&sizes, &mut rng);
-    let training = Samples::from_dataset(&set.train);
+    let training = Samples::from_dataset(set.train);
     let config = TrainConfig {
         epochs: 2,
         batch_size: 2,
@@ -325,7 +325,7 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = parse_images(&data, "random");
+        let _ = parse_images(data.clone(), "random");
         let _ = parse_labels(&data, "random");
         let _ = gunzip(&data);
     }
@@ -340,7 +340,7 @@ proptest! {
             bytes.extend_from_slice(&u32::to_be_bytes(v));
         }
         bytes.extend_from_slice(&body);
-        if let Ok(images) = parse_images(&bytes, "random") {
+        if let Ok(images) = parse_images(bytes.clone(), "random") {
             prop_assert_eq!(images.count * images.rows * images.cols, body.len());
         }
         let mut labels = Vec::new();

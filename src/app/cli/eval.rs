@@ -80,7 +80,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let net = load_model(&a.model)?;
     let (test, classes) = test_data(a.data.as_deref())?;
     check_fits(&net, &Shape::of(&test.images, &classes), &a.model)?;
-    let test = Samples::from_dataset(&test);
+    let test = Samples::from_dataset(test);
     let result = evaluate(&net, &test);
     let correct = (result.accuracy * test.len() as f64).round() as usize;
     println!(

@@ -433,11 +433,12 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     if a.settings.train.augment {
         shape.check_augment()?;
     }
-    let (train_set, validation_set) = mnist.train.split_at(images_for_training(mnist.train.len()));
+    let training = images_for_training(mnist.train.len());
+    let (train_set, validation_set) = mnist.train.split_at(training);
     let (train_set, validation_set, test_set) = (
-        Samples::from_dataset(&train_set),
-        Samples::from_dataset(&validation_set),
-        Samples::from_dataset(&mnist.test),
+        Samples::from_dataset(train_set),
+        Samples::from_dataset(validation_set),
+        Samples::from_dataset(mnist.test),
     );
     println!(
         "{}",
