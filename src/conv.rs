@@ -359,16 +359,9 @@ pub fn conv_backward_batch<T: Scalar>(
         T::ZERO,
         nabla_k.as_mut_slice(),
     );
-    // Eq 11, averaged: each row summed in order, the rows side by side, so that their
-    // chains of dependent adds overlap instead of waiting on each other.
-    let sums = nabla_b.as_mut_slice();
-    sums.fill(T::ZERO);
-    for p in 0..positions {
-        for (s, row) in sums.iter_mut().zip(delta.data.chunks_exact(positions)) {
-            *s += row[p];
-        }
-    }
-    sums.iter_mut().for_each(|s| *s *= inv_n);
+    // Eq 11, averaged.
+    row_sums(delta.data, positions, nabla_b.as_mut_slice());
+    nabla_b.as_mut_slice().iter_mut().for_each(|s| *s *= inv_n);
     // Eq 13: cols(A) is no longer needed, so Kᵀ Δ (its shape) goes where it was.
     if let Some(delta_in) = delta_in {
         gemm(
@@ -487,6 +480,34 @@ pub fn pool_backward_batch<T: Scalar>(
     }
 }
 // ANCHOR_END: pool_batch
+
+/// `sums[j]` ← Σ of row j of the row-major matrix `m` with `cols` columns, each row added in
+/// order from its first value (the bits of a plain loop), four rows side by side so that
+/// their chains of dependent adds overlap instead of waiting on each other.
+fn row_sums<T: Scalar>(m: &[T], cols: usize, sums: &mut [T]) {
+    if cols == 0 {
+        return sums.fill(T::ZERO);
+    }
+    let mut blocks = m.chunks_exact(4 * cols);
+    let mut out = sums.chunks_exact_mut(4);
+    for (block, s) in (&mut blocks).zip(&mut out) {
+        let (r0, rest) = block.split_at(cols);
+        let (r1, rest) = rest.split_at(cols);
+        let (r2, r3) = rest.split_at(cols);
+        let mut acc = [T::ZERO; 4];
+        for (((&a, &b), &c), &d) in r0.iter().zip(r1).zip(r2).zip(r3) {
+            acc[0] += a;
+            acc[1] += b;
+            acc[2] += c;
+            acc[3] += d;
+        }
+        s.copy_from_slice(&acc);
+    }
+    let rest = blocks.remainder().chunks_exact(cols);
+    for (row, s) in rest.zip(out.into_remainder()) {
+        *s = row.iter().fold(T::ZERO, |s, &d| s + d);
+    }
+}
 
 /// Panics unless `kernels` is (c_out, c_in·k·k).
 #[track_caller]
