@@ -225,8 +225,51 @@ impl Activation {
                 z.add_to_columns(b);
                 softmax_columns(z)
             }
+            // One arm per activation, so that f is a constant in each loop: a `match` per
+            // value is not hoisted out of it, and kept ReLU from vectorising.
             Activation::Sigmoid => add_to_columns_then_map(z, b, sigmoid),
-            act => add_to_columns_then_map(z, b, move |x| act.apply(x)),
+            Activation::Relu => add_to_columns_then_map(z, b, |x| Activation::Relu.apply(x)),
+            Activation::LeakyRelu => {
+                add_to_columns_then_map(z, b, |x| Activation::LeakyRelu.apply(x))
+            }
+            Activation::Tanh => add_to_columns_then_map(z, b, |x| Activation::Tanh.apply(x)),
+            Activation::Identity => add_to_columns_then_map(z, b, |x| x),
+        }
+    }
+
+    /// Δ ← Δ ⊙ f′(Z) for a whole layer, f′ read from A = f(Z)
+    /// ([`Activation::derivative_from_output`]): the ⊙ σ′(Zˡ) of Eq 2 for every image at once.
+    ///
+    /// `delta` and `a`: the same (n_l, batch) values, row by row.
+    ///
+    /// # Panics
+    /// If `delta` and `a` differ in length, or for softmax (see
+    /// [`Activation::derivative`]).
+    #[track_caller]
+    pub fn times_derivative_from_output<T: Scalar>(self, delta: &mut [T], a: &[T]) {
+        assert_eq!(
+            delta.len(),
+            a.len(),
+            "Δ ⊙ f′: {} errors for {} outputs",
+            delta.len(),
+            a.len()
+        );
+        // One arm per activation, as in `add_bias_and_apply`.
+        match self {
+            Activation::Relu => {
+                times_each(delta, a, |a| Activation::Relu.derivative_from_output(a))
+            }
+            Activation::LeakyRelu => times_each(delta, a, |a| {
+                Activation::LeakyRelu.derivative_from_output(a)
+            }),
+            Activation::Sigmoid => {
+                times_each(delta, a, |a| Activation::Sigmoid.derivative_from_output(a))
+            }
+            Activation::Tanh => {
+                times_each(delta, a, |a| Activation::Tanh.derivative_from_output(a))
+            }
+            Activation::Identity => {}
+            Activation::Softmax => panic!("softmax has no element-wise derivative"),
         }
     }
 
@@ -245,6 +288,14 @@ impl Activation {
     /// The activation called `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// d ← d · g(a) for every pair of `delta` and `a`: one loop, `g` inlined into it.
+#[inline(always)]
+fn times_each<T: Scalar>(delta: &mut [T], a: &[T], g: impl Fn(T) -> T) {
+    for (d, &a) in delta.iter_mut().zip(a) {
+        *d *= g(a);
     }
 }
 

@@ -360,10 +360,8 @@ pub fn conv_backward_batch<T: Scalar>(
         nabla_k.as_mut_slice(),
     );
     // Eq 11, averaged.
-    for (j, nb) in nabla_b.as_mut_slice().iter_mut().enumerate() {
-        let row = &delta.data[j * positions..(j + 1) * positions];
-        *nb = row.iter().fold(T::ZERO, |s, &d| s + d) * inv_n;
-    }
+    row_sums(delta.data, positions, nabla_b.as_mut_slice());
+    nabla_b.as_mut_slice().iter_mut().for_each(|s| *s *= inv_n);
     // Eq 13: cols(A) is no longer needed, so Kᵀ Δ (its shape) goes where it was.
     if let Some(delta_in) = delta_in {
         gemm(
@@ -379,9 +377,8 @@ pub fn conv_backward_batch<T: Scalar>(
 // ANCHOR_END: conv_batch
 
 // ANCHOR: pool_batch
-/// Max-pooling for a whole batch: [`pool_forward`] on every image (column), the windows'
-/// values compared a whole row of images at a time, in the same order, so the winners are
-/// the same.
+/// Max-pooling for a whole batch: [`pool_forward`] on every image (column), each window's
+/// values compared in the same order, so the winners are the same.
 ///
 /// Book: "Convolutional networks" (The fast version).
 ///
@@ -404,23 +401,45 @@ pub fn pool_forward_batch<T: Scalar>(
     }
     out.resize(pooled.len(), batch);
     argmax.resize(pooled.len() * batch, 0);
+    let (a, out) = (a.as_slice(), out.as_mut_slice());
+    // k = 2, the pool every network here uses, with its loops unrolled by the compiler.
+    match k {
+        2 => pool_windows::<T, 2>(shape, 2, batch, a, out, argmax),
+        _ => pool_windows::<T, 0>(shape, k, batch, a, out, argmax),
+    }
+}
+
+/// The loops of [`pool_forward_batch`], over slices: k × k windows, with k = `K` when `K`
+/// is not 0 (a constant the compiler can unroll by), else `k`.
+fn pool_windows<T: Scalar, const K: usize>(
+    shape: MapShape,
+    k: usize,
+    batch: usize,
+    a: &[T],
+    out: &mut [T],
+    argmax: &mut [usize],
+) {
+    let k = if K > 0 { K } else { k };
+    let pooled = shape.after_pool(k);
     for c in 0..pooled.maps {
         for y in 0..pooled.rows {
             for x in 0..pooled.cols {
-                let o = pooled.index(c, y, x);
-                let (best, winners) = (out.row_mut(o), &mut argmax[o * batch..(o + 1) * batch]);
+                let o = pooled.index(c, y, x) * batch;
                 let first = shape.index(c, k * y, k * x);
-                best.copy_from_slice(a.row(first));
-                winners.fill(first);
-                for p in 0..k {
-                    for q in 0..k {
-                        let at = shape.index(c, k * y + p, k * x + q);
-                        for ((b, w), &v) in best.iter_mut().zip(winners.iter_mut()).zip(a.row(at)) {
-                            if v > *b {
-                                (*b, *w) = (v, at);
-                            }
+                // One image at a time, its window's values in registers; selects, not a
+                // branch, since which value wins is a coin toss.
+                for n in 0..batch {
+                    let (mut best, mut winner) = (a[first * batch + n], first);
+                    for p in 0..k {
+                        let row = shape.index(c, k * y + p, k * x);
+                        for at in row..row + k {
+                            let v = a[at * batch + n];
+                            let wins = v > best;
+                            winner = if wins { at } else { winner };
+                            best = if wins { v } else { best };
                         }
                     }
+                    (out[o + n], argmax[o + n]) = (best, winner);
                 }
             }
         }
@@ -461,6 +480,34 @@ pub fn pool_backward_batch<T: Scalar>(
     }
 }
 // ANCHOR_END: pool_batch
+
+/// `sums[j]` ← Σ of row j of the row-major matrix `m` with `cols` columns, each row added in
+/// order from its first value (the bits of a plain loop), four rows side by side so that
+/// their chains of dependent adds overlap instead of waiting on each other.
+fn row_sums<T: Scalar>(m: &[T], cols: usize, sums: &mut [T]) {
+    if cols == 0 {
+        return sums.fill(T::ZERO);
+    }
+    let mut blocks = m.chunks_exact(4 * cols);
+    let mut out = sums.chunks_exact_mut(4);
+    for (block, s) in (&mut blocks).zip(&mut out) {
+        let (r0, rest) = block.split_at(cols);
+        let (r1, rest) = rest.split_at(cols);
+        let (r2, r3) = rest.split_at(cols);
+        let mut acc = [T::ZERO; 4];
+        for (((&a, &b), &c), &d) in r0.iter().zip(r1).zip(r2).zip(r3) {
+            acc[0] += a;
+            acc[1] += b;
+            acc[2] += c;
+            acc[3] += d;
+        }
+        s.copy_from_slice(&acc);
+    }
+    let rest = blocks.remainder().chunks_exact(cols);
+    for (row, s) in rest.zip(out.into_remainder()) {
+        *s = row.iter().fold(T::ZERO, |s, &d| s + d);
+    }
+}
 
 /// Panics unless `kernels` is (c_out, c_in·k·k).
 #[track_caller]

@@ -894,9 +894,7 @@ pub fn backward_batch<T: Scalar>(net: &ConvNet<T>, y: &Matrix<T>, ws: &mut ConvW
         if l > 0 {
             // Eq 2 / Eq 9: times f′ of the layer below (none for pooling).
             if let Some(f) = net.layers[l - 1].activation() {
-                for (d, &a) in ws.back.as_mut_slice().iter_mut().zip(ws.a[l].as_slice()) {
-                    *d *= f.derivative_from_output(a);
-                }
+                f.times_derivative_from_output(ws.back.as_mut_slice(), ws.a[l].as_slice());
             }
             // Dropout: a dropped value passed nothing forward, so it gets no error back.
             let mask = ws.masks[l].as_slice();
