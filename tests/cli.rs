@@ -620,3 +620,50 @@ fn layers_that_do_not_fit_the_data_are_refused_before_training() {
         assert!(!model.exists(), "{layers}: a model was saved");
     }
 }
+
+/// `visualize` of a convolutional model saved as a version-2 file draws the first layer's
+/// kernels and the first test image's feature maps (issue 14, item 4), and the pictures that
+/// work from outputs, but not the fully connected ones.
+#[test]
+fn visualize_draws_a_convolutional_models_kernels_and_feature_maps() {
+    use scratchnet::formats::model::Model;
+    let data = bars("viz-conv-data", 12, 10);
+    let dir = temp_dir("viz-conv");
+    let net = crate::common::convnet("784,conv5x5x3,pool2,10", 4);
+    let model = dir.join("conv.bin");
+    Model::Conv(net).save(&model).unwrap();
+    let out_dir = dir.join("pictures");
+    let out = scratchnet()
+        .arg("visualize")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let names = [
+        "confusion.svg",
+        "feature-maps.png",
+        "kernels.png",
+        "mistakes.png",
+    ];
+    assert_eq!(names_in(&out_dir), names);
+    let size = |name: &str| {
+        let image = scratchnet::formats::png::read(&out_dir.join(name)).unwrap();
+        (image.width, image.height)
+    };
+    // Three 5 × 5 kernels at zoom 112/5 = 22, in a row of ten columns, under a label.
+    assert_eq!(
+        size("kernels.png"),
+        (8 + 10 * (5 * 22 + 8), 8 + 14 + 5 * 22 + 8)
+    );
+    // Bands of title 18, gap 8, label 14, maps, gap 8: the 28 × 28 input at zoom 3, three
+    // 24 × 24 maps at zoom 3, three 12 × 12 at zoom 7; ten map columns wide at 84.
+    let band = |side: usize| 18 + 8 + 14 + side + 8;
+    let height = band(28 * 3) + band(24 * 3) + band(12 * 7);
+    assert_eq!(size("feature-maps.png"), (8 + 10 * (84 + 8), height));
+    fs::remove_dir_all(&dir).ok();
+    fs::remove_dir_all(&data).ok();
+}

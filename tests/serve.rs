@@ -26,6 +26,29 @@ fn get_page_and_post_predict() {
     server.shutdown();
 }
 
+/// A convolutional model over real sockets: /predict answers its feature maps' shapes, one
+/// `"layers"` entry for each entry of `"hidden"` (issue 14, item 4).
+#[test]
+fn a_convolutional_model_answers_with_its_maps() {
+    use scratchnet::app::serve::{spawn, Limits};
+    use scratchnet::formats::model::Model;
+    let net = crate::common::convnet("784,conv5x5x2,pool2,10", 2);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = spawn(listener, Model::Conv(net), Limits::default()).unwrap();
+    let reply = exchange(server.addr, &predict_request(140));
+    assert_eq!(reply.status, 200);
+    let json = String::from_utf8(reply.body).unwrap();
+    let layers = "\"layers\":[{\"name\":\"conv5x5x2\",\"maps\":2,\"rows\":24,\"cols\":24},\
+                  {\"name\":\"pool2\",\"maps\":2,\"rows\":12,\"cols\":12}]";
+    assert!(json.contains(layers), "{json}");
+    // The two layers' values: 2 · 24 · 24 and 2 · 12 · 12 numbers.
+    let hidden = json.split("\"hidden\":[[").nth(1).unwrap();
+    let hidden = hidden.split("]],").next().unwrap();
+    let counts: Vec<usize> = hidden.split("],[").map(|m| m.split(',').count()).collect();
+    assert_eq!(counts, [2 * 24 * 24, 2 * 12 * 12]);
+    server.shutdown();
+}
+
 /// A POST /predict with four bytes of body and these Content-Length values, one header each.
 fn with_length(values: &[&str]) -> Vec<u8> {
     let headers: String = values

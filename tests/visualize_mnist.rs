@@ -3,6 +3,7 @@
 use crate::common::mnist_dir;
 use scratchnet::app::visualize::assess;
 use scratchnet::data::mnist::Mnist;
+use scratchnet::formats::model::Model;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 
@@ -11,7 +12,7 @@ use scratchnet::rng::Rng;
 fn confusion_rows_count_every_test_label_and_mistakes_are_off_diagonal() {
     let test = Mnist::load(&mnist_dir()).unwrap().test;
     let net: Network<f32> = Network::new(&[784, 20, 10, 10], &mut Rng::new(4));
-    let (confusion, mistakes) = assess(&net, &test);
+    let (confusion, mistakes) = assess(&Model::Dense(net), &test);
     // Row d sums to the number of test images labelled d, counted independently here.
     for (d, row) in confusion.iter().enumerate() {
         let labelled = test.labels.iter().filter(|&&l| l as usize == d).count();

@@ -1,5 +1,6 @@
 //! A small HTTP/1.1 server, `std::net` only, that lets you draw a digit in a browser and see
-//! the network read it live: its ten outputs and every hidden neuron's activation.
+//! the network read it live: its ten outputs and every hidden neuron's activation, or for a
+//! convolutional network every feature map.
 //!
 //! Book chapter: "Looking inside". One page (`serve/page.html`, compiled into the binary) has
 //! a canvas; as you draw, it POSTs the canvas's grey levels to `/predict?w=W&h=H` as raw
@@ -9,6 +10,12 @@
 //! ```text
 //! {"digit":7,"outputs":[…10],"hidden":[[…20],[…10]],"input":[…784 bytes],"inverted":true}
 //! ```
+//!
+//! For a convolutional model `hidden` holds every layer's values but the output's, a layer
+//! of maps as its maps one after another, and `"layers"` (after `hidden`) says what each is,
+//! so the page can draw the maps: `"layers":[{"name":"conv5x5x20","maps":20,"rows":24,
+//! "cols":24},{"name":"pool2","maps":20,"rows":12,"cols":12},{"name":"100","maps":100,
+//! "rows":1,"cols":1}]`.
 //!
 //! # What it defends against, and how
 //!
@@ -48,7 +55,7 @@
 use crate::app::preprocess::{self, Prepared};
 use crate::data::classes::Classes;
 use crate::formats::model::Model;
-use crate::linalg::{Scalar, Vector};
+use crate::linalg::{MapShape, Scalar, Vector};
 use crate::network::Network;
 use crate::Error;
 use std::collections::{HashMap, VecDeque};
@@ -411,26 +418,36 @@ pub fn read_request(reader: &mut impl BufRead, limits: &Limits) -> Result<Reques
 pub struct Reading {
     /// Output layer a^L: (n_out).
     pub outputs: Vec<f32>,
-    /// Hidden layers' activations a², a³, …: one Vec per hidden layer.
+    /// Hidden layers' activations a², a³, …: one Vec per hidden layer; for a convolutional
+    /// model every layer's but the last, a layer of maps as its (maps · rows · cols) values.
     pub hidden: Vec<Vec<f32>>,
+    /// For a convolutional model, what each entry of `hidden` is: its layer's token in the
+    /// layer list (`conv5x5x20`, `pool2`, `100`) and the shape of its maps (n neurons are
+    /// (n, 1, 1)). Empty for a fully connected model, whose answer stays as it was.
+    pub layers: Vec<(String, MapShape)>,
     /// The index of the largest output.
     pub digit: usize,
 }
 
 /// [`read_digit`] for a fully connected model; for a convolutional one, the outputs and
-/// every layer's activations from [`crate::convnet::forward_one`].
+/// every layer's activations from [`crate::convnet::forward_one`], with their shapes.
 pub fn read_model(model: &Model, x: &Vector<f32>) -> Reading {
     let net = match model {
         Model::Dense(net) => return read_digit(net, x),
         Model::Conv(net) => net,
     };
-    let mut layers = crate::convnet::forward_one(net, x.as_slice()).a;
-    let outputs = layers.pop().unwrap_or_default();
-    layers.remove(0); // the image itself
+    let mut hidden = crate::convnet::forward_one(net, x.as_slice()).a;
+    let outputs = hidden.pop().unwrap_or_default();
+    hidden.remove(0); // the image itself
+    let layers = net.layers().iter().enumerate();
+    let layers = layers.take(hidden.len());
     Reading {
         digit: crate::linalg::argmax(&outputs),
         outputs,
-        hidden: layers,
+        hidden,
+        layers: layers
+            .map(|(l, layer)| (layer.token(), net.shape(l + 1)))
+            .collect(),
     }
 }
 
@@ -455,6 +472,7 @@ pub fn read_digit<T: Scalar>(net: &Network<T>, x: &Vector<T>) -> Reading {
         digit: a.argmax(),
         outputs,
         hidden: layers,
+        layers: Vec::new(),
     }
 }
 // ANCHOR_END: read_digit
@@ -474,7 +492,9 @@ fn json_floats(values: &[f32]) -> String {
     format!("[{}]", items.join(","))
 }
 
-/// The JSON body for a reading of a prepared picture; `names` are the outputs' names.
+/// The JSON body for a reading of a prepared picture; `names` are the outputs' names. A
+/// convolutional model's reading adds `"layers"`, the name and map shape of each entry of
+/// `"hidden"`.
 pub fn reading_json(reading: &Reading, prepared: &Prepared, classes: &Classes) -> String {
     let hidden: Vec<String> = reading.hidden.iter().map(|h| json_floats(h)).collect();
     let input: Vec<String> = prepared.pixels.iter().map(|p| p.to_string()).collect();
@@ -482,15 +502,32 @@ pub fn reading_json(reading: &Reading, prepared: &Prepared, classes: &Classes) -
         .map(|k| format!("\"{}\"", json_escape(&classes.name(k))))
         .collect();
     format!(
-        "{{\"digit\":{},\"names\":[{}],\"outputs\":{},\"hidden\":[{}],\"input\":[{}],\
+        "{{\"digit\":{},\"names\":[{}],\"outputs\":{},\"hidden\":[{}],{}\"input\":[{}],\
          \"inverted\":{}}}",
         reading.digit,
         names.join(","),
         json_floats(&reading.outputs),
         hidden.join(","),
+        layers_json(&reading.layers),
         input.join(","),
         prepared.inverted
     )
+}
+
+/// `"layers":[{"name":"conv5x5x20","maps":20,"rows":24,"cols":24},…],` for a convolutional
+/// model's layers; nothing for a fully connected model's (none).
+fn layers_json(layers: &[(String, MapShape)]) -> String {
+    if layers.is_empty() {
+        return String::new();
+    }
+    let items: Vec<String> = layers
+        .iter()
+        .map(|(name, MapShape { maps, rows, cols })| {
+            let name = json_escape(name);
+            format!("{{\"name\":\"{name}\",\"maps\":{maps},\"rows\":{rows},\"cols\":{cols}}}")
+        })
+        .collect();
+    format!("\"layers\":[{}],", items.join(","))
 }
 
 /// Looks up `key` in a query string "a=1&b=2".
@@ -1101,6 +1138,18 @@ mod tests {
         assert!(digits.contains("Draw a digit:"));
     }
 
+    /// POST /predict of a 10 × 10 white picture with one black pixel.
+    fn one_dot() -> Request {
+        let mut body = vec![255u8; 100];
+        body[44] = 0;
+        Request {
+            method: "POST".into(),
+            path: "/predict".into(),
+            query: "w=10&h=10".into(),
+            body,
+        }
+    }
+
     #[test]
     fn routes_answer_404_405_and_json() {
         let net = Served::from(Network::new(&[784, 5, 3, 10], &mut Rng::new(1)));
@@ -1117,14 +1166,7 @@ mod tests {
         assert!(String::from_utf8(route(&net, &get("/")).body)
             .unwrap()
             .contains("<canvas"));
-        let mut body = vec![255u8; 100];
-        body[44] = 0;
-        let post = Request {
-            method: "POST".into(),
-            path: "/predict".into(),
-            query: "w=10&h=10".into(),
-            body,
-        };
+        let post = one_dot();
         let json = String::from_utf8(route(&net, &post).body).unwrap();
         assert!(
             json.starts_with("{\"digit\":")
@@ -1423,5 +1465,47 @@ mod tests {
             vec![4, 3]
         );
         assert_eq!(reading.digit, net.predict(&x));
+    }
+
+    /// 28 × 28 → conv 3 × 3 × 2 (26 × 26) → pool 2 (13 × 13) → 4 neurons → 10 outputs.
+    fn small_convnet() -> crate::convnet::ConvNet<f32> {
+        use crate::convnet::{ConvNet, ConvNetConfig, Feature};
+        let features = [Feature::Conv { k: 3, maps: 2 }, Feature::Pool { k: 2 }];
+        let sizes = crate::network::NetworkConfig {
+            sizes: vec![784, 4, 10],
+            ..Default::default()
+        };
+        let config = ConvNetConfig::from_layer_list(&features, &sizes).unwrap();
+        ConvNet::build(&config, &mut Rng::new(3)).unwrap()
+    }
+
+    #[test]
+    fn a_convolutional_reading_names_its_layers_and_their_maps() {
+        let net = small_convnet();
+        let x = Vector::from_fn(784, |i| (i % 29) as f32 / 28.0);
+        let reading = read_model(&Model::Conv(net.clone()), &x);
+        assert_eq!(reading.outputs, net.feedforward(x.as_slice()));
+        let names: Vec<&str> = reading.layers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["conv3x3x2", "pool2", "4"]);
+        let shapes: Vec<MapShape> = reading.layers.iter().map(|&(_, s)| s).collect();
+        let expected = [(2, 26, 26), (2, 13, 13), (4, 1, 1)];
+        assert_eq!(shapes, expected.map(|(m, r, c)| MapShape::new(m, r, c)));
+        let lengths: Vec<usize> = reading.hidden.iter().map(Vec::len).collect();
+        assert_eq!(lengths, [2 * 26 * 26, 2 * 13 * 13, 4]);
+    }
+
+    #[test]
+    fn predict_answers_a_convolutional_model_with_its_maps_and_a_dense_one_as_before() {
+        let post = one_dot();
+        let conv = Served::from(Model::Conv(small_convnet()));
+        let json = String::from_utf8(route(&conv, &post).body).unwrap();
+        let layers = "\"layers\":[{\"name\":\"conv3x3x2\",\"maps\":2,\"rows\":26,\"cols\":26},\
+                      {\"name\":\"pool2\",\"maps\":2,\"rows\":13,\"cols\":13},\
+                      {\"name\":\"4\",\"maps\":4,\"rows\":1,\"cols\":1}],\"input\":[";
+        assert!(json.contains(layers), "{json}");
+        let dense = Served::from(Network::new(&[784, 5, 10], &mut Rng::new(1)));
+        let json = String::from_utf8(route(&dense, &post).body).unwrap();
+        assert!(!json.contains("\"layers\""), "{json}");
+        assert!(json.contains("]],\"input\":["), "{json}");
     }
 }

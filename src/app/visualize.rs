@@ -22,6 +22,7 @@
 use crate::data::classes::Classes;
 use crate::data::mnist::DataSet;
 use crate::data::shape::Shape;
+use crate::formats::model::Model;
 use crate::formats::output;
 use crate::formats::png::{self, Image};
 use crate::formats::svg::{LineChart, Series, Svg};
@@ -29,6 +30,8 @@ use crate::linalg::{Matrix, Scalar};
 use crate::network::Network;
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
+
+pub mod conv;
 
 /// The most first-hidden-layer neurons `chunks.png` draws (the first ones): 400, 80 rows of 5
 /// tiles, about 20 MB of canvas for MNIST. A wider layer is drawn in part
@@ -206,6 +209,72 @@ fn symmetric_limit(row: &[f32]) -> f32 {
     }
 }
 
+/// Where a grid of `count` labelled tiles goes: each tile a `shape.0 × shape.1` image drawn at
+/// `zoom` under a label, `columns` tiles to a row, with gaps around them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    /// Number of tiles.
+    pub count: usize,
+    /// Every tile's rows × cols, before zooming.
+    pub shape: (usize, usize),
+    /// Tiles per row of the grid.
+    pub columns: usize,
+    /// Canvas pixels per image pixel, each way.
+    pub zoom: usize,
+}
+
+/// Height of a tile's label above it, and the gap around tiles, in canvas pixels.
+const LABEL_HEIGHT: usize = 14;
+const GAP: usize = 8;
+
+impl Grid {
+    /// Canvas pixels the grid takes across.
+    pub fn width(&self) -> usize {
+        GAP + self.columns * (self.shape.1 * self.zoom + GAP)
+    }
+
+    /// Canvas pixels the grid takes down.
+    pub fn height(&self) -> usize {
+        let rows = self.count.div_ceil(self.columns);
+        GAP + rows * (LABEL_HEIGHT + self.shape.0 * self.zoom + GAP)
+    }
+
+    /// Draws the grid with its top-left corner at `origin`: tile i from `tiles[i]`'s values,
+    /// row by row, value v of tile i in `colour(i, v)`, with `label(i)` above it, cut to fit.
+    ///
+    /// # Panics
+    /// If a tile does not hold `shape.0 × shape.1` values.
+    #[track_caller]
+    pub fn draw(
+        &self,
+        canvas: &mut Canvas,
+        origin: (usize, usize),
+        tiles: &[&[f32]],
+        label: impl Fn(usize) -> String,
+        colour: impl Fn(usize, f32) -> [u8; 3],
+    ) {
+        let (h, w) = self.shape;
+        let (tile_w, tile_h) = (w * self.zoom, h * self.zoom);
+        for (i, values) in tiles.iter().enumerate() {
+            assert_eq!(values.len(), h * w, "tile {i} needs {h} × {w} values");
+            let x = origin.0 + GAP + (i % self.columns) * (tile_w + GAP);
+            let y = origin.1 + GAP + (i / self.columns) * (LABEL_HEIGHT + tile_h + GAP);
+            canvas.text((x, y), &fit(&label(i), tile_w / 8), 2, [0; 3]);
+            // A thin grey frame so white edges still show where the tile ends.
+            canvas.fill_rect(
+                x - 1,
+                y + LABEL_HEIGHT - 1,
+                tile_w + 2,
+                tile_h + 2,
+                [190; 3],
+            );
+            canvas.tile((x, y + LABEL_HEIGHT), self.shape, self.zoom, |p| {
+                colour(i, values[p])
+            });
+        }
+    }
+}
+
 /// Lays out `rows` (each one image's `shape.0 × shape.1` values, e.g. 28 × 28 = 784) as
 /// diverging heat maps in a grid of `columns`, each with its own symmetric colour scale (zero
 /// is white) and `label(i)` above it, cut to fit the tile.
@@ -220,24 +289,17 @@ pub fn heatmap_grid(
     zoom: usize,
     label: impl Fn(usize) -> String,
 ) -> Canvas {
-    let (tile_w, tile_h, label_h, gap) = (shape.1 * zoom, shape.0 * zoom, 14, 8);
-    let grid_rows = rows.len().div_ceil(columns);
-    let mut canvas = Canvas::new(
-        gap + columns * (tile_w + gap),
-        gap + grid_rows * (label_h + tile_h + gap),
-        [255; 3],
-    );
-    for (i, row) in rows.iter().enumerate() {
-        let (h, w) = shape;
-        assert_eq!(row.len(), h * w, "heat map {i} needs {h} × {w} values");
-        let x = gap + (i % columns) * (tile_w + gap);
-        let y = gap + (i / columns) * (label_h + tile_h + gap);
-        canvas.text((x, y), &fit(&label(i), tile_w / 8), 2, [0; 3]);
-        let limit = symmetric_limit(row);
-        // A thin grey frame so white (zero) edges still show where the tile ends.
-        canvas.fill_rect(x - 1, y + label_h - 1, tile_w + 2, tile_h + 2, [190; 3]);
-        canvas.tile((x, y + label_h), shape, zoom, |p| diverging(row[p] / limit));
-    }
+    let grid = Grid {
+        count: rows.len(),
+        shape,
+        columns,
+        zoom,
+    };
+    let mut canvas = Canvas::new(grid.width(), grid.height(), [255; 3]);
+    let limits: Vec<f32> = rows.iter().map(|row| symmetric_limit(row)).collect();
+    grid.draw(&mut canvas, (0, 0), rows, label, |i, v| {
+        diverging(v / limits[i])
+    });
     canvas
 }
 
@@ -426,9 +488,10 @@ pub fn learning_curve_svg(rows: &[LogRow]) -> String {
     svg.finish()
 }
 
-/// Every test image's output a^L: (n_out, count), computed a batch at a time.
-fn outputs(net: &Network<f32>, data: &DataSet) -> Matrix<f32> {
-    let n_out = *net.sizes().last().expect("a network has layers");
+/// Every test image's output a^L: (n_out, count), computed a batch at a time, by either kind
+/// of model.
+fn outputs(model: &Model, data: &DataSet) -> Matrix<f32> {
+    let n_out = model.inputs_and_outputs()[1];
     let mut out = Matrix::zeros(n_out, data.len());
     let per = data.images.pixels_per_image();
     for start in (0..data.len()).step_by(1000) {
@@ -437,7 +500,7 @@ fn outputs(net: &Network<f32>, data: &DataSet) -> Matrix<f32> {
         let x = Matrix::from_fn(per, end - start, |i, k| {
             data.images.pixels[(start + k) * per + i] as f32 / 255.0
         });
-        let a = net.feedforward_batch(&x);
+        let a = model.feedforward_batch(&x);
         for k in 0..n_out {
             out.row_mut(k)[start..end].copy_from_slice(a.row(k));
         }
@@ -459,10 +522,10 @@ pub struct Mistake {
     pub confidence: f32,
 }
 
-/// The network's predictions on `data`: the confusion matrix (true class × predicted,
+/// The model's predictions on `data`: the confusion matrix (true class × predicted,
 /// (n_out, n_out)) and every mistake, in test-set order.
-pub fn assess(net: &Network<f32>, data: &DataSet) -> (Vec<Vec<usize>>, Vec<Mistake>) {
-    let a = outputs(net, data);
+pub fn assess(model: &Model, data: &DataSet) -> (Vec<Vec<usize>>, Vec<Mistake>) {
+    let a = outputs(model, data);
     let mut confusion = vec![vec![0; a.rows()]; a.rows()];
     let mut mistakes = Vec::new();
     for (index, &label) in data.labels.iter().enumerate() {
@@ -591,25 +654,25 @@ pub fn mistakes_image(
     canvas.into_image()
 }
 
-/// Writes every picture into `out` (created if missing): `chunks.png`, `templates.png` (two
-/// or more weight layers), `confusion.svg`, `mistakes.png`, and `learning-curve.svg` when a
-/// training log's text is given. `classes` names the test set's labels. Returns the paths
-/// written.
+/// Writes every picture into `out` (created if missing): for a fully connected network
+/// `chunks.png` and `templates.png` (two or more weight layers), for a convolutional one
+/// `kernels.png` and `feature-maps.png` (of the first test image; see [`conv`]); then
+/// `confusion.svg`, `mistakes.png`, and `learning-curve.svg` when a training log's text is
+/// given. `classes` names the test set's labels. Returns the paths written.
 ///
 /// # Errors
-/// [`Error::Invalid`] when the network does not fit the test images and classes (see
+/// [`Error::Invalid`] when the model does not fit the test images and classes (see
 /// [`crate::data::shape::Shape::check_network`]), and I/O errors.
 pub fn write_all(
-    net: &Network<f32>,
+    model: &Model,
     test: &DataSet,
     classes: &Classes,
     log: Option<&str>,
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
     let shape = Shape::of(&test.images, classes);
-    shape.check_network(net.sizes(), "the model")?;
+    shape.check_network(&model.inputs_and_outputs(), "the model")?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let tile = (shape.rows, shape.cols);
     let mut written = Vec::new();
     let mut save = |name: &str, bytes: Vec<u8>| -> Result<()> {
         let path = out.join(name);
@@ -617,9 +680,23 @@ pub fn write_all(
         written.push(path);
         Ok(())
     };
-    save("chunks.png", png::encode(&chunks_image(net, tile)))?;
-    if let Some(image) = templates_image(net, tile, classes) {
-        save("templates.png", png::encode(&image))?;
+    match model {
+        Model::Dense(net) => {
+            let tile = (shape.rows, shape.cols);
+            save("chunks.png", png::encode(&chunks_image(net, tile)))?;
+            if let Some(image) = templates_image(net, tile, classes) {
+                save("templates.png", png::encode(&image))?;
+            }
+        }
+        Model::Conv(net) => {
+            if let Some(image) = conv::kernels_image(net) {
+                save("kernels.png", png::encode(&image))?;
+            }
+            if !test.is_empty() {
+                let image = conv::feature_maps_image(net, test.images.image(0));
+                save("feature-maps.png", png::encode(&image))?;
+            }
+        }
     }
     if let Some(csv) = log {
         save(
@@ -627,7 +704,7 @@ pub fn write_all(
             learning_curve_svg(&parse_log(csv)?).into_bytes(),
         )?;
     }
-    let (confusion, mistakes) = assess(net, test);
+    let (confusion, mistakes) = assess(model, test);
     save(
         "confusion.svg",
         confusion_svg(&confusion, classes).into_bytes(),
@@ -768,7 +845,7 @@ mod tests {
             Activation::Sigmoid,
             Cost::Quadratic,
         );
-        let (confusion, mistakes) = assess(&net, &tiny_set());
+        let (confusion, mistakes) = assess(&Model::Dense(net), &tiny_set());
         // Images: (0, blank) right, (1, blank) → 0, (1, full) right, (0, full) → 1.
         assert_eq!(confusion, vec![vec![1, 1], vec![1, 1]]);
         let indices: Vec<(usize, u8, usize)> = mistakes
@@ -786,7 +863,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("scratchnet-visualize-{}", std::process::id()));
         let log = "epoch,train_cost,validation_accuracy,test_accuracy,seconds\n1,0.1,0.5,0.5,1\n";
         let classes = Classes::digits();
-        let written = write_all(&net, &tiny_set(), &classes, Some(log), &dir).unwrap();
+        let written =
+            write_all(&Model::Dense(net), &tiny_set(), &classes, Some(log), &dir).unwrap();
         assert_eq!(written.len(), 5);
         for path in &written {
             let bytes = std::fs::read(path).unwrap();

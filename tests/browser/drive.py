@@ -4,11 +4,13 @@ opens the `scratchnet serve` page, draws a digit on the canvas with pointer even
 the prediction, checks the page shows a digit 0-9 and ten bars, and saves a screenshot.
 
 Usage: drive.py PAGE_URL DRIVER_URL SCREENSHOT.png [STROKE]
-STROKE is "one" (a vertical bar, the default) or "seven". Prints one line per check;
-exits 1 if a check fails.
+STROKE is "one" (a vertical bar, the default) or "seven". WINDOW=W,H sets the browser's
+size (default 960,620; a convolutional model's maps need about 1200,1400). Prints one line
+per check; exits 1 if a check fails.
 """
 import base64
 import json
+import os
 import sys
 import tempfile
 import time
@@ -54,7 +56,8 @@ return true;
 READ = """
 const bars = document.querySelectorAll('#bars .bar').length;
 const neurons = document.querySelectorAll('#layers .neuron').length;
-return {digit: document.getElementById('digit').textContent, bars: bars, neurons: neurons,
+const maps = document.querySelectorAll('#layers canvas.map').length;
+return {digit: document.getElementById('digit').textContent, bars: bars, neurons: neurons, maps: maps,
         status: document.getElementById('status').textContent};
 """
 
@@ -65,7 +68,7 @@ def main():
     profile = tempfile.mkdtemp(prefix="scratchnet-chromium-")
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", f"--user-data-dir={profile}", "--window-size=960,620"]
+            "--no-first-run", f"--user-data-dir={profile}", f"--window-size={os.environ.get('WINDOW', '960,620')}"]
     caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
         "binary": "/usr/bin/chromium", "args": args}}}}
     session = call(driver, "POST", "/session", caps)["sessionId"]
@@ -81,7 +84,8 @@ def main():
             time.sleep(0.2)
             seen = run_js(driver, session, READ)
         print(f"drew a '{stroke}'; page shows digit {seen['digit']!r}, {seen['bars']} bars, "
-              f"{seen['neurons']} hidden neurons; status {seen['status']!r}")
+              f"{seen['neurons']} hidden neurons, {seen['maps']} feature maps; "
+              f"status {seen['status']!r}")
         if seen["digit"] not in list("0123456789") or seen["bars"] != 10:
             print("FAIL: no prediction on the page")
             failed = True

@@ -5,6 +5,7 @@
 # Usage: tests/browser/run.sh [SCREENSHOT_DIR]
 #   MODEL=file.bin     use this model; otherwise one is trained for 1 epoch on MNIST_DIR
 #   MNIST_DIR=dir      MNIST files (default ../shared/mnist)
+#   WINDOW=W,H         the browser's size (default 960,620)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 shots=${1:-target/browser}

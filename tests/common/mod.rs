@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use scratchnet::convnet::{ConvNet, ConvNetConfig, Feature};
 use scratchnet::data::samples::Samples;
 use scratchnet::linalg::{Kernel, Matrix, Scalar};
-use scratchnet::network::Network;
+use scratchnet::network::{Network, NetworkConfig};
 use scratchnet::rng::Rng;
 
 /// A fresh, empty folder under the system temp dir, named after `tag` and unique to this
@@ -47,6 +48,25 @@ pub fn random_images<T: Scalar>(n: usize, rng: &mut Rng) -> Samples<T> {
     let inputs = Matrix::from_fn(n, 784, |_, _| T::from_f64(rng.uniform()));
     let labels = (0..n).map(|_| rng.below(10) as u8).collect();
     Samples::new(inputs, labels)
+}
+
+/// A convolutional network of random weights (seeded by `seed`) from a layer list such as
+/// `784,conv5x5x3,pool2,10`, built as `train --layers` builds one with the default
+/// activations and cost.
+pub fn convnet(layers: &str, seed: u64) -> ConvNet<f32> {
+    let (mut sizes, mut features) = (Vec::new(), Vec::new());
+    for token in layers.split(',') {
+        match Feature::parse(token) {
+            Some(feature) => features.push(feature),
+            None => sizes.push(token.parse().expect("a size or a conv/pool layer")),
+        }
+    }
+    let net = NetworkConfig {
+        sizes,
+        ..NetworkConfig::default()
+    };
+    let config = ConvNetConfig::from_layer_list(&features, &net).unwrap();
+    ConvNet::build(&config, &mut Rng::new(seed)).unwrap()
 }
 
 /// Every weight, then every bias, as bits: equal exactly when two networks are bit-identical.

@@ -1,7 +1,9 @@
 //! `scratchnet visualize MODEL [--log FILE.csv] [--out DIR]`: pictures of what a saved model
 //! learned (see [`crate::app::visualize`]).
 //!
-//! Book chapter: "Looking inside". Left out: choosing which pictures to draw (it draws all).
+//! Book chapters: "Looking inside", and for convolutional models "Convolutional networks".
+//! Left out: choosing which pictures to draw (it draws all), and which test image's feature
+//! maps (the first).
 
 use std::path::PathBuf;
 
@@ -17,11 +19,12 @@ use crate::{Error, Result};
 pub const MAX_LOG_BYTES: u64 = 16 << 20;
 
 /// One line for the top-level help.
-pub const SUMMARY: &str = "Draw what a saved model learned: chunks, templates, curves, mistakes";
+pub const SUMMARY: &str =
+    "Draw what a saved model learned: weights, feature maps, curves, mistakes";
 
 /// The `--help` text.
 pub const USAGE: &str = "\
-Draw what a saved model learned: chunks, templates, curves, mistakes
+Draw what a saved model learned: weights, feature maps, curves, mistakes
 
 Usage: scratchnet visualize MODEL [--log FILE.csv] [--out DIR] [--data DIR]
 
@@ -31,6 +34,12 @@ Writes into DIR (default: pictures/):
                       400 neurons of a wider layer
   templates.png       each output's input-space template, the product of the weight
                       matrices (two or more weight layers only)
+For a convolutional model (784,conv5x5x20,pool2,100,10), instead of those two:
+  kernels.png         the first convolutional layer's k×k kernels, one heat map each
+                      (red: ink there turns the map on, blue: off)
+  feature-maps.png    the first test image, then every conv and pool layer's maps of it
+                      (white: the layer's smallest value, black: its largest)
+For every model:
   learning-curve.svg  cost and accuracy per epoch, from the --log of `scratchnet train`
   confusion.svg       true class × predicted class on the test images (the digits
                       for MNIST, else named by classes.txt in the data folder)
@@ -102,18 +111,16 @@ pub fn run(a: &VisualizeArgs) -> Result<()> {
     };
     let (test, classes) = test_data(a.data.as_deref())?;
     check_fits(&model, &Shape::of(&test.images, &classes), &a.model)?;
-    let Model::Dense(net) = model else {
-        return Err(Error::Invalid(
-            "visualize does not draw convolutional models yet".into(),
-        ));
-    };
-    if chunks_drawn(&net) < net.sizes()[1] {
-        println!(
-            "note: the first hidden layer has {} neurons; chunks.png shows the first {MAX_CHUNKS}",
-            net.sizes()[1]
-        );
+    if let Model::Dense(net) = &model {
+        if chunks_drawn(net) < net.sizes()[1] {
+            println!(
+                "note: the first hidden layer has {} neurons; chunks.png shows the first \
+                 {MAX_CHUNKS}",
+                net.sizes()[1]
+            );
+        }
     }
-    for path in write_all(&net, &test, &classes, log.as_deref(), &a.out)? {
+    for path in write_all(&model, &test, &classes, log.as_deref(), &a.out)? {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("wrote {} ({:.1} KB)", path.display(), size as f64 / 1000.0);
     }
