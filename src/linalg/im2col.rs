@@ -20,7 +20,7 @@
 //!
 //! Left out: strides other than 1, padding, dilation.
 
-use super::{Matrix, Scalar};
+use super::{for_each_row_block, Matrix, Scalar};
 
 /// The shape of one image's stack of feature maps: `maps` maps of `rows × cols` values,
 /// stored map after map, each row by row, so value (c, y, x) is at (c·rows + y)·cols + x.
@@ -112,28 +112,38 @@ pub fn im2col<T: Scalar>(a: &Matrix<T>, shape: MapShape, k: usize, cols: &mut Ma
     let out = shape.after_conv(k, 1);
     let run = out.cols * batch; // one row of output positions, for every image: (x, n)
     cols.resize(shape.maps * k * k, out.rows * run);
-    let (a, cols) = (a.as_slice(), cols.as_mut_slice());
-    for_each_run(shape, k, batch, |from, to| {
-        cols[to..to + run].copy_from_slice(&a[from..from + run])
+    let a = a.as_slice();
+    // Each row (c, p, q) of the patch matrix is filled on its own, so the rows can be split
+    // between threads: the copies are the same on any number of them.
+    for_each_row_block(cols.as_mut_slice(), out.rows * run, &|first, rows| {
+        for_each_run(
+            shape,
+            k,
+            batch,
+            first..first + rows.len() / (out.rows * run),
+            |from, to| rows[to..to + run].copy_from_slice(&a[from..from + run]),
+        );
     });
 }
 
-/// Calls `f(at_a, at_cols)` for every run of `ow · batch` values [`im2col`] copies, from
-/// index `at_a` of the batch of maps to index `at_cols` of the patch matrix: for kernel
-/// entry (c, p, q) and output row y, the values (c, y + p, q .. q + ow) of every image, which
-/// are contiguous (the images are the innermost index), into row (c, p, q) from column
-/// (y, 0, 0).
-fn for_each_run(shape: MapShape, k: usize, batch: usize, mut f: impl FnMut(usize, usize)) {
+/// Calls `f(at_a, at_row)` for every run of `ow · batch` values [`im2col`] copies into the
+/// patch matrix's rows `rows` (numbered (c·k + p)·k + q): for kernel entry (c, p, q) and
+/// output row y, the values (c, y + p, q .. q + ow) of every image, which are contiguous (the
+/// images are the innermost index), from index `at_a` of the batch of maps to index `at_row`
+/// of those rows (counted from the first of them), column (y, 0, 0).
+fn for_each_run(
+    shape: MapShape,
+    k: usize,
+    batch: usize,
+    rows: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, usize),
+) {
     let out = shape.after_conv(k, 1);
     let run = out.cols * batch;
-    for c in 0..shape.maps {
-        for p in 0..k {
-            for q in 0..k {
-                let row = ((c * k + p) * k + q) * out.rows * run;
-                for y in 0..out.rows {
-                    f(shape.index(c, y + p, q) * batch, row + y * run);
-                }
-            }
+    for (i, r) in rows.enumerate() {
+        let (c, p, q) = (r / (k * k), r / k % k, r % k);
+        for y in 0..out.rows {
+            f(shape.index(c, y + p, q) * batch, (i * out.rows + y) * run);
         }
     }
 }
@@ -170,12 +180,22 @@ pub fn col2im<T: Scalar>(
     }
     da.resize(shape.len(), batch);
     da.as_mut_slice().fill(T::ZERO);
-    let (dcols, da) = (dcols.as_slice(), da.as_mut_slice());
-    for_each_run(shape, k, batch, |to, from| {
-        let sources = &dcols[from..from + run];
-        for (d, &s) in da[to..to + run].iter_mut().zip(sources) {
-            *d += s;
-        }
+    let dcols = dcols.as_slice();
+    // Map c of `da` collects only from the rows (c, ·, ·) of `dcols`, so the maps can be
+    // split between threads, each summed in the same order on any number of them.
+    let (map_len, rows_per_map) = (shape.rows * shape.cols * batch, k * k);
+    for_each_row_block(da.as_mut_slice(), map_len, &|first_map, maps| {
+        let first_row = first_map * rows_per_map;
+        let rows = first_row..first_row + maps.len() / map_len * rows_per_map;
+        let offset = first_map * map_len;
+        let from_first = first_row * out.rows * run;
+        for_each_run(shape, k, batch, rows, |to, from| {
+            let sources = &dcols[from_first + from..from_first + from + run];
+            let to = to - offset;
+            for (d, &s) in maps[to..to + run].iter_mut().zip(sources) {
+                *d += s;
+            }
+        });
     });
 }
 // ANCHOR_END: col2im
@@ -230,6 +250,27 @@ mod tests {
         );
         // The top-left value of image 0 sits in one patch only, as entry (0, 0, 0) of column 0.
         assert_eq!(da[(0, 0)], d[(0, 0)]);
+    }
+
+    /// Large enough to be split between threads: the same patches and sums on one and two.
+    #[test]
+    fn two_threads_copy_and_sum_as_one_does() {
+        let (shape, k, batch) = (MapShape::new(4, 20, 18), 5, 30);
+        let a = Matrix::from_fn(shape.len(), batch, |i, n| ((i * 13 + n * 7) % 17) as f32);
+        let d = |rows, cols| Matrix::from_fn(rows, cols, |i, j| ((i * 3 + j * 5) % 11) as f32);
+        let run = |threads| {
+            crate::linalg::set_threads(threads);
+            let (mut cols, mut da) = (Matrix::zeros(0, 0), Matrix::zeros(0, 0));
+            im2col(&a, shape, k, &mut cols);
+            let dcols = d(cols.rows(), cols.cols());
+            col2im(&dcols, shape, k, batch, &mut da);
+            crate::linalg::set_threads(1);
+            (cols, da)
+        };
+        let (one, two) = (run(1), run(2));
+        let split = crate::linalg::PARALLEL_MIN_ELEMENTS;
+        assert!(one.0.rows() * one.0.cols() >= split && shape.len() * batch >= split);
+        assert_eq!(one, two);
     }
 
     #[test]
