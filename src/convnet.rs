@@ -194,7 +194,7 @@ impl ConvNetConfig {
                 ))
             }
         };
-        let side = (0..=input).find(|s| s * s >= input).unwrap_or(input);
+        let side = input.isqrt();
         if side * side != input {
             return Err(Error::Invalid(format!(
                 "{input} inputs are not a square image, which convolutions need"
@@ -233,17 +233,18 @@ impl<T: Scalar> ConvNet<T> {
         weights: Vec<Matrix<T>>,
         biases: Vec<Vector<T>>,
     ) -> Result<Self> {
-        let expected = parameter_shapes(input, &layers)?;
+        let (shapes, sizes) = checked_shapes(input, &layers)?;
         check_activations(&layers, cost)?;
-        let got: Vec<(usize, usize)> = weights.iter().map(|w| (w.rows(), w.cols())).collect();
+        let got = weights.iter().map(|w| (w.rows(), w.cols()));
         let bias_rows = biases.iter().map(|b| b.len());
-        if got != expected || !bias_rows.eq(expected.iter().map(|&(rows, _)| rows)) {
+        let expected = sizes.iter().map(|&(rows, cols, _)| (rows, cols));
+        if !got.eq(expected) || !bias_rows.eq(sizes.iter().map(|&(rows, _, _)| rows)) {
             return Err(Error::Invalid(
                 "the parameters do not have the layers' shapes".into(),
             ));
         }
         Ok(ConvNet {
-            shapes: layer_shapes(input, &layers)?,
+            shapes,
             layers,
             weights,
             biases,
@@ -260,17 +261,13 @@ impl<T: Scalar> ConvNet<T> {
     /// [`Error::Invalid`] naming the layer when a kernel or window does not fit its input,
     /// a size is 0, or the last layer is not fully connected; [`Error::Incompatible`] when
     /// the activations and cost do not go together ([`validate`]: softmax only last, with
-    /// log-likelihood); [`Error::TooLarge`] past [`crate::network::MAX_PARAMETERS`].
+    /// log-likelihood); [`Error::TooLarge`] for more than [`MAX_LAYERS`] layers, a layer of
+    /// more than [`MAX_LAYER_SIZE`] values, a convolution of more than [`MAX_PATCH_VALUES`]
+    /// patch values per image, or more than [`crate::network::MAX_PARAMETERS`] parameters.
     pub fn build(config: &ConvNetConfig, rng: &mut Rng) -> Result<Self> {
-        let shapes = layer_shapes(config.input, &config.layers)?;
+        let (shapes, sizes) = checked_shapes(config.input, &config.layers)?;
         check_activations(&config.layers, config.cost)?;
         let (layers, init) = (&config.layers, config.init);
-        let sizes: Vec<(usize, usize, usize)> = layers
-            .iter()
-            .zip(&shapes)
-            .map(|(&layer, &input)| parameter_shape(layer, input))
-            .collect();
-        check_parameter_count(&sizes)?;
         let weights = sizes
             .iter()
             .map(|&(rows, cols, fan_out)| {
@@ -416,7 +413,11 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
             limit: MAX_LAYERS as u64,
         });
     }
-    check_layer_size("values in the input", input.maps, input.rows, input.cols)?;
+    check_size(
+        "values in the input",
+        [input.maps, input.rows, input.cols],
+        MAX_LAYER_SIZE,
+    )?;
     let mut shapes = vec![input];
     for (l, &layer) in layers.iter().enumerate() {
         let s = shapes[l];
@@ -435,12 +436,17 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
             Layer::Pool { k } => s.after_pool(k),
             Layer::Dense { neurons, .. } => MapShape::new(neurons, 1, 1),
         };
-        check_layer_size(
-            &format!("values out of layer {}", l + 1),
-            next.maps,
-            next.rows,
-            next.cols,
-        )?;
+        let what = format!("values out of layer {}", l + 1);
+        check_size(&what, [next.maps, next.rows, next.cols], MAX_LAYER_SIZE)?;
+        if let Layer::Conv { k, .. } = layer {
+            // The patch matrix the fast version builds: c_in·k·k rows, oh·ow columns an image.
+            let what = format!("patch values per image of layer {}", l + 1);
+            check_size(
+                &what,
+                [s.maps * k * k, next.rows, next.cols],
+                MAX_PATCH_VALUES,
+            )?;
+        }
         shapes.push(next);
     }
     match layers.last() {
@@ -451,16 +457,55 @@ fn layer_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<MapShape>> {
     }
 }
 
-/// Refuses a stack of `maps` maps of `rows × cols` values with more than
-/// [`MAX_LAYER_SIZE`] values, the limit on any one layer, without overflowing.
-fn check_layer_size(what: &str, maps: usize, rows: usize, cols: usize) -> Result<()> {
-    let len = maps.checked_mul(rows).and_then(|n| n.checked_mul(cols));
+/// The most values the patch matrices of one mini-batch may hold (batch × the largest
+/// convolution's patch values per image): 2²⁸, a GiB of `f32`. [`check_batch`] refuses more.
+pub const MAX_BATCH_PATCH_VALUES: usize = 1 << 28;
+
+/// Refuses a mini-batch of `batch` images whose patch matrices would pass
+/// [`MAX_BATCH_PATCH_VALUES`] for `layers` on `input` (checked as [`ConvNet::build`] checks
+/// them).
+///
+/// # Errors
+/// [`Error::TooLarge`] naming the batch; what [`parameter_shapes`] refuses.
+pub fn check_batch(input: MapShape, layers: &[Layer], batch: usize) -> Result<()> {
+    let largest = largest_patch(&layer_shapes(input, layers)?, layers);
+    let what = format!("patch values in a mini-batch of {batch} ({largest} an image)");
+    check_size(&what, [batch, largest, 1], MAX_BATCH_PATCH_VALUES)
+}
+
+/// The most patch values per image of any convolution in `layers`, whose inputs have
+/// `shapes`; 0 without convolutions.
+fn largest_patch(shapes: &[MapShape], layers: &[Layer]) -> usize {
+    let patch = |(l, layer): (usize, &Layer)| match *layer {
+        Layer::Conv { k, .. } => shapes[l].maps * k * k * shapes[l + 1].rows * shapes[l + 1].cols,
+        _ => 0,
+    };
+    layers.iter().enumerate().map(patch).max().unwrap_or(0)
+}
+
+/// How many images evaluation runs through `net` at once: [`EVAL_CHUNK`], or fewer when its
+/// patch matrices would pass 2²⁴ values (64 MiB).
+pub fn eval_chunk<T>(net: &ConvNet<T>) -> usize {
+    let largest = largest_patch(&net.shapes, &net.layers).max(1);
+    ((1 << 24) / largest).clamp(1, EVAL_CHUNK)
+}
+
+/// The most values one image's patch matrix may hold for one convolution (c_in·k·k ×
+/// oh·ow): 2²², 16 MiB of `f32`, far above any network here (`nielsen-ch6`'s largest is
+/// 32,000, `best-cnn`'s 51,200), so that no layer list or model file can make the fast
+/// version allocate gigabytes per image.
+pub const MAX_PATCH_VALUES: usize = 1 << 22;
+
+/// Refuses a size that is the product of `factors` when it passes `limit`, without
+/// overflowing.
+fn check_size(what: &str, factors: [usize; 3], limit: usize) -> Result<()> {
+    let len = factors.iter().try_fold(1usize, |n, &f| n.checked_mul(f));
     match len {
-        Some(n) if n <= MAX_LAYER_SIZE => Ok(()),
+        Some(n) if n <= limit => Ok(()),
         _ => Err(Error::TooLarge {
             what: what.into(),
             got: len.map_or(u64::MAX, |n| n as u64),
-            limit: MAX_LAYER_SIZE as u64,
+            limit: limit as u64,
         }),
     }
 }
@@ -498,14 +543,24 @@ fn parameter_shape(layer: Layer, input: MapShape) -> (usize, usize, usize) {
 /// # Errors
 /// As [`ConvNet::build`], but for the activations.
 pub fn parameter_shapes(input: MapShape, layers: &[Layer]) -> Result<Vec<(usize, usize)>> {
+    let (_, sizes) = checked_shapes(input, layers)?;
+    Ok(sizes.iter().map(|&(rows, cols, _)| (rows, cols)).collect())
+}
+
+/// (rows, cols, fan-out) of a layer's weight matrix; the fan-in is `cols`.
+type WeightShape = (usize, usize, usize);
+
+/// Every layer's input shape ([`layer_shapes`]) and (rows, cols, fan-out) of its weight
+/// matrix, after every check of sizes [`ConvNet::build`] makes.
+fn checked_shapes(input: MapShape, layers: &[Layer]) -> Result<(Vec<MapShape>, Vec<WeightShape>)> {
     let shapes = layer_shapes(input, layers)?;
-    let sizes: Vec<(usize, usize, usize)> = layers
+    let sizes: Vec<WeightShape> = layers
         .iter()
         .zip(&shapes)
         .map(|(&layer, &input)| parameter_shape(layer, input))
         .collect();
     check_parameter_count(&sizes)?;
-    Ok(sizes.iter().map(|&(rows, cols, _)| (rows, cols)).collect())
+    Ok((shapes, sizes))
 }
 
 /// Refuses more weights and biases than [`crate::network::MAX_PARAMETERS`].
@@ -648,7 +703,7 @@ pub fn backprop_one<T: Scalar>(net: &ConvNet<T>, x: &[T], y: &[T]) -> Gradient<T
 // ANCHOR_END: backprop_one
 
 /// The output for every column of `x`, (input values, n) → (outputs, n): the batched
-/// forward pass, [`EVAL_CHUNK`] images at a time so the patch matrices stay a few megabytes
+/// forward pass, [`eval_chunk`] images at a time so the patch matrices stay a few megabytes
 /// whatever n is.
 ///
 /// Book: "Convolutional networks".
@@ -667,8 +722,9 @@ pub fn feedforward_batch<T: Scalar>(net: &ConvNet<T>, x: &Matrix<T>) -> Matrix<T
     );
     let mut out = Matrix::zeros(net.outputs(), x.cols());
     let mut ws = ConvWorkspace::new();
-    for start in (0..x.cols()).step_by(EVAL_CHUNK) {
-        let n = EVAL_CHUNK.min(x.cols() - start);
+    let chunk = eval_chunk(net);
+    for start in (0..x.cols()).step_by(chunk) {
+        let n = chunk.min(x.cols() - start);
         *ws.input() = Matrix::from_fn(x.rows(), n, |i, k| x[(i, start + k)]);
         forward_batch(net, &mut ws);
         let a = ws.output();
@@ -679,7 +735,8 @@ pub fn feedforward_batch<T: Scalar>(net: &ConvNet<T>, x: &Matrix<T>) -> Matrix<T
     out
 }
 
-/// How many images [`feedforward_batch`] and evaluation run through the network at once.
+/// How many images [`feedforward_batch`] and evaluation run through a network at once (at
+/// most: see [`eval_chunk`]).
 pub const EVAL_CHUNK: usize = 200;
 
 /// Buffers for [`forward_batch`] and [`backward_batch`], kept between mini-batches so that

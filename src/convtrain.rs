@@ -14,7 +14,8 @@
 //! best validation epoch's weights.
 
 use crate::convnet::{
-    backward_batch, forward_batch, forward_batch_dropout, sgd_step, ConvNet, ConvWorkspace,
+    backward_batch, check_batch, eval_chunk, forward_batch, forward_batch_dropout, sgd_step,
+    ConvNet, ConvWorkspace,
 };
 use crate::cost::Cost;
 use crate::data::augment::shift_batch;
@@ -24,8 +25,8 @@ use crate::linalg::{argmax, Matrix, Scalar};
 use crate::optimizer::{add_l2, Optimizer, OptimizerState};
 use crate::rng::Rng;
 use crate::train::{
-    check_not_empty, epoch_report, epochs_since_best, keeps_best, EpochReport, Evaluation,
-    Observer, TrainConfig,
+    check_not_empty, epoch_report, keep_best_or_stop, EpochReport, Evaluation, Observer,
+    TrainConfig,
 };
 use std::time::Instant;
 
@@ -38,8 +39,9 @@ use std::time::Instant;
 /// Book: "Convolutional networks".
 ///
 /// # Errors
-/// [`crate::Error::Invalid`] for an empty training set; [`crate::Error::Diverged`] as soon
-/// as an epoch ends with a NaN or infinite training cost.
+/// [`crate::Error::Invalid`] for an empty training set; [`crate::Error::TooLarge`] for a
+/// mini-batch whose patch matrices pass [`crate::convnet::MAX_BATCH_PATCH_VALUES`];
+/// [`crate::Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost.
 pub fn train<T: Scalar>(
     net: &mut ConvNet<T>,
     train: &Samples<T>,
@@ -51,6 +53,7 @@ pub fn train<T: Scalar>(
 ) -> Result<Vec<EpochReport>> {
     assert!(config.batch_size > 0, "batch size must be at least 1");
     check_not_empty(train)?;
+    check_batch(net.input(), net.layers(), config.batch_size)?;
     let mut ws = ConvWorkspace::new();
     let mut opt = OptimizerState::for_parameters(config.optimizer, &net.weights, &net.biases);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
@@ -67,13 +70,8 @@ pub fn train<T: Scalar>(
             evaluate(net, set)
         })?;
         observer.epoch_done(&report);
-        let accuracy = report.validation_accuracy;
         reports.push(report);
-        let Some(accuracy) = accuracy else { continue };
-        if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
-            best = Some((accuracy, net.clone()));
-        }
-        if config.patience > 0 && epochs_since_best(&reports) >= config.patience {
+        if keep_best_or_stop(net, &reports, config, &mut best) {
             break;
         }
     }
@@ -137,17 +135,16 @@ pub fn train_epoch<T: Scalar>(
 }
 // ANCHOR_END: train
 
-/// Runs every sample through the network (in batches of 200 columns, which keeps the patch
-/// matrices to a few megabytes) and scores it.
+/// Runs every sample through the network ([`eval_chunk`] columns at a time, which keeps the
+/// patch matrices to a few megabytes) and scores it.
 ///
 /// Book: "Convolutional networks".
 pub fn evaluate<T: Scalar>(net: &ConvNet<T>, samples: &Samples<T>) -> Evaluation {
-    const CHUNK: usize = 200;
     let mut ws = ConvWorkspace::new();
     let mut y = Matrix::zeros(0, 0);
     let (mut cost, mut predictions) = (0.0, Vec::with_capacity(samples.len()));
     let indices: Vec<usize> = (0..samples.len()).collect();
-    for chunk in indices.chunks(CHUNK) {
+    for chunk in indices.chunks(eval_chunk(net)) {
         samples.gather(chunk, net.outputs(), ws.input(), &mut y);
         forward_batch(net, &mut ws);
         cost += batch_cost(net.cost, ws.output(), &y);

@@ -69,7 +69,7 @@ pub enum Error {
     UnsupportedVersion {
         /// The version in the file.
         got: u32,
-        /// The version this build reads.
+        /// The newest version this build reads (it reads every version from 1 to this).
         supported: u32,
     },
     /// A download that could not be completed.

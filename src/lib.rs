@@ -18,7 +18,7 @@
 //! | [`optimizer`], [`schedule`] | SGD, momentum, Adam, L2; η schedules | W ← W − η ∂C/∂W | Beyond the write-up |
 //! | [`train`] | mini-batch gradient descent, evaluation, early stopping | W ← W − η ∂C/∂W | Gradient descent and training |
 //! | [`conv`] | convolution and max-pooling: one image by direct loops, a batch lowered to matrix products | Eqs 9–13 | Convolutional networks |
-//! | [`convnet`], [`convtrain`] | a network as a list of layers (convolution, pooling, fully connected): its passes, gradients and SGD step; training and evaluation | Eqs 1–13 | Convolutional networks |
+//! | [`convnet`], [`convtrain`] | a network as a list of layers (convolution, pooling, fully connected): its passes, gradients and SGD step; training (SGD, momentum, Adam) and evaluation | Eqs 1–13 | Convolutional networks |
 //! | [`rng`], [`error`] | the one seeded generator; the one error type | — | Reproducibility and testing; Errors |
 //! | [`data`] | MNIST's IDX files (or another data set in their form), its shape and class names, training samples, shifted images, download | — | Reading MNIST; The image as a vector |
 //! | [`formats`] | gzip/zlib, CRC-32, SHA-256, PNG, PGM, SVG, model files; reading inputs up to a limit, writing outputs as regular files only | — | Reading MNIST; Looking inside; Model files |

@@ -66,13 +66,8 @@ pub fn train<T: Scalar>(
             evaluate(net, set)
         })?;
         observer.epoch_done(&report);
-        let accuracy = report.validation_accuracy;
         reports.push(report);
-        let Some(accuracy) = accuracy else { continue };
-        if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
-            best = Some((accuracy, net.clone()));
-        }
-        if config.patience > 0 && epochs_since_best(&reports) >= config.patience {
+        if keep_best_or_stop(net, &reports, config, &mut best) {
             break;
         }
     }
@@ -80,6 +75,24 @@ pub fn train<T: Scalar>(
         *net = best_net;
     }
     Ok(reports)
+}
+
+/// What a run does after each epoch's report: with `config.keep_best` or a patience, keeps a
+/// copy of `net` in `best` when its validation accuracy (the last report's) is the best so
+/// far; returns true when a patience has run out. [`crate::convtrain::train`] does the same.
+pub(crate) fn keep_best_or_stop<N: Clone>(
+    net: &N,
+    reports: &[EpochReport],
+    config: &TrainConfig,
+    best: &mut Option<(f64, N)>,
+) -> bool {
+    let Some(accuracy) = reports.last().and_then(|r| r.validation_accuracy) else {
+        return false;
+    };
+    if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+        *best = Some((accuracy, net.clone()));
+    }
+    config.patience > 0 && epochs_since_best(reports) >= config.patience
 }
 
 /// Refuses an empty training set: with no images an epoch has no batch, and the "trained"
@@ -298,7 +311,7 @@ pub fn best_epoch(reports: &[EpochReport]) -> Option<usize> {
 }
 
 /// True when [`train`] leaves the network with its best validation epoch's weights.
-pub(crate) fn keeps_best(config: &TrainConfig) -> bool {
+fn keeps_best(config: &TrainConfig) -> bool {
     config.keep_best || config.patience > 0
 }
 

@@ -72,36 +72,36 @@ impl<T: Scalar> Samples<T> {
     /// If `pixels.len() != labels.len() * pixels_per_image`.
     #[track_caller]
     pub fn from_pixels(pixels: &[u8], pixels_per_image: usize, labels: Vec<u8>) -> Self {
-        assert_eq!(
-            pixels.len(),
-            labels.len() * pixels_per_image,
-            "Samples::from_pixels: {} bytes for {} images of {} pixels",
-            pixels.len(),
-            labels.len(),
-            pixels_per_image
-        );
-        Samples {
-            images: Images::Bytes {
-                pixels: pixels.to_vec(),
-                per_image: pixels_per_image,
-            },
-            labels,
-        }
+        Self::from_bytes(pixels.to_vec(), pixels_per_image, labels)
     }
 
     /// The samples of a data set read from IDX files ([`DataSet`]): its images, stored as
     /// bytes, and its labels. One call from MNIST's files to what [`crate::train::train`] reads.
+    /// The set's pixels are moved, not copied: MNIST's 55 MB of images are held once.
     ///
     /// Book: "Gradient descent and training".
-    /// The set's pixels are moved, not copied: MNIST's 55 MB of images are held once.
+    ///
+    /// # Panics
+    /// If the set's pixels are not one image of its size per label.
+    #[track_caller]
     pub fn from_dataset(set: DataSet) -> Self {
         let per_image = set.images.pixels_per_image();
+        Self::from_bytes(set.images.pixels, per_image, set.labels)
+    }
+
+    /// [`Samples::from_pixels`], the pixels already owned.
+    #[track_caller]
+    fn from_bytes(pixels: Vec<u8>, per_image: usize, labels: Vec<u8>) -> Self {
+        assert_eq!(
+            pixels.len(),
+            labels.len() * per_image,
+            "Samples: {} bytes for {} images of {per_image} pixels",
+            pixels.len(),
+            labels.len(),
+        );
         Samples {
-            images: Images::Bytes {
-                pixels: set.images.pixels,
-                per_image,
-            },
-            labels: set.labels,
+            images: Images::Bytes { pixels, per_image },
+            labels,
         }
     }
 

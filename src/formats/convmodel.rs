@@ -130,20 +130,24 @@ pub fn from_bytes(bytes: &[u8]) -> Result<ConvNet<f32>> {
     })
 }
 
-/// The layer a kind and its sizes describe.
+/// The layer a kind and its sizes describe; only a convolution has maps (0 for the others,
+/// as [`to_bytes`] writes them).
 fn layer(kind: u32, size: usize, maps: usize, activation: Activation) -> Result<Layer> {
-    match kind {
-        DENSE => Ok(Layer::Dense {
+    match (kind, maps) {
+        (DENSE, 0) => Ok(Layer::Dense {
             neurons: size,
             activation,
         }),
-        CONV => Ok(Layer::Conv {
+        (CONV, _) => Ok(Layer::Conv {
             k: size,
             maps,
             activation,
         }),
-        POOL => Ok(Layer::Pool { k: size }),
-        other => Err(corrupt(format!(
+        (POOL, 0) => Ok(Layer::Pool { k: size }),
+        (DENSE | POOL, _) => Err(corrupt(format!(
+            "a layer of kind {kind} gives {maps} maps, which only a convolution has"
+        ))),
+        (other, _) => Err(corrupt(format!(
             "a layer is of kind {other}, which this build does not know"
         ))),
     }
@@ -151,10 +155,15 @@ fn layer(kind: u32, size: usize, maps: usize, activation: Activation) -> Result<
 
 /// `layer` with the activation `name` names (none for pooling).
 fn with_activation(layer: Layer, name: &str) -> Result<Layer> {
-    let f = match (layer, name) {
-        (Layer::Pool { .. }, "") => return Ok(layer),
-        _ => Activation::from_name(name).ok_or_else(|| unknown("activation", name))?,
-    };
+    if let Layer::Pool { .. } = layer {
+        return match name {
+            "" => Ok(layer),
+            _ => Err(corrupt(format!(
+                "a pooling layer names the activation {name:?}; pooling has none"
+            ))),
+        };
+    }
+    let f = Activation::from_name(name).ok_or_else(|| unknown("activation", name))?;
     Ok(match layer {
         Layer::Dense { neurons, .. } => Layer::Dense {
             neurons,
@@ -165,7 +174,7 @@ fn with_activation(layer: Layer, name: &str) -> Result<Layer> {
             maps,
             activation: f,
         },
-        Layer::Pool { .. } => return Err(unknown("activation for a pooling layer", name)),
+        pool => pool,
     })
 }
 
@@ -174,7 +183,7 @@ mod tests {
     use super::*;
     use crate::convnet::ConvNetConfig;
     use crate::formats::model::{from_bytes_any, Model};
-    use crate::formats::mutate::{run_mutations, Layout};
+    use crate::formats::mutate::{fix_crc32_trailer, run_mutations, Layout};
     use crate::init::Init;
     use crate::rng::Rng;
 
@@ -286,22 +295,72 @@ mod tests {
         assert!(err.to_string().contains("does not fit"), "{err}");
     }
 
+    /// The bytes of `net` with the layer-table word `word` (counted from the first layer's
+    /// kind) set to `value`, the CRC made right again.
+    fn with_word(net: &ConvNet<f32>, word: usize, value: u32) -> Vec<u8> {
+        let mut bytes = to_bytes(net);
+        let at = 24 + 4 * word;
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        fix_crc32_trailer(&mut bytes);
+        bytes
+    }
+
+    #[test]
+    fn only_a_convolution_has_maps() {
+        // Layer 2 is the pool: kind at word 0 + 4 + 4 ("relu" is one word), size, then maps.
+        let bytes = with_word(&small_net(), 3 + 1 + 1 + 2, 7);
+        let err = parse(&bytes).unwrap_err();
+        assert!(err.to_string().contains("only a convolution has"), "{err}");
+    }
+
+    #[test]
+    fn a_convolution_whose_patches_would_not_fit_in_memory_is_refused() {
+        // 784 → conv1x1x1300 → conv14x14x1 → 10: every layer small, but the second
+        // convolution's patch matrix 1300·14·14 × 15·15 values an image (46 GB a batch of 200).
+        let config = ConvNetConfig {
+            input: MapShape::new(1, 28, 28),
+            layers: vec![
+                Layer::Conv {
+                    k: 1,
+                    maps: 13,
+                    activation: Activation::Relu,
+                },
+                Layer::Conv {
+                    k: 14,
+                    maps: 1,
+                    activation: Activation::Relu,
+                },
+                Layer::Dense {
+                    neurons: 10,
+                    activation: Activation::Softmax,
+                },
+            ],
+            cost: Cost::LogLikelihood,
+            init: Init::Scaled,
+        };
+        let net = ConvNet::build(&config, &mut Rng::new(1)).unwrap();
+        assert!(parse(&to_bytes(&net)).is_ok());
+        let bytes = with_word(&net, 2, 1300); // the first convolution's maps
+        let err = parse(&bytes).unwrap_err();
+        assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+        assert!(
+            err.to_string()
+                .contains("patch values per image of layer 2"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn mutated_files_never_panic() {
         // Half the mutations get their CRC made right again, so that the layers, names and
         // parameters behind it are reached.
-        let fix_crc = |bytes: &mut [u8]| {
-            if bytes.len() >= 4 {
-                let end = bytes.len() - 4;
-                let crc = crc32(&bytes[..end]);
-                bytes[end..].copy_from_slice(&crc.to_le_bytes());
-            }
-        };
         let layout = Layout {
             magic: 4,
             header: 96,
         };
         let seeds = [to_bytes(&small_net())];
-        run_mutations(&seeds, layout, fix_crc, |input| drop(from_bytes_any(input)));
+        run_mutations(&seeds, layout, fix_crc32_trailer, |input| {
+            drop(from_bytes_any(input))
+        });
     }
 }

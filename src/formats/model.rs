@@ -1,12 +1,15 @@
-//! Model files: saving a trained [`Network`] to disk and loading it back, bit for bit.
+//! Model files: saving a trained [`Network`] to disk and loading it back, bit for bit; and
+//! [`Model`], a network of either kind, which [`load_model`] reads from a file of either
+//! format version (a network with convolutions is version 2: [`convmodel`]).
 //!
 //! Book chapter: "Gradient descent and training" (the last section, "Keeping what was
-//! learned"). The format is little-endian binary, small enough to read with a hex dump:
+//! learned"). Version 1, the format of a fully connected network, is little-endian binary,
+//! small enough to read with a hex dump:
 //!
 //! ```text
 //! offset        size        field
 //! 0             4           magic: the bytes "SNET" (0x53 0x4E 0x45 0x54)
-//! 4             4           format version, u32 (this build writes and reads 1)
+//! 4             4           format version, u32: 1 (version 2 is [`convmodel`]'s)
 //! 8             4           L, the number of layers including the input, u32 (2 ≤ L ≤ 1024)
 //! 12            4·L         sizes[0..L], u32 each, input first (784, 20, 10, 10); each ≥ 1
 //! …             4 + n       hidden activation name: u32 byte length n (≤ 64), then UTF-8
@@ -61,10 +64,13 @@ pub const NEWEST_VERSION: u32 = convmodel::VERSION;
 pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
 const WHAT: &str = "scratchnet model";
-/// The largest model file [`load`] reads: the header with [`MAX_LAYERS`] sizes and three
-/// names at their longest, [`MAX_PARAMETERS`] parameters and the CRC (about 1 GiB).
+/// The largest model file [`load`] and [`load_model`] read: the larger header, version 2's
+/// (magic, version, input shape and layer count, then for each of [`MAX_LAYERS`] layers three
+/// sizes and a name at its longest, and the cost's name), [`MAX_PARAMETERS`] parameters and
+/// the CRC (about 1 GiB). Version 1's header, 4 bytes a layer and three names, is smaller.
 pub const MAX_FILE_BYTES: u64 =
-    (12 + 4 * MAX_LAYERS + 3 * (4 + MAX_NAME_BYTES) + 4 * MAX_PARAMETERS + 4) as u64;
+    (24 + MAX_LAYERS * (12 + 4 + MAX_NAME_BYTES) + (4 + MAX_NAME_BYTES) + 4 * MAX_PARAMETERS + 4)
+        as u64;
 
 // ANCHOR: to_bytes
 /// The complete file contents for `net`, CRC trailer included (see the module doc).
@@ -466,7 +472,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::mutate::{run_mutations, Layout};
+    use crate::formats::mutate::{fix_crc32_trailer, run_mutations, Layout};
     use crate::rng::Rng;
 
     fn small_net() -> Network<f32> {
@@ -655,18 +661,13 @@ mod tests {
             to_bytes(&small_net()),
             to_bytes(&Network::new(&[2, 3, 2, 2], &mut Rng::new(2))),
         ];
-        let fix_crc = |bytes: &mut [u8]| {
-            if bytes.len() >= 4 {
-                let end = bytes.len() - 4;
-                let crc = crc32(&bytes[..end]);
-                bytes[end..].copy_from_slice(&crc.to_le_bytes());
-            }
-        };
         let layout = Layout {
             magic: 4,
             header: 64,
         };
-        run_mutations(&seeds, layout, fix_crc, |input| drop(from_bytes(input)));
+        run_mutations(&seeds, layout, fix_crc32_trailer, |input| {
+            drop(from_bytes(input))
+        });
     }
 
     proptest::proptest! {

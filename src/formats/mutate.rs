@@ -33,6 +33,16 @@ pub struct Layout {
     pub header: usize,
 }
 
+/// Makes a CRC-32 trailer (the last 4 bytes, little-endian, as the model file has it) right
+/// again for the bytes before it, so that mutations reach what the CRC guards.
+pub fn fix_crc32_trailer(bytes: &mut [u8]) {
+    if bytes.len() >= 4 {
+        let end = bytes.len() - 4;
+        let crc = crate::formats::checksum::crc32(&bytes[..end]);
+        bytes[end..].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
 /// Runs `parse` on [`CASES`] mutations of `seeds` (each case mutates one seed, in turn), laid
 /// out as `layout` says. Odd cases go through `fix_up` (e.g. recomputing a checksum) before
 /// `parse`.

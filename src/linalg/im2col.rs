@@ -115,14 +115,15 @@ pub fn im2col<T: Scalar>(a: &Matrix<T>, shape: MapShape, k: usize, cols: &mut Ma
     let a = a.as_slice();
     // Each row (c, p, q) of the patch matrix is filled on its own, so the rows can be split
     // between threads: the copies are the same on any number of them.
-    for_each_row_block(cols.as_mut_slice(), out.rows * run, &|first, rows| {
-        for_each_run(
-            shape,
-            k,
-            batch,
-            first..first + rows.len() / (out.rows * run),
-            |from, to| rows[to..to + run].copy_from_slice(&a[from..from + run]),
-        );
+    let row_len = out.rows * run;
+    if row_len == 0 {
+        return; // no images: nothing to copy
+    }
+    for_each_row_block(cols.as_mut_slice(), row_len, &|first, rows| {
+        let range = first..first + rows.len() / row_len;
+        for_each_run(shape, k, batch, range, |from, to| {
+            rows[to..to + run].copy_from_slice(&a[from..from + run])
+        });
     });
 }
 
@@ -184,6 +185,9 @@ pub fn col2im<T: Scalar>(
     // Map c of `da` collects only from the rows (c, ·, ·) of `dcols`, so the maps can be
     // split between threads, each summed in the same order on any number of them.
     let (map_len, rows_per_map) = (shape.rows * shape.cols * batch, k * k);
+    if map_len == 0 {
+        return; // no images: nothing to sum
+    }
     for_each_row_block(da.as_mut_slice(), map_len, &|first_map, maps| {
         let first_row = first_map * rows_per_map;
         let rows = first_row..first_row + maps.len() / map_len * rows_per_map;
@@ -250,6 +254,16 @@ mod tests {
         );
         // The top-left value of image 0 sits in one patch only, as entry (0, 0, 0) of column 0.
         assert_eq!(da[(0, 0)], d[(0, 0)]);
+    }
+
+    #[test]
+    fn an_empty_batch_has_no_patches() {
+        let (shape, k) = (MapShape::new(2, 5, 5), 3);
+        let (mut cols, mut da) = (Matrix::<f32>::zeros(0, 0), Matrix::zeros(0, 0));
+        im2col(&Matrix::zeros(shape.len(), 0), shape, k, &mut cols);
+        assert_eq!(cols.shape(), (18, 0));
+        col2im(&cols, shape, k, 0, &mut da);
+        assert_eq!(da.shape(), (50, 0));
     }
 
     /// Large enough to be split between threads: the same patches and sums on one and two.

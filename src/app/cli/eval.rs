@@ -18,6 +18,7 @@ use crate::data::mnist::{data_dir, load_split, DataSet, Split};
 use crate::data::samples::Samples;
 use crate::data::shape::Shape;
 use crate::formats::model::{self, Model};
+use crate::linalg::MapShape;
 use crate::train::Evaluation;
 use crate::{Error, Result};
 
@@ -131,10 +132,24 @@ pub fn load_model(path: &Path) -> Result<Model> {
 }
 
 /// Checks that the model loaded from `path` reads data of `shape`: one input per pixel, one
-/// output per class ([`Shape::check_network`]).
+/// output per class ([`Shape::check_network`]), and for a convolutional model an input of
+/// one map the images' rows × columns.
 pub fn check_fits(net: &Model, shape: &Shape, path: &Path) -> Result<()> {
     let what = format!("the model {}", path.display());
-    shape.check_network(&net.inputs_and_outputs(), &what)
+    shape.check_network(&net.inputs_and_outputs(), &what)?;
+    match net {
+        // Its convolutions slide over one map of the images' rows and columns, not only over
+        // as many values.
+        Model::Conv(net) if net.input() != MapShape::new(1, shape.rows, shape.cols) => {
+            let input = net.input();
+            Err(Error::Invalid(format!(
+                "{what} reads {} map(s) of {} × {} values, but the images are one map of \
+                 {} × {} pixels",
+                input.maps, input.rows, input.cols, shape.rows, shape.cols
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The model at `model` and the class names of the data folder `data` ([`data_dir`]'s
@@ -201,6 +216,44 @@ mod tests {
             Err(Error::Usage(_))
         ));
         assert_eq!(parse(vec!["--help".into()]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_convolutional_model_must_read_the_images_as_one_map_of_their_size() {
+        use crate::activation::Activation;
+        use crate::convnet::{ConvNet, ConvNetConfig, Layer};
+        let model = |input| {
+            let config = ConvNetConfig {
+                input,
+                layers: vec![
+                    Layer::Conv {
+                        k: 3,
+                        maps: 2,
+                        activation: Activation::Relu,
+                    },
+                    Layer::Dense {
+                        neurons: 10,
+                        activation: Activation::Softmax,
+                    },
+                ],
+                cost: crate::cost::Cost::LogLikelihood,
+                init: crate::init::Init::Scaled,
+            };
+            Model::Conv(ConvNet::build(&config, &mut crate::rng::Rng::new(1)).unwrap())
+        };
+        let shape = Shape {
+            rows: 28,
+            cols: 28,
+            classes: 10,
+        };
+        let path = Path::new("m.bin");
+        assert!(check_fits(&model(MapShape::new(1, 28, 28)), &shape, path).is_ok());
+        // The same 784 values as four 14 × 14 maps.
+        let err = check_fits(&model(MapShape::new(4, 14, 14)), &shape, path).unwrap_err();
+        assert!(
+            err.to_string().contains("reads 4 map(s) of 14 × 14"),
+            "{err}"
+        );
     }
 
     #[test]

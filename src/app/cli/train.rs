@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::{ensure_data, is_help, parse_value, refused, unknown_argument, Args};
 use crate::activation::Activation;
 use crate::app::preset::{preset, Settings, PRESETS};
-use crate::convnet::{parameter_shapes, Feature};
+use crate::convnet::{check_batch, parameter_shapes, Feature};
 use crate::convtrain;
 use crate::cost::{self, Cost};
 use crate::data::classes::Classes;
@@ -370,25 +370,30 @@ fn check_layers(settings: &Settings) -> Result<()> {
         "at least two sizes, input and output (e.g. 784,20,10,10)".to_string()
     } else if sizes.contains(&0) {
         "at least one neuron in every layer".to_string()
+    } else if !settings.features.is_empty() {
+        // The first fully connected layer reads the last pooled maps, not the input: the
+        // network's own checks count its weights.
+        return check_features(settings).or_else(|why| refuse(&why));
     } else {
         match network::check_sizes(sizes) {
             Err(Error::TooLarge { what, limit, .. }) => format!("at most {limit} {what}"),
-            Ok(()) if settings.features.is_empty() => return Ok(()),
-            Ok(()) => return check_features(settings).or_else(|why| refuse(&why)),
             other => return other,
         }
     };
     refuse(&expected)
 }
 
-/// Checks that the convolution and pooling layers fit the maps they are given, saying what
-/// does not.
+/// Checks that the convolution and pooling layers fit the maps they are given, and every
+/// size against the limits a [`crate::convnet::ConvNet`] has (its mini-batches' patch
+/// matrices included), saying what does not.
 fn check_features(settings: &Settings) -> std::result::Result<(), String> {
     let square = "a square number of inputs before convolutions (one map of n × n pixels, \
                   784 = 28 × 28)";
     let config = settings.conv_config().map_err(|_| square.to_string())?;
-    match parameter_shapes(config.input, &config.layers) {
-        Ok(_) => Ok(()),
+    let checked = parameter_shapes(config.input, &config.layers)
+        .and_then(|_| check_batch(config.input, &config.layers, settings.train.batch_size));
+    match checked {
+        Ok(()) => Ok(()),
         Err(Error::TooLarge { what, limit, .. }) => Err(format!("at most {limit} {what}")),
         Err(err) => Err(format!("layers that fit their input ({err})")),
     }
@@ -399,6 +404,10 @@ fn check_features(settings: &Settings) -> std::result::Result<(), String> {
 fn check_layers_fit(settings: &Settings, shape: &Shape, classes: &Classes) -> Result<()> {
     let (rows, cols, pixels) = (shape.rows, shape.cols, shape.pixels());
     let expected = match shape.misfit(&settings.net.sizes) {
+        // Convolutions read the input as one square map: the images must be that square.
+        None if !settings.features.is_empty() && rows != cols => {
+            format!("no convolutions for images of {rows}×{cols} pixels (they need square ones)")
+        }
         None => return Ok(()),
         Some(Misfit::Inputs(_)) => {
             format!("{pixels} first, one input per pixel of a {rows}×{cols} image")
@@ -787,7 +796,20 @@ mod tests {
                 "784,conv3x3x4000,10",
                 "at most 1048576 values out of layer 1",
             ),
+            (
+                "784,conv1x1x1300,conv14x14x1,10",
+                "at most 4194304 patch values per image of layer 2",
+            ),
         ];
+        // The first fully connected layer reads 36 pooled values, not the 784 inputs.
+        assert!(parse_strs(&["--layers", "784,conv5x5x1,pool4,350000,10"]).is_ok());
+        let list = "784,conv1x1x500,conv3x3x1,10"; // 3,042,000 patch values an image
+        let batch = usage_message(&["--layers", list, "--batch", "100"]);
+        assert!(
+            batch.contains("patch values in a mini-batch of 100"),
+            "{batch}"
+        );
+        assert!(parse_strs(&["--layers", list, "--batch", "10"]).is_ok());
         for (list, says) in refused {
             let message = usage_message(&["--layers", list]);
             assert!(
