@@ -150,7 +150,7 @@ pub fn preset(name: &str) -> Option<Settings> {
             },
             features: features([32, 64]),
             train: TrainConfig {
-                epochs: 30,
+                epochs: 45,
                 batch_size: 50,
                 dropout: 0.5,
                 augment: true,
