@@ -359,9 +359,7 @@ fn image_cost(net: &ConvNet<f64>, trace: &Trace<f64>, y: &[f64]) -> f64 {
     }
     let input = Vector::from_vec(trace.a[top - 1].clone());
     let z = &net.weights[top - 1].mul_vec(&input) + &net.biases[top - 1];
-    let softplus = |z: f64| z.max(0.0) + (-z.abs()).exp().ln_1p();
-    let term = |(&z, &y): (&f64, &f64)| y * softplus(-z) + (1.0 - y) * softplus(z);
-    z.as_slice().iter().zip(y).map(term).sum()
+    crate::common::cross_entropy_from_z(z.as_slice(), y)
 }
 
 /// Every weight and bias of every layer: its name, backprop's value, and the finite

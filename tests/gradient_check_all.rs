@@ -25,8 +25,10 @@
 //! which identity layers and dropout's 1/(1 − p) scaling can reach) a step is 4e-4 and
 //! the cost is a staircase no finite difference can differentiate (seen on a case where
 //! the two-point slope went from 0.53 at h = 1e-2 to −0.03 at h = 1e-4, while backprop,
-//! 0.534, was right). Cases with an output above 1 − 1e-4 are therefore rejected: there
-//! the steps are below 1e-12, the oracle's own noise.
+//! 0.534, was right). The oracle therefore measures cross-entropy from the output layer's z
+//! (softplus, `common::cross_entropy_from_z`), which has no such steps; and cases with an output
+//! above 1 − 1e-4 are still rejected, for backprop's own δ = a − y, which a rounded a near
+//! 1 leaves with few digits.
 //!
 //! ReLU and leaky ReLU have a kink at z = 0 where the derivative jumps. If a stencil point
 //! θ ± h, θ ± 2h sits on the other side of a kink from θ, the finite difference averages two
@@ -38,6 +40,7 @@
 //! upstream of it skip) is rejected as a whole with `prop_assume!`; proptest fails the test
 //! if it has to reject more than 1,024 cases, so the test cannot pass by skipping.
 
+use crate::common::cross_entropy_from_z;
 use proptest::prelude::*;
 use scratchnet::activation::Activation;
 use scratchnet::backprop::{backprop_batch, backprop_batch_dropout, Gradient, Workspace};
@@ -136,6 +139,7 @@ impl Case {
         let (mut total, mut largest) = (0.0, f64::MIN);
         for k in 0..n {
             let mut a = self.x.column(k);
+            let mut z_out = a.clone(); // the output layer's z, once the loop reaches it
             for l in 0..layers {
                 if let Some(mask) = self.masks.get(l).filter(|m| m.rows() > 0) {
                     a = a.hadamard(&mask.column(k));
@@ -144,20 +148,23 @@ impl Case {
                 if l + 1 < layers {
                     signs.extend(z.as_slice().iter().map(|&zi| zi > 0.0));
                 }
+                z_out = z.clone();
                 self.net.activation(l).apply_column(z.as_mut_slice());
                 a = z;
             }
-            total += self
-                .net
-                .cost
-                .value(a.as_slice(), self.y.column(k).as_slice());
+            let y = self.y.column(k);
+            total += match self.net.cost {
+                Cost::CrossEntropy => cross_entropy_from_z(z_out.as_slice(), y.as_slice()),
+                cost => cost.value(a.as_slice(), y.as_slice()),
+            };
             largest = a.as_slice().iter().fold(largest, |m, &v| m.max(v));
         }
         let c = total / n as f64 + l2_cost(&self.net, self.lambda_over_n);
         (c, signs, largest)
     }
 
-    /// True when cross-entropy's ln(1 − a) has too few digits for the oracle (see the top).
+    /// True when cross-entropy's output is so near 1 that backprop's own δ = a − y has too
+    /// few digits (see the top).
     fn saturated(&self) -> bool {
         self.net.cost == Cost::CrossEntropy && self.cost().2 > 1.0 - 1e-4
     }

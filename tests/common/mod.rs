@@ -105,3 +105,15 @@ pub fn assert_exit(out: &Output, code: i32) {
         text(&out.stderr)
     );
 }
+
+/// Cross-entropy of one image from the sigmoid output layer's z rather than from a = σ(z):
+/// Σ y·softplus(−z) + (1 − y)·softplus(z), which is −[y ln a + (1 − y) ln(1 − a)] without
+/// ln(1 − a) of a rounded a near 1 (whose rounding the difference quotient would turn into
+/// gradient error), softplus(t) = ln(1 + eᵗ) computed as max(t, 0) + ln(1 + e^−|t|).
+pub fn cross_entropy_from_z(z: &[f64], y: &[f64]) -> f64 {
+    let softplus = |t: f64| t.max(0.0) + (-t.abs()).exp().ln_1p();
+    z.iter()
+        .zip(y)
+        .map(|(&z, &y)| y * softplus(-z) + (1.0 - y) * softplus(z))
+        .sum()
+}
