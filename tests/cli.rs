@@ -463,7 +463,7 @@ fn a_convolutional_network_trains_saves_and_evaluates() {
     // The oracle: the loaded network's own forward pass on the picture as predict prepares it.
     let (_, pixels) = pgm_of_a_one();
     let prepared = scratchnet::app::preprocess::prepare(&pixels, 28, 28).unwrap();
-    let net = scratchnet::formats::model::load_model(&model).unwrap();
+    let net = scratchnet::formats::saved::load_model(&model).unwrap();
     let expected = net.predict(prepared.input().as_slice());
     let stdout = text(&out.stdout);
     assert!(
@@ -626,7 +626,7 @@ fn layers_that_do_not_fit_the_data_are_refused_before_training() {
 /// work from outputs, but not the fully connected ones.
 #[test]
 fn visualize_draws_a_convolutional_models_kernels_and_feature_maps() {
-    use scratchnet::formats::model::Model;
+    use scratchnet::formats::saved::Model;
     let data = bars("viz-conv-data", 12, 10);
     let dir = temp_dir("viz-conv");
     let net = crate::common::convnet("784,conv5x5x3,pool2,10", 4);

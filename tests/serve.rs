@@ -31,7 +31,7 @@ fn get_page_and_post_predict() {
 #[test]
 fn a_convolutional_model_answers_with_its_maps() {
     use scratchnet::app::serve::{spawn, Limits};
-    use scratchnet::formats::model::Model;
+    use scratchnet::formats::saved::Model;
     let net = crate::common::convnet("784,conv5x5x2,pool2,10", 2);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let server = spawn(listener, Model::Conv(net), Limits::default()).unwrap();

@@ -3,7 +3,7 @@
 use crate::common::mnist_dir;
 use scratchnet::app::visualize::assess;
 use scratchnet::data::mnist::Mnist;
-use scratchnet::formats::model::Model;
+use scratchnet::formats::saved::Model;
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 

@@ -9,7 +9,7 @@
 use crate::activation::Activation;
 use crate::convnet::{ConvNet, ConvNetConfig, Feature};
 use crate::cost::Cost;
-use crate::formats::model::Model;
+use crate::formats::saved::Model;
 use crate::init::Init;
 use crate::linalg::Scalar;
 use crate::network::{Network, NetworkConfig};

@@ -54,7 +54,7 @@
 
 use crate::app::preprocess::{self, Prepared};
 use crate::data::classes::Classes;
-use crate::formats::model::Model;
+use crate::formats::saved::Model;
 use crate::linalg::{MapShape, Scalar, Vector};
 use crate::network::Network;
 use crate::Error;

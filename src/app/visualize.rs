@@ -22,9 +22,9 @@
 use crate::data::classes::Classes;
 use crate::data::mnist::DataSet;
 use crate::data::shape::Shape;
-use crate::formats::model::Model;
 use crate::formats::output;
 use crate::formats::png::{self, Image};
+use crate::formats::saved::Model;
 use crate::formats::svg::{LineChart, Series, Svg};
 use crate::linalg::{Matrix, Scalar};
 use crate::network::Network;

@@ -41,7 +41,7 @@ use crate::network::MAX_LAYERS;
 use crate::{Error, Result};
 
 /// This format's version number.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = crate::formats::model::CONV_VERSION;
 
 /// A layer's kind as the file writes it.
 const DENSE: u32 = 0;
@@ -85,7 +85,7 @@ pub fn to_bytes(net: &ConvNet<f32>) -> Vec<u8> {
 }
 
 /// Parses a version-2 file's contents, the magic and version already read as
-/// [`crate::formats::model::from_bytes_any`] does (see the module doc for the checks).
+/// [`crate::formats::saved::from_bytes_any`] does (see the module doc for the checks).
 pub fn from_bytes(bytes: &[u8]) -> Result<ConvNet<f32>> {
     let mut r = Reader::after_version(bytes);
     let input = MapShape::new(r.size()?, r.size()?, r.size()?);
@@ -182,8 +182,8 @@ fn with_activation(layer: Layer, name: &str) -> Result<Layer> {
 mod tests {
     use super::*;
     use crate::convnet::ConvNetConfig;
-    use crate::formats::model::{from_bytes_any, Model};
     use crate::formats::mutate::{fix_crc32_trailer, run_mutations, Layout};
+    use crate::formats::saved::{from_bytes_any, Model};
     use crate::init::Init;
     use crate::rng::Rng;
 

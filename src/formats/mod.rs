@@ -17,5 +17,6 @@ pub(crate) mod mutate;
 pub mod output;
 pub mod png;
 pub mod read;
+pub mod saved;
 pub mod sha256;
 pub mod svg;

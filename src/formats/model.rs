@@ -1,6 +1,7 @@
-//! Model files: saving a trained [`Network`] to disk and loading it back, bit for bit; and
-//! [`Model`], a network of either kind, which [`load_model`] reads from a file of either
-//! format version (a network with convolutions is version 2: [`convmodel`]).
+//! Model files: saving a trained [`Network`] to disk and loading it back, bit for bit, and
+//! the bounds-checked reading every model file format shares. A network with convolutions is
+//! format version 2 ([`crate::formats::convmodel`]); a file of either version loads into a
+//! [`crate::formats::saved::Model`].
 //!
 //! Book chapter: "Gradient descent and training" (the last section, "Keeping what was
 //! learned"). Version 1, the format of a fully connected network, is little-endian binary,
@@ -9,7 +10,7 @@
 //! ```text
 //! offset        size        field
 //! 0             4           magic: the bytes "SNET" (0x53 0x4E 0x45 0x54)
-//! 4             4           format version, u32: 1 (version 2 is [`convmodel`]'s)
+//! 4             4           format version, u32: 1 (version 2 is `convmodel`'s)
 //! 8             4           L, the number of layers including the input, u32 (2 ≤ L ≤ 1024)
 //! 12            4·L         sizes[0..L], u32 each, input first (784, 20, 10, 10); each ≥ 1
 //! …             4 + n       hidden activation name: u32 byte length n (≤ 64), then UTF-8
@@ -36,17 +37,15 @@
 //! caller's check: [`crate::data::shape::Shape::check_network`].
 //!
 //! Non-finite parameters (NaN, ±∞) load as they were saved: the file is a faithful record, and
-//! the training command never saves a diverged network anyway. [`non_finite_parameters`]
+//! the training command never saves a diverged network anyway. [`crate::formats::saved::non_finite_parameters`]
 //! counts them so the command line can warn. Left out: f64 parameters, and any metadata
 //! beyond what is needed to run the network (no training history, no data set name).
 
 use std::path::Path;
 
 use crate::activation::Activation;
-use crate::convnet::ConvNet;
 use crate::cost::Cost;
 use crate::formats::checksum::crc32;
-use crate::formats::convmodel;
 use crate::formats::output;
 use crate::formats::read::read_limited;
 use crate::linalg::{Matrix, Vector};
@@ -57,14 +56,15 @@ use crate::{Error, Result};
 pub const MAGIC: [u8; 4] = *b"SNET";
 /// The format version of a fully connected network's file, which [`save`] writes.
 pub const VERSION: u32 = 1;
-/// The newest format version this build reads: [`convmodel::VERSION`], for networks with
-/// convolutional layers.
-pub const NEWEST_VERSION: u32 = convmodel::VERSION;
+/// The format version of a network with convolutional layers ([`crate::formats::convmodel`]).
+pub const CONV_VERSION: u32 = 2;
+/// The newest format version this build reads.
+pub const NEWEST_VERSION: u32 = CONV_VERSION;
 /// The longest activation or cost name a model file may hold, in bytes.
 pub const MAX_NAME_BYTES: usize = 64;
 /// What error messages call a model file.
 const WHAT: &str = "scratchnet model";
-/// The largest model file [`load`] and [`load_model`] read: the larger header, version 2's
+/// The largest model file [`load`] and [`crate::formats::saved::load_model`] read: the larger header, version 2's
 /// (magic, version, input shape and layer count, then for each of [`MAX_LAYERS`] layers three
 /// sizes and a name at its longest, and the cost's name), [`MAX_PARAMETERS`] parameters and
 /// the CRC (about 1 GiB). Version 1's header, 4 bytes a layer and three names, is smaller.
@@ -121,7 +121,7 @@ pub fn load(path: &Path) -> Result<Network<f32>> {
 }
 
 /// Puts the file's name into a format error, so "not a scratchnet model (m.bin)".
-fn name_the_file(err: Error, path: &Path) -> Error {
+pub(crate) fn name_the_file(err: Error, path: &Path) -> Error {
     let what = format!("{WHAT} ({})", path.display());
     match err {
         Error::BadMagic { expected, got, .. } => Error::BadMagic {
@@ -162,11 +162,10 @@ fn name_the_file(err: Error, path: &Path) -> Error {
 pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
     match version(bytes)? {
         VERSION => {}
-        convmodel::VERSION => {
+        CONV_VERSION => {
             return Err(Error::Invalid(format!(
                 "this {WHAT} holds a network with convolutional layers (format version \
-                 {}); read it with model::load_model",
-                convmodel::VERSION
+                 {CONV_VERSION}); read it with saved::load_model"
             )))
         }
         got => {
@@ -193,7 +192,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Network<f32>> {
 // ANCHOR_END: from_bytes
 
 /// The magic, then the format version: the first eight bytes of every model file.
-fn version(bytes: &[u8]) -> Result<u32> {
+pub(crate) fn version(bytes: &[u8]) -> Result<u32> {
     check_magic(bytes)?;
     Reader { bytes, pos: 4 }.u32()
 }
@@ -211,110 +210,6 @@ pub(crate) fn check_crc(bytes: &[u8]) -> Result<()> {
         });
     }
     Ok(())
-}
-
-/// A trained network of either kind: what a model file holds. The command line's `eval`,
-/// `predict`, `serve` and `visualize` take one, so they read both.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Model {
-    /// The write-up's fully connected network (format version 1).
-    Dense(Network<f32>),
-    /// A list of layers with convolutions and pooling (format version 2).
-    Conv(ConvNet<f32>),
-}
-
-impl Model {
-    /// The number of inputs (pixels), and of outputs (classes).
-    pub fn inputs_and_outputs(&self) -> [usize; 2] {
-        match self {
-            Model::Dense(net) => [net.sizes()[0], *net.sizes().last().expect("two layers")],
-            Model::Conv(net) => [net.input().len(), net.outputs()],
-        }
-    }
-
-    /// The layer list, input first: `784,20,10,10` or `784,conv5x5x20,pool2,100,10`.
-    pub fn spec(&self) -> String {
-        match self {
-            Model::Dense(net) => {
-                let sizes: Vec<String> = net.sizes().iter().map(usize::to_string).collect();
-                sizes.join(",")
-            }
-            Model::Conv(net) => net.spec(),
-        }
-    }
-
-    /// The output for every column of `x`, (inputs, n) → (outputs, n).
-    pub fn feedforward_batch(&self, x: &Matrix<f32>) -> Matrix<f32> {
-        match self {
-            Model::Dense(net) => net.feedforward_batch(x),
-            Model::Conv(net) => crate::convnet::feedforward_batch(net, x),
-        }
-    }
-
-    /// The output for one image, `x` its (inputs) values.
-    pub fn feedforward(&self, x: &[f32]) -> Vec<f32> {
-        match self {
-            Model::Dense(net) => net.feedforward(&Vector::from_vec(x.to_vec())).into_vec(),
-            Model::Conv(net) => net.feedforward(x),
-        }
-    }
-
-    /// The predicted class for one image: the index of its largest output.
-    pub fn predict(&self, x: &[f32]) -> usize {
-        crate::linalg::argmax(&self.feedforward(x))
-    }
-
-    /// Every weight and bias.
-    fn parameters(&self) -> impl Iterator<Item = &f32> {
-        let (weights, biases) = match self {
-            Model::Dense(net) => (&net.weights, &net.biases),
-            Model::Conv(net) => (&net.weights, &net.biases),
-        };
-        let w = weights.iter().flat_map(|w| w.as_slice());
-        w.chain(biases.iter().flat_map(|b| b.as_slice()))
-    }
-
-    /// The file's bytes: version 1 for a fully connected network, 2 for one with
-    /// convolutions.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        match self {
-            Model::Dense(net) => to_bytes(net),
-            Model::Conv(net) => convmodel::to_bytes(net),
-        }
-    }
-
-    /// Saves the model as [`save`] does.
-    ///
-    /// # Errors
-    /// As [`save`].
-    pub fn save(&self, path: &Path) -> Result<()> {
-        output::write_file(path, &self.to_bytes())
-    }
-}
-
-/// Parses a model file of either version.
-///
-/// # Errors
-/// What [`from_bytes`] and [`convmodel::from_bytes`] refuse.
-pub fn from_bytes_any(bytes: &[u8]) -> Result<Model> {
-    match version(bytes)? {
-        convmodel::VERSION => convmodel::from_bytes(bytes).map(Model::Conv),
-        _ => from_bytes(bytes).map(Model::Dense),
-    }
-}
-
-/// Loads a model file of either version.
-///
-/// # Errors
-/// [`Error::Io`] if the file cannot be read, and everything [`from_bytes_any`] rejects.
-pub fn load_model(path: &Path) -> Result<Model> {
-    let bytes = read_limited(path, MAX_FILE_BYTES, "bytes in a model file")?;
-    from_bytes_any(&bytes).map_err(|err| name_the_file(err, path))
-}
-
-/// How many of the model's weights and biases are NaN or infinite.
-pub fn non_finite_parameters(model: &Model) -> usize {
-    model.parameters().filter(|x| !x.is_finite()).count()
 }
 
 /// A file that is a prefix of the magic is a truncated model; anything else is not a model.
@@ -511,7 +406,6 @@ mod tests {
             (back.hidden, back.output, back.cost),
             (net.hidden, net.output, net.cost)
         );
-        assert_eq!(non_finite_parameters(&Model::Dense(back)), 2);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::data::download::ensure;
 use crate::data::mnist::{data_dir, load_split, DataSet, Split};
 use crate::data::samples::Samples;
 use crate::data::shape::Shape;
-use crate::formats::model::{self, Model};
+use crate::formats::saved::{self, Model};
 use crate::linalg::MapShape;
 use crate::train::Evaluation;
 use crate::{Error, Result};
@@ -117,11 +117,11 @@ pub fn evaluate(model: &Model, samples: &Samples<f32>) -> Evaluation {
 }
 
 /// Loads a model of either kind (its layers within the crate's limits, see
-/// [`model::load_model`]); warns about non-finite parameters. Whether it fits the data is
+/// [`saved::load_model`]); warns about non-finite parameters. Whether it fits the data is
 /// [`check_fits`].
 pub fn load_model(path: &Path) -> Result<Model> {
-    let net = model::load_model(path)?;
-    let bad = model::non_finite_parameters(&net);
+    let net = saved::load_model(path)?;
+    let bad = saved::non_finite_parameters(&net);
     if bad > 0 {
         eprintln!(
             "warning: {} holds {bad} NaN or infinite parameters; its outputs may be meaningless",

@@ -11,8 +11,8 @@ use super::eval::{check_fits, load_model, test_data};
 use super::{is_help, unknown_argument, Args};
 use crate::app::visualize::{chunks_drawn, write_all, MAX_CHUNKS};
 use crate::data::shape::Shape;
-use crate::formats::model::Model;
 use crate::formats::read::read_limited;
+use crate::formats::saved::Model;
 use crate::{Error, Result};
 
 /// The longest training log read: 16 MiB (a log line per epoch is about 60 bytes).
