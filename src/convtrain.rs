@@ -1,8 +1,9 @@
 //! Training a [`ConvNet`] by mini-batch gradient descent, and measuring how well it does.
 //!
-//! Book chapter: "Convolutional networks". The same loop as [`crate::train`] (shuffle, cut
-//! into mini-batches, one step of W ← W − η ∂C/∂W per batch), with the batched passes of
-//! [`crate::convnet`], and the same settings, reports and observer: [`TrainConfig`],
+//! Book chapter: "Convolutional networks". The loop over epochs is [`crate::train`]'s own;
+//! one epoch is the same as there (shuffle, cut into mini-batches, one step of
+//! W ← W − η ∂C/∂W per batch) with the batched passes of [`crate::convnet`], and the same
+//! settings, reports and observer: [`TrainConfig`],
 //! [`EpochReport`], [`Observer`], [`Evaluation`]. Every random choice comes from the one
 //! [`Rng`], and every product gives the same bits on any number of threads, so a seed fixes
 //! a run.
@@ -24,11 +25,7 @@ use crate::error::Result;
 use crate::linalg::{argmax, Matrix, Scalar};
 use crate::optimizer::{add_l2, Optimizer, OptimizerState};
 use crate::rng::Rng;
-use crate::train::{
-    check_not_empty, epoch_report, keep_best_or_stop, EpochReport, Evaluation, Observer,
-    TrainConfig,
-};
-use std::time::Instant;
+use crate::train::{check_not_empty, run_epochs, EpochReport, Evaluation, Observer, TrainConfig};
 
 // ANCHOR: train
 /// Mini-batch training for `config.epochs` epochs, reporting after each (validation and test
@@ -57,28 +54,13 @@ pub fn train<T: Scalar>(
     let mut ws = ConvWorkspace::new();
     let mut opt = OptimizerState::for_parameters(config.optimizer, &net.weights, &net.biases);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let mut reports: Vec<EpochReport> = Vec::new();
-    let mut best: Option<(f64, ConvNet<T>)> = None;
-    for epoch in 1..=config.epochs {
-        let start = Instant::now();
-        let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
+    let one_epoch = |net: &mut ConvNet<T>, eta, epoch, observer: &mut dyn Observer| {
         let state = (&mut ws, &mut opt);
-        let batch_mean = train_epoch(net, train, config, (eta, epoch), rng, state, observer);
-        let costs = (batch_mean, l2_cost(net, lambda_over_n));
-        let sets = (train, validation, test);
-        let report = epoch_report((epoch, start), costs, config, sets, |set| {
-            evaluate(net, set)
-        })?;
-        observer.epoch_done(&report);
-        reports.push(report);
-        if keep_best_or_stop(net, &reports, config, &mut best) {
-            break;
-        }
-    }
-    if let Some((_, best_net)) = best {
-        *net = best_net;
-    }
-    Ok(reports)
+        train_epoch(net, train, config, (eta, epoch), rng, state, observer)
+    };
+    let l2 = |net: &ConvNet<T>| l2_cost(net, lambda_over_n);
+    let sets = (train, validation, test);
+    run_epochs(net, sets, config, observer, one_epoch, l2, evaluate)
 }
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then

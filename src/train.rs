@@ -49,19 +49,43 @@ pub fn train<T: Scalar>(
 ) -> Result<Vec<EpochReport>> {
     assert!(config.batch_size > 0, "batch size must be at least 1");
     check_not_empty(train)?;
-    // Grown one report per epoch: `config.epochs` may be any number, stopped by patience.
-    let mut reports: Vec<EpochReport> = Vec::new();
     let mut ws = Workspace::new();
     let mut opt = OptimizerState::new(config.optimizer, net);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let mut best: Option<(f64, Network<T>)> = None;
+    let one_epoch = |net: &mut Network<T>, eta, epoch, observer: &mut dyn Observer| {
+        let (ws, opt) = (&mut ws, &mut opt);
+        train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer)
+    };
+    let l2 = |net: &Network<T>| l2_cost(net, lambda_over_n);
+    let sets = (train, validation, test);
+    run_epochs(net, sets, config, observer, one_epoch, l2, evaluate)
+}
+
+/// The loop over epochs, for any kind of network (a [`crate::convnet::ConvNet`] too): for
+/// each epoch, η from `config.schedule`, one epoch of training by `one_epoch` (which returns
+/// the mean cost of its batches), the epoch's report ([`epoch_report`]: the training cost
+/// plus `l2` of the weights, the accuracies `evaluate` measures), the observer, and
+/// [`keep_best_or_stop`]; at the end `net` holds the kept epoch's weights ([`kept_epoch`]).
+///
+/// # Errors
+/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost.
+pub(crate) fn run_epochs<N: Clone, T: Scalar>(
+    net: &mut N,
+    sets: (&Samples<T>, Option<&Samples<T>>, Option<&Samples<T>>),
+    config: &TrainConfig,
+    observer: &mut dyn Observer,
+    mut one_epoch: impl FnMut(&mut N, f64, usize, &mut dyn Observer) -> f64,
+    l2: impl Fn(&N) -> f64,
+    evaluate: impl Fn(&N, &Samples<T>) -> Evaluation,
+) -> Result<Vec<EpochReport>> {
+    // Grown one report per epoch: `config.epochs` may be any number, stopped by patience.
+    let mut reports: Vec<EpochReport> = Vec::new();
+    let mut best: Option<(f64, N)> = None;
     for epoch in 1..=config.epochs {
         let start = Instant::now();
         let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
-        let (ws, opt) = (&mut ws, &mut opt);
-        let batch_mean = train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer);
-        let costs = (batch_mean, l2_cost(net, lambda_over_n));
-        let sets = (train, validation, test);
+        let batch_mean = one_epoch(net, eta, epoch, observer);
+        let costs = (batch_mean, l2(net));
         let report = epoch_report((epoch, start), costs, config, sets, |set| {
             evaluate(net, set)
         })?;
@@ -79,8 +103,8 @@ pub fn train<T: Scalar>(
 
 /// What a run does after each epoch's report: with `config.keep_best` or a patience, keeps a
 /// copy of `net` in `best` when its validation accuracy (the last report's) is the best so
-/// far; returns true when a patience has run out. [`crate::convtrain::train`] does the same.
-pub(crate) fn keep_best_or_stop<N: Clone>(
+/// far; returns true when a patience has run out.
+fn keep_best_or_stop<N: Clone>(
     net: &N,
     reports: &[EpochReport],
     config: &TrainConfig,
@@ -112,12 +136,11 @@ pub(crate) fn check_not_empty<T: Scalar>(train: &Samples<T>) -> Result<()> {
 /// The report of epoch `epoch`, begun at `start`: its training cost (the mean of its
 /// batches' costs, `batch_mean`, or, with `config.evaluate_train`, the cost `evaluate` measures
 /// on the training set; plus L2's term `l2`) and the accuracy `evaluate` measures on the
-/// validation and test sets (those there are). [`crate::convtrain::train`] ends its epochs
-/// the same way.
+/// validation and test sets (those there are).
 ///
 /// # Errors
 /// [`Error::Diverged`] if the training cost is NaN or infinite (then no set is measured).
-pub(crate) fn epoch_report<T: Scalar>(
+fn epoch_report<T: Scalar>(
     (epoch, start): (usize, Instant),
     (batch_mean, l2): (f64, f64),
     config: &TrainConfig,
