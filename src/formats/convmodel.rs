@@ -34,8 +34,9 @@
 use crate::activation::Activation;
 use crate::convnet::{parameter_shapes, ConvNet, Layer};
 use crate::cost::Cost;
-use crate::formats::checksum::crc32;
-use crate::formats::model::{check_crc, corrupt, unknown, Reader, MAGIC};
+use crate::formats::model::{
+    check_crc, corrupt, put_name, put_parameters_and_crc, unknown, Reader, MAGIC,
+};
 use crate::linalg::{MapShape, Matrix, Vector};
 use crate::network::MAX_LAYERS;
 use crate::{Error, Result};
@@ -58,10 +59,6 @@ pub fn to_bytes(net: &ConvNet<f32>) -> Vec<u8> {
     for n in [input.maps, input.rows, input.cols, net.layers().len()] {
         put(&mut bytes, n);
     }
-    let name = |bytes: &mut Vec<u8>, name: &str| {
-        bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(name.as_bytes());
-    };
     for &layer in net.layers() {
         let (kind, size, maps) = match layer {
             Layer::Dense { neurons, .. } => (DENSE, neurons, 0),
@@ -71,17 +68,10 @@ pub fn to_bytes(net: &ConvNet<f32>) -> Vec<u8> {
         for n in [kind as usize, size, maps] {
             put(&mut bytes, n);
         }
-        name(&mut bytes, layer.activation().map_or("", Activation::name));
+        put_name(&mut bytes, layer.activation().map_or("", Activation::name));
     }
-    name(&mut bytes, net.cost.name());
-    for (w, b) in net.weights.iter().zip(&net.biases) {
-        for &x in w.as_slice().iter().chain(b.as_slice()) {
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    let crc = crc32(&bytes);
-    bytes.extend_from_slice(&crc.to_le_bytes());
-    bytes
+    put_name(&mut bytes, net.cost.name());
+    put_parameters_and_crc(bytes, &net.weights, &net.biases)
 }
 
 /// Parses a version-2 file's contents, the magic and version already read as

@@ -86,10 +86,26 @@ pub fn to_bytes(net: &Network<f32>) -> Vec<u8> {
         bytes.extend_from_slice(&(n as u32).to_le_bytes());
     }
     for name in [net.hidden.name(), net.output.name(), net.cost.name()] {
-        bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        bytes.extend_from_slice(name.as_bytes());
+        put_name(&mut bytes, name);
     }
-    for (w, b) in net.weights.iter().zip(&net.biases) {
+    put_parameters_and_crc(bytes, &net.weights, &net.biases)
+}
+// ANCHOR_END: to_bytes
+
+/// Appends a name as every model file stores one: its byte length (u32), then its UTF-8.
+pub(crate) fn put_name(bytes: &mut Vec<u8>, name: &str) {
+    bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(name.as_bytes());
+}
+
+/// Ends a model file as every version does: each layer's weights row by row, then its
+/// biases, as f32; then the CRC-32 of every byte before it.
+pub(crate) fn put_parameters_and_crc(
+    mut bytes: Vec<u8>,
+    weights: &[Matrix<f32>],
+    biases: &[Vector<f32>],
+) -> Vec<u8> {
+    for (w, b) in weights.iter().zip(biases) {
         for &x in w.as_slice().iter().chain(b.as_slice()) {
             bytes.extend_from_slice(&x.to_le_bytes());
         }
@@ -98,7 +114,6 @@ pub fn to_bytes(net: &Network<f32>) -> Vec<u8> {
     bytes.extend_from_slice(&crc.to_le_bytes());
     bytes
 }
-// ANCHOR_END: to_bytes
 
 /// Saves `net` to `path` through [`output::write_file`]: the bytes go to a temporary file
 /// beside `path`, flushed to disk, then renamed over `path`; a path that names anything but a
