@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::common::{assert_exit, scratchnet, temp_dir, text};
+use crate::common::{assert_exit, names_in, scratchnet, temp_dir, text};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 
@@ -317,14 +317,6 @@ fn bars(name: &str, train: u32, test: u32) -> PathBuf {
 fn assert_stderr_says(out: &Output, what: &str) {
     let stderr = text(&out.stderr);
     assert!(stderr.contains(what), "expected {what:?} in:\n{stderr}");
-}
-
-/// The names in `dir`, sorted.
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    let names = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name());
-    let mut names: Vec<String> = names.map(|n| n.to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
 }
 
 /// `--out` or `--log` naming a FIFO, a symbolic link, a folder, or a file in a missing

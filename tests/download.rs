@@ -6,22 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{mnist_dir, temp_dir};
+use crate::common::{mnist_dir, names_in, temp_dir};
 use scratchnet::data::download::{download_from, ALL};
 use scratchnet::data::mnist::{has_all_files, Split, FILES};
 use scratchnet::Error;
 
 fn file_url(dir: &Path) -> String {
     format!("file://{}/", dir.display())
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]
@@ -51,9 +42,9 @@ fn wrong_digest_is_rejected_and_nothing_is_left_behind() {
         other => panic!("expected DigestMismatch, got {other:?}"),
     }
     assert!(
-        entries(&dest).is_empty(),
+        names_in(&dest).is_empty(),
         "left behind: {:?}",
-        entries(&dest)
+        names_in(&dest)
     );
     assert!(!lines.is_empty());
     std::fs::remove_dir_all(mirror).ok();
@@ -89,7 +80,7 @@ fn missing_curl_gives_instructions() {
     .unwrap_err();
     assert!(err.to_string().contains("is curl installed"), "{err}");
     assert_helpful(err, &dest);
-    assert!(entries(&dest).is_empty());
+    assert!(names_in(&dest).is_empty());
     std::fs::remove_dir_all(dest).ok();
 }
 
@@ -127,7 +118,7 @@ fn child_download_without_curl() {
     let err = scratchnet::data::download::download(&dest, &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("is curl installed"), "{err}");
     assert_helpful(err, &dest);
-    assert!(entries(&dest).is_empty());
+    assert!(names_in(&dest).is_empty());
 }
 
 #[test]
@@ -148,7 +139,7 @@ fn every_mirror_failing_gives_instructions() {
     .unwrap_err();
     assert!(err.to_string().contains("every mirror failed"), "{err}");
     assert_helpful(err, &dest);
-    assert!(entries(&dest).is_empty());
+    assert!(names_in(&dest).is_empty());
     std::fs::remove_dir_all(empty_mirror).ok();
     std::fs::remove_dir_all(dest).ok();
 }
@@ -172,7 +163,7 @@ fn tiny_data_set(dest: &Path, skip: impl Fn(&str) -> bool) -> Vec<String> {
 
 /// Every file in `dir` with its bytes, to check that nothing changed.
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let files = entries(dir).into_iter();
+    let files = names_in(dir).into_iter();
     files
         .map(|name| {
             let bytes = std::fs::read(dir.join(&name)).unwrap_or_default();
@@ -257,7 +248,7 @@ fn something_that_is_not_a_file_is_left_alone() {
     let err = download_from(&dest, &[Split::Test], &[], "no-such-curl", &mut |_| {}).unwrap_err();
     assert!(err.to_string().contains("is not a regular file"), "{err}");
     assert!(dest.join(FILES[3].0).is_dir());
-    assert_eq!(entries(&dest), [FILES[3].0]);
+    assert_eq!(names_in(&dest), [FILES[3].0]);
     std::fs::remove_dir_all(dest).ok();
 }
 
@@ -309,7 +300,7 @@ fn real_files_from_a_local_mirror() {
         names.sort();
         names
     };
-    assert_eq!(entries(&dest), expected);
+    assert_eq!(names_in(&dest), expected);
     // A second run finds them all and never needs curl.
     assert_found_without_curl(&dest);
     // Another data set with one file missing: with MNIST on the mirror, its three files were
@@ -331,7 +322,7 @@ fn real_files_from_a_local_mirror() {
         &mut |_| {},
     )
     .unwrap();
-    assert_eq!(entries(&test_only), [FILES[2].0, FILES[3].0]);
+    assert_eq!(names_in(&test_only), [FILES[2].0, FILES[3].0]);
     for dir in [mirror, dest, other, test_only] {
         std::fs::remove_dir_all(dir).ok();
     }

@@ -117,3 +117,14 @@ pub fn cross_entropy_from_z(z: &[f64], y: &[f64]) -> f64 {
         .map(|(&z, &y)| y * softplus(-z) + (1.0 - y) * softplus(z))
         .sum()
 }
+
+/// The names of the entries of `dir`, sorted: what a test expects to find there (and that
+/// nothing else was left behind).
+pub fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let names = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name());
+    let mut names: Vec<String> = names.map(|n| n.to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
