@@ -481,9 +481,10 @@ pub fn pool_backward_batch<T: Scalar>(
 }
 // ANCHOR_END: pool_batch
 
-/// `sums[j]` ← Σ of row j of the row-major matrix `m` with `cols` columns, each row added in
-/// order from its first value (the bits of a plain loop), four rows side by side so that
-/// their chains of dependent adds overlap instead of waiting on each other.
+/// `sums[j]` ← Σ of row j of the row-major matrix `m` with `cols` columns: for Δ of a
+/// convolution, (c_out, oh·ow·batch), the sums of Eq 11 (∂C/∂b_j = Σ over map j's δ), (c_out).
+/// Each row is added in order from its first value (the bits of a plain loop), four rows
+/// side by side so that their chains of dependent adds overlap instead of waiting.
 fn row_sums<T: Scalar>(m: &[T], cols: usize, sums: &mut [T]) {
     if cols == 0 {
         return sums.fill(T::ZERO);

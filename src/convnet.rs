@@ -703,8 +703,9 @@ pub fn backprop_one<T: Scalar>(net: &ConvNet<T>, x: &[T], y: &[T]) -> Gradient<T
 // ANCHOR_END: backprop_one
 
 /// The output for every column of `x`, (input values, n) → (outputs, n): the batched
-/// forward pass, [`eval_chunk`] images at a time so the patch matrices stay a few megabytes
-/// whatever n is.
+/// forward pass ([`forward_batch`]: Zˡ = Kˡ ⋆ aˡ⁻¹ + bˡ for a convolution, Wˡaˡ⁻¹ + Bˡ for a
+/// fully connected layer, then aˡ = f(Zˡ); window maxima for pooling), [`eval_chunk`] images
+/// at a time so the patch matrices stay a few megabytes whatever n is.
 ///
 /// Book: "Convolutional networks".
 ///
