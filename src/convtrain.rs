@@ -19,13 +19,14 @@ use crate::convnet::{
     ConvNet, ConvWorkspace,
 };
 use crate::cost::Cost;
-use crate::data::augment::shift_batch;
 use crate::data::samples::Samples;
 use crate::error::Result;
 use crate::linalg::{argmax, Matrix, Scalar};
 use crate::optimizer::{add_l2, Optimizer, OptimizerState};
 use crate::rng::Rng;
-use crate::train::{check_not_empty, run_epochs, EpochReport, Evaluation, Observer, TrainConfig};
+use crate::train::{
+    check_not_empty, run_epochs, EpochReport, Evaluation, Measure, Observer, TrainConfig,
+};
 
 // ANCHOR: train
 /// Mini-batch training for `config.epochs` epochs, reporting after each (validation and test
@@ -58,13 +59,18 @@ pub fn train<T: Scalar>(
         let state = (&mut ws, &mut opt);
         train_epoch(net, train, config, (eta, epoch), rng, state, observer)
     };
-    let l2 = |net: &ConvNet<T>| l2_cost(net, lambda_over_n);
+    // Training uses every core for its products: measuring beside it would only compete.
+    let measure = Measure {
+        l2: |net: &ConvNet<T>| l2_cost(net, lambda_over_n),
+        evaluate,
+        beside_training: false,
+    };
     let sets = (train, validation, test);
-    run_epochs(net, sets, config, observer, one_epoch, l2, evaluate)
+    run_epochs(net, sets, config, observer, one_epoch, &measure)
 }
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then
-/// for each mini-batch gather it (shifting the images when `config.augment`), run it forward
+/// for each mini-batch gather it (changing the images as `config.augment` says), run it forward
 /// (with dropout when `config.dropout` > 0) and back, and take a step: SGD with L2 as weight
 /// decay, or `opt`'s rule with L2's (λ/n) W added to the gradient.
 /// Returns the mean cost of the batches as they were trained (0 when
@@ -90,9 +96,7 @@ pub fn train_epoch<T: Scalar>(
     let (mut y, mut cost_sum) = (Matrix::zeros(0, 0), 0.0);
     for (done, batch) in order.chunks(config.batch_size).enumerate() {
         train.gather(batch, classes, ws.input(), &mut y);
-        if config.augment {
-            shift_batch(ws.input(), rng);
-        }
+        config.augment.columns(ws.input(), rng);
         if config.dropout > 0.0 {
             forward_batch_dropout(net, ws, config.dropout, rng);
         } else {

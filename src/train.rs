@@ -6,7 +6,7 @@
 //!
 //! The "Beyond the write-up" chapter adds options to [`TrainConfig`]: L2 weight decay,
 //! momentum and Adam ([`crate::optimizer`]), dropout ([`crate::backprop::forward_batch_dropout`]),
-//! shifted images ([`crate::data::augment`]), a learning-rate [`Schedule`], and early stopping.
+//! shifted or distorted images ([`crate::data::augment`]), a learning-rate [`Schedule`], and early stopping.
 //! Their defaults are off, and then [`train`] does exactly the write-up's arithmetic, bit for
 //! bit (a test pins this against [`sgd_step`]). The images and their batches come from
 //! [`Samples`] ([`crate::data::samples`]). The file reads top-down: [`train`], the loop over
@@ -15,10 +15,12 @@
 use crate::backprop::{
     backward_batch, backward_sgd, forward_batch, forward_batch_dropout, Workspace,
 };
-use crate::data::augment::shift_rows;
+use crate::data::augment::Augment;
 use crate::data::samples::Samples;
 use crate::error::{Error, Result};
-use crate::linalg::{Matrix, Scalar};
+use crate::linalg::{
+    threads, with_thread_limit, Matrix, Scalar, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
+};
 use crate::network::Network;
 use crate::optimizer::{add_l2, l2_cost, Optimizer, OptimizerState};
 use crate::rng::Rng;
@@ -56,67 +58,179 @@ pub fn train<T: Scalar>(
         let (ws, opt) = (&mut ws, &mut opt);
         train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer)
     };
-    let l2 = |net: &Network<T>| l2_cost(net, lambda_over_n);
+    let measure = Measure {
+        l2: |net: &Network<T>| l2_cost(net, lambda_over_n),
+        evaluate,
+        beside_training: threads() >= 2 && trains_on_one_thread(net, config.batch_size),
+    };
     let sets = (train, validation, test);
-    run_epochs(net, sets, config, observer, one_epoch, l2, evaluate)
+    run_epochs(net, sets, config, observer, one_epoch, &measure)
+}
+
+/// The training, validation and test sets of a run (the last two may be absent).
+pub(crate) type Sets<'a, T> = (
+    &'a Samples<T>,
+    Option<&'a Samples<T>>,
+    Option<&'a Samples<T>>,
+);
+
+/// How [`run_epochs`] measures a network after each epoch.
+pub(crate) struct Measure<L, E> {
+    /// L2's term of the cost, (λ/2n) Σ w², for the network's weights.
+    pub l2: L,
+    /// The cost and accuracy of the network on a set of samples.
+    pub evaluate: E,
+    /// Measure each epoch on a thread of its own (its products on one thread) while the
+    /// next epoch trains: worth it when training keeps to one core and a second is free.
+    pub beside_training: bool,
 }
 
 /// The loop over epochs, for any kind of network (a [`crate::convnet::ConvNet`] too): for
 /// each epoch, η from `config.schedule`, one epoch of training by `one_epoch` (which returns
 /// the mean cost of its batches), the epoch's report ([`epoch_report`]: the training cost
-/// plus `l2` of the weights, the accuracies `evaluate` measures), the observer, and
-/// [`keep_best_or_stop`]; at the end `net` holds the kept epoch's weights ([`kept_epoch`]).
+/// plus `measure.l2` of the weights, the accuracies `measure.evaluate` finds), the observer,
+/// and keeping the best epoch or stopping ([`Kept::record`]); at the end `net` holds the
+/// kept epoch's weights ([`kept_epoch`]).
+///
+/// With `measure.beside_training`, epoch e is measured on a copy of its weights while epoch
+/// e + 1 trains; its report then comes after e + 1's training. Nothing trained depends on a
+/// report until patience stops the run (the extra epoch is then dropped for the kept one),
+/// so the weights and reports are the same either way; only the seconds differ.
 ///
 /// # Errors
-/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost.
-pub(crate) fn run_epochs<N: Clone, T: Scalar>(
+/// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost (`net`
+/// then holds that epoch's weights).
+pub(crate) fn run_epochs<N, T, L, E>(
     net: &mut N,
-    sets: (&Samples<T>, Option<&Samples<T>>, Option<&Samples<T>>),
+    sets: Sets<'_, T>,
     config: &TrainConfig,
     observer: &mut dyn Observer,
     mut one_epoch: impl FnMut(&mut N, f64, usize, &mut dyn Observer) -> f64,
-    l2: impl Fn(&N) -> f64,
-    evaluate: impl Fn(&N, &Samples<T>) -> Evaluation,
-) -> Result<Vec<EpochReport>> {
-    // Grown one report per epoch: `config.epochs` may be any number, stopped by patience.
-    let mut reports: Vec<EpochReport> = Vec::new();
-    let mut best: Option<(f64, N)> = None;
-    for epoch in 1..=config.epochs {
-        let start = Instant::now();
-        let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
-        let batch_mean = one_epoch(net, eta, epoch, observer);
-        let costs = (batch_mean, l2(net));
-        let report = epoch_report((epoch, start), costs, config, sets, |set| {
-            evaluate(net, set)
-        })?;
-        observer.epoch_done(&report);
-        reports.push(report);
-        if keep_best_or_stop(net, &reports, config, &mut best) {
-            break;
+    measure: &Measure<L, E>,
+) -> Result<Vec<EpochReport>>
+where
+    N: Clone + Send + Sync,
+    T: Scalar,
+    L: Fn(&N) -> f64 + Sync,
+    E: Fn(&N, &Samples<T>) -> Evaluation + Sync,
+{
+    let mut kept = Kept {
+        reports: Vec::new(),
+        best: None,
+    };
+    std::thread::scope(|scope| {
+        let mut measuring = None;
+        for epoch in 1..=config.epochs {
+            let start = Instant::now();
+            let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
+            let batch_mean = one_epoch(net, eta, epoch, observer);
+            let trained = Trained {
+                epoch,
+                batch_mean,
+                train_seconds: start.elapsed().as_secs_f64(),
+            };
+            if let Some(handle) = measuring.take() {
+                let (weights, report) = join(handle);
+                match kept.record(&weights, report, config, observer) {
+                    Err(diverged) => {
+                        *net = weights;
+                        return Err(diverged);
+                    }
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {}
+                }
+            }
+            if measure.beside_training {
+                let weights = net.clone();
+                measuring = Some(scope.spawn(move || {
+                    let report = with_thread_limit(1, || {
+                        epoch_report(&weights, trained, config, sets, measure)
+                    });
+                    (weights, report)
+                }));
+            } else {
+                let report = epoch_report(net, trained, config, sets, measure);
+                if kept.record(net, report, config, observer)? {
+                    return Ok(());
+                }
+            }
         }
+        if let Some(handle) = measuring {
+            let (weights, report) = join(handle);
+            if let Err(diverged) = kept.record(&weights, report, config, observer) {
+                *net = weights;
+                return Err(diverged);
+            }
+        }
+        Ok(())
+    })?;
+    if let Some((_, best)) = kept.best {
+        *net = best;
     }
-    if let Some((_, best_net)) = best {
-        *net = best_net;
-    }
-    Ok(reports)
+    Ok(kept.reports)
 }
 
-/// What a run does after each epoch's report: with `config.keep_best` or a patience, keeps a
-/// copy of `net` in `best` when its validation accuracy (the last report's) is the best so
-/// far; returns true when a patience has run out.
-fn keep_best_or_stop<N: Clone>(
-    net: &N,
-    reports: &[EpochReport],
-    config: &TrainConfig,
-    best: &mut Option<(f64, N)>,
-) -> bool {
-    let Some(accuracy) = reports.last().and_then(|r| r.validation_accuracy) else {
-        return false;
-    };
-    if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
-        *best = Some((accuracy, net.clone()));
+/// What a thread measuring an epoch returns, once it has finished (its panic goes on here).
+fn join<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// An epoch's training, before it is measured.
+#[derive(Clone, Copy)]
+struct Trained {
+    epoch: usize,
+    /// The mean cost of its mini-batches, as they were trained.
+    batch_mean: f64,
+    train_seconds: f64,
+}
+
+/// The reports so far and, with `config.keep_best` or a patience, the best epoch's
+/// validation accuracy and weights.
+struct Kept<N> {
+    reports: Vec<EpochReport>,
+    best: Option<(f64, N)>,
+}
+
+impl<N: Clone> Kept<N> {
+    /// Takes an epoch's `report` (of the weights `net`): tells the observer, keeps a copy of
+    /// `net` when its validation accuracy is the best so far (with `config.keep_best` or a
+    /// patience), and returns true when a patience has run out.
+    ///
+    /// # Errors
+    /// The report's own error ([`Error::Diverged`]), before anything is kept.
+    fn record(
+        &mut self,
+        net: &N,
+        report: Result<EpochReport>,
+        config: &TrainConfig,
+        observer: &mut dyn Observer,
+    ) -> Result<bool> {
+        let report = report?;
+        observer.epoch_done(&report);
+        self.reports.push(report);
+        let Some(accuracy) = self.reports.last().and_then(|r| r.validation_accuracy) else {
+            return Ok(false);
+        };
+        let best = &mut self.best;
+        if keeps_best(config) && best.as_ref().is_none_or(|(b, _)| accuracy > *b) {
+            *best = Some((accuracy, net.clone()));
+        }
+        Ok(config.patience > 0 && epochs_since_best(&self.reports) >= config.patience)
     }
-    config.patience > 0 && epochs_since_best(reports) >= config.patience
+}
+
+/// Whether a training step of `net` on mini-batches of `batch` images keeps to one thread:
+/// every product below [`PARALLEL_MIN_WORK`] multiply-adds and every element-wise pass
+/// below [`PARALLEL_MIN_ELEMENTS`] values (the write-up's network, for one), so that a
+/// second core is free to measure the last epoch.
+fn trains_on_one_thread<T: Scalar>(net: &Network<T>, batch: usize) -> bool {
+    net.sizes().windows(2).all(|pair| {
+        let (n_in, n_out) = (pair[0], pair[1]);
+        batch.saturating_mul(n_in).saturating_mul(n_out) < PARALLEL_MIN_WORK
+            && batch.saturating_mul(n_out.max(n_in)) < PARALLEL_MIN_ELEMENTS
+    })
 }
 
 /// Refuses an empty training set: with no images an epoch has no batch, and the "trained"
@@ -133,45 +247,49 @@ pub(crate) fn check_not_empty<T: Scalar>(train: &Samples<T>) -> Result<()> {
     }
 }
 
-/// The report of epoch `epoch`, begun at `start`: its training cost (the mean of its
-/// batches' costs, `batch_mean`, or, with `config.evaluate_train`, the cost `evaluate` measures
-/// on the training set; plus L2's term `l2`) and the accuracy `evaluate` measures on the
-/// validation and test sets (those there are).
+/// The report of the epoch `trained` left as `net`: its training cost (the mean of its
+/// batches' costs or, with `config.evaluate_train`, the cost `measure.evaluate` finds on the
+/// training set; plus L2's term) and the accuracy `measure.evaluate` finds on the validation
+/// and test sets (those there are).
 ///
 /// # Errors
 /// [`Error::Diverged`] if the training cost is NaN or infinite (then no set is measured).
-fn epoch_report<T: Scalar>(
-    (epoch, start): (usize, Instant),
-    (batch_mean, l2): (f64, f64),
+fn epoch_report<N, T: Scalar, L, E>(
+    net: &N,
+    trained: Trained,
     config: &TrainConfig,
-    (train, validation, test): (&Samples<T>, Option<&Samples<T>>, Option<&Samples<T>>),
-    evaluate: impl Fn(&Samples<T>) -> Evaluation,
-) -> Result<EpochReport> {
-    let train_seconds = start.elapsed().as_secs_f64();
+    (train, validation, test): Sets<'_, T>,
+    measure: &Measure<L, E>,
+) -> Result<EpochReport>
+where
+    L: Fn(&N) -> f64,
+    E: Fn(&N, &Samples<T>) -> Evaluation,
+{
+    let start = Instant::now();
     let data_cost = match config.evaluate_train {
-        true => evaluate(train).cost,
-        false => batch_mean,
+        true => (measure.evaluate)(net, train).cost,
+        false => trained.batch_mean,
     };
-    let train_cost = data_cost + l2;
+    let train_cost = data_cost + (measure.l2)(net);
     if !train_cost.is_finite() {
         return Err(Error::Diverged {
-            epoch,
+            epoch: trained.epoch,
             cost: train_cost,
             eta: config.eta,
             lambda: (config.lambda != 0.0).then_some(config.lambda),
         });
     }
-    let accuracy = |set: &Samples<T>| evaluate(set).accuracy;
+    let accuracy = |set: &Samples<T>| (measure.evaluate)(net, set).accuracy;
     let (validation_accuracy, test_accuracy) = (validation.map(accuracy), test.map(accuracy));
-    let seconds = start.elapsed().as_secs_f64();
+    let eval_seconds = start.elapsed().as_secs_f64();
     Ok(EpochReport {
-        epoch,
+        epoch: trained.epoch,
         train_cost,
         validation_accuracy,
         test_accuracy,
-        seconds,
-        train_seconds,
-        eval_seconds: seconds - train_seconds,
+        seconds: trained.train_seconds + eval_seconds,
+        train_seconds: trained.train_seconds,
+        eval_seconds,
     })
 }
 
@@ -193,8 +311,8 @@ pub fn train_epoch<T: Scalar>(
     train_epoch_with(net, train, config, eta, epoch, rng, ws, &mut opt, observer);
 }
 
-/// One epoch: shuffle, then for each mini-batch gather it (shifting the images when
-/// `config.augment`), run it forward (with dropout if asked) and back, and step: plain SGD
+/// One epoch: shuffle, then for each mini-batch gather it (changing the images as
+/// `config.augment` says), run it forward (with dropout if asked) and back, and step: plain SGD
 /// inside the backward pass ([`backward_sgd`], L2 as weight decay), momentum and Adam by
 /// `opt` from the stored gradient (plus L2's λ/n·W). With the defaults this is one
 /// [`sgd_step`] per batch.
@@ -224,10 +342,8 @@ pub fn train_epoch_with<T: Scalar>(
         // X (stored one image per row) and Y for this batch.
         let xt = ws.input_rows(n_in, batch.len());
         train.gather_batch(&batches, done, classes, xt, &mut y);
-        if config.augment {
-            // `a[0]` holds the input batch, the write-up's A¹ (one image per row here).
-            shift_rows(&mut ws.a[0], rng);
-        }
+        // `a[0]` holds the input batch, the write-up's A¹ (one image per row here).
+        config.augment.rows(&mut ws.a[0], rng);
         if config.dropout > 0.0 {
             forward_batch_dropout(net, ws, config.dropout, rng);
         } else {
@@ -400,8 +516,8 @@ pub struct TrainConfig {
     /// Leave the network with the weights of the epoch with the best validation accuracy
     /// rather than the last epoch's (a patience does this too).
     pub keep_best: bool,
-    /// Shift every training image by a random −2..=2 pixels each epoch.
-    pub augment: bool,
+    /// How every training image is changed each epoch: not at all, shifted, or distorted.
+    pub augment: Augment,
     /// Report the cost over the whole training set after each epoch (an extra forward pass
     /// over it). When false, the reported cost is the mean over the epoch's mini-batches,
     /// measured as they were trained (cheaper, a little stale, with dropout's noise).
@@ -421,7 +537,7 @@ impl Default for TrainConfig {
             schedule: Schedule::Constant,
             patience: 0,
             keep_best: false,
-            augment: false,
+            augment: Augment::None,
             evaluate_train: true,
         }
     }

@@ -6,6 +6,7 @@
 use scratchnet::activation::Activation;
 use scratchnet::backprop::{forward_batch_dropout, Workspace};
 use scratchnet::cost::Cost;
+use scratchnet::data::augment::Augment;
 use scratchnet::data::samples::Samples;
 use scratchnet::init::Init;
 use scratchnet::linalg::{Matrix, Vector};
@@ -191,7 +192,7 @@ fn every_option_together_is_reproducible_and_learns() {
             keep_best: true,
             // Shifting a 4×4 image by up to 2 pixels moves its bright quadrant: no labels
             // would survive. Shifts are checked in `augment`'s own tests.
-            augment: false,
+            augment: Augment::None,
             evaluate_train: false,
         };
         let run = || {
@@ -250,4 +251,61 @@ fn dropout_only_in_training_no_stale_masks_afterwards() {
     let samples = Samples::new(x.transpose(), vec![0, 1, 2, 3, 0]);
     let expected: Vec<usize> = (0..5).map(|k| net.predict(&x.column(k))).collect();
     assert_eq!(evaluate(&net, &samples).predictions, expected);
+}
+
+/// What a run reports to its observer, in order, seconds left out.
+#[derive(Default)]
+struct Heard(Vec<(usize, u64, Option<f64>, Option<f64>)>);
+
+impl scratchnet::train::Observer for Heard {
+    fn epoch_done(&mut self, r: &scratchnet::train::EpochReport) {
+        let accuracies = (r.validation_accuracy, r.test_accuracy);
+        self.0
+            .push((r.epoch, r.train_cost.to_bits(), accuracies.0, accuracies.1));
+    }
+}
+
+#[test]
+fn measuring_beside_training_changes_no_weight_report_or_stop() {
+    use scratchnet::linalg::set_threads;
+    let (data, validation, test) = (quadrants(300, 2), quadrants(200, 3), quadrants(100, 4));
+    // With two threads a network this small trains on one and is measured on the other,
+    // each epoch beside the next one's training; with one, after it. Patience stops the
+    // wobbling run early, and η = 10³⁰⁰ makes the second diverge at once.
+    let stopping = TrainConfig {
+        epochs: 40,
+        eta: 8.0,
+        patience: 3,
+        ..TrainConfig::default()
+    };
+    let diverging = TrainConfig {
+        eta: 1e300,
+        ..stopping.clone()
+    };
+    for config in [stopping, diverging] {
+        let run = |threads| {
+            set_threads(threads);
+            let mut rng = Rng::new(5);
+            let mut net: Network<f32> = Network::new(&[16, 8, 4], &mut rng);
+            let mut heard = Heard::default();
+            let sets = (Some(&validation), Some(&test));
+            let result = train(
+                &mut net, &data, sets.0, sets.1, &config, &mut rng, &mut heard,
+            );
+            set_threads(1);
+            let ended = result
+                .map(|reports| reports.len())
+                .map_err(|e| e.to_string());
+            (crate::common::bits(&net), heard.0, ended)
+        };
+        let (one, beside) = (run(1), run(2));
+        assert_eq!(one.0, beside.0, "eta {:e}: weights", config.eta);
+        assert_eq!(one.1, beside.1, "eta {:e}: reports", config.eta);
+        assert_eq!(one.2, beside.2, "eta {:e}: how the run ended", config.eta);
+        assert!(
+            matches!(&one.2, Ok(n) if *n < 40) || one.2.is_err(),
+            "{:?}",
+            one.2
+        );
+    }
 }

@@ -45,6 +45,7 @@ use scratchnet::convnet::{
 };
 use scratchnet::convtrain::train_epoch;
 use scratchnet::cost::Cost;
+use scratchnet::data::augment::Augment;
 use scratchnet::data::samples::Samples;
 use scratchnet::init::Init;
 use scratchnet::linalg::{set_threads, Matrix, Vector};
@@ -573,7 +574,7 @@ fn trained_bits(threads: usize, optimizer: Optimizer) -> Vec<u64> {
         batch_size: 50,
         eta: 0.1,
         lambda: 1.0,
-        augment: true,
+        augment: Augment::Distort,
         dropout: 0.3,
         ..TrainConfig::default()
     };

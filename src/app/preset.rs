@@ -9,6 +9,7 @@
 use crate::activation::Activation;
 use crate::convnet::{ConvNet, ConvNetConfig, Feature};
 use crate::cost::Cost;
+use crate::data::augment::Augment;
 use crate::formats::saved::Model;
 use crate::init::Init;
 use crate::linalg::Scalar;
@@ -113,7 +114,7 @@ pub fn preset(name: &str) -> Option<Settings> {
         "best-mlp-augmented" => Settings {
             train: TrainConfig {
                 epochs: 35,
-                augment: true,
+                augment: Augment::Shift,
                 ..best.train
             },
             ..best
@@ -153,7 +154,7 @@ pub fn preset(name: &str) -> Option<Settings> {
                 epochs: 45,
                 batch_size: 50,
                 dropout: 0.5,
-                augment: true,
+                augment: Augment::Distort,
                 ..best.train
             },
             ..writeup
@@ -232,7 +233,7 @@ impl Settings {
             t.dropout,
             t.schedule.name(),
             t.patience,
-            t.augment,
+            t.augment.name(),
             self.seed
         )
     }

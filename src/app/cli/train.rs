@@ -28,6 +28,7 @@ use crate::app::preset::{preset, Settings, PRESETS};
 use crate::convnet::{check_batch, parameter_shapes, Feature};
 use crate::convtrain;
 use crate::cost::{self, Cost};
+use crate::data::augment::Augment;
 use crate::data::classes::Classes;
 use crate::data::mnist::Mnist;
 use crate::data::samples::Samples;
@@ -82,7 +83,9 @@ Options:
       --schedule S      constant | step | cosine [default: constant]
       --patience N      Stop after N epochs without a better validation accuracy
                         [default: 0, off]
-      --augment         Shift each training image by a random -2..2 pixels every epoch
+      --augment A       Change each training image every epoch: none | shift (by a
+                        random -2..2 pixels) | distort (also turned by up to 10 degrees
+                        and resized by up to 10%, bilinear) [default: none]
       --threads N       Threads for matrix products, at most 256 [default: all cores]
       --out FILE        Where to save the model, a regular file [default: scratchnet-model.bin]
       --log FILE.csv    Also write one CSV row per epoch: epoch,train_cost,
@@ -154,10 +157,6 @@ pub fn parse(args: Vec<String>) -> Result<Option<TrainArgs>> {
     while let Some(flag) = args.next() {
         let value = match flag.as_str() {
             f if is_help(f) => return Ok(None),
-            "--augment" => {
-                args.no_value(&flag)?;
-                String::new()
-            }
             f if expected(f).is_some() => args.value(f)?,
             other => return Err(unknown_argument(other)),
         };
@@ -192,7 +191,7 @@ fn expected(flag: &str) -> Option<String> {
     let one_of = |names: &[&str]| format!("one of {}", names.join(", "));
     Some(match flag {
         "--data" | "--out" | "--log" => "a path".into(),
-        "--augment" => "no value (it is a switch)".into(),
+        "--augment" => one_of(&Augment::ALL.map(Augment::name)),
         "--preset" => format!("{} (see `scratchnet presets`)", one_of(&PRESETS)),
         "--layers" => "sizes separated by commas, input first, e.g. 784,20,10,10, with any \
                        convolution (convKxKxM) and pooling (poolK) layers right after the \
@@ -221,7 +220,7 @@ fn expected(flag: &str) -> Option<String> {
 }
 
 impl TrainArgs {
-    /// Sets the option `flag` from its text `value` (ignored for `--augment`). `--preset`
+    /// Sets the option `flag` from its text `value` . `--preset`
     /// is skipped: [`parse`] applied it before every other option.
     fn set(&mut self, flag: &str, value: &str) -> Result<()> {
         let v = OptionValue {
@@ -251,7 +250,7 @@ impl TrainArgs {
             "--lambda" => t.lambda = v.number()?,
             "--dropout" => t.dropout = v.number()?,
             "--patience" => t.patience = v.number()?,
-            "--augment" => t.augment = true,
+            "--augment" => t.augment = v.named(Augment::from_name)?,
             other => return Err(unknown_argument(other)),
         }
         Ok(())
@@ -439,7 +438,7 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     let classes = Classes::load(&dir)?;
     let shape = Shape::of_data(&mnist, &classes)?;
     check_layers_fit(&a.settings, &shape, &classes)?;
-    if a.settings.train.augment {
+    if a.settings.train.augment != Augment::None {
         shape.check_augment()?;
     }
     let training = images_for_training(mnist.train.len());
@@ -871,10 +870,16 @@ mod tests {
         .unwrap();
         assert_eq!(a.settings.net.sizes, vec![784, 50, 10]);
         assert_eq!((a.settings.train.eta, a.settings.train.lambda), (0.1, 5.0));
-        let a = parse_strs(&["--augment", "--preset", "best-mlp", "--preset=nielsen-ch1"])
-            .unwrap()
-            .unwrap();
-        assert!(a.settings.train.augment);
+        let a = parse_strs(&[
+            "--augment",
+            "distort",
+            "--preset",
+            "best-mlp",
+            "--preset=nielsen-ch1",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.settings.train.augment, Augment::Distort);
         assert_eq!(
             a.settings.net.sizes,
             vec![784, 30, 10],
@@ -897,7 +902,7 @@ mod tests {
 
     #[test]
     fn every_refused_value_reads_the_same() {
-        let cases: [(&[&str], &str); 28] = [
+        let cases: [(&[&str], &str); 29] = [
             (
                 &["--eta", "abc"],
                 "--eta abc: expected a positive number (the learning rate η)",
@@ -1017,8 +1022,9 @@ mod tests {
             ),
             (
                 &["--augment=yes"],
-                "--augment yes: expected no value (it is a switch)",
+                "--augment yes: expected one of none, shift, distort",
             ),
+            (&["--augment"], "--augment needs a value"),
         ];
         for (args, expected) in cases {
             assert_eq!(usage_message(args), expected, "{args:?}");

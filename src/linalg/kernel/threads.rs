@@ -10,18 +10,41 @@ use super::super::gemm::MatRef;
 use super::super::scalar::Scalar;
 use super::path::{run_block, Path};
 use super::{pool, Kernels};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static THREADS: AtomicUsize = AtomicUsize::new(1);
+
+thread_local! {
+    /// The most threads this thread's products may use, whatever [`set_threads`] says.
+    static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
 
 /// Sets how many threads large products may use (global; default 1). `0` is taken as 1.
 pub fn set_threads(n: usize) {
     THREADS.store(n.max(1), Ordering::Relaxed);
 }
 
-/// How many threads large products may use (see [`set_threads`]).
+/// How many threads large products may use (see [`set_threads`]; at most the limit of
+/// [`with_thread_limit`] on this thread).
 pub fn threads() -> usize {
-    THREADS.load(Ordering::Relaxed)
+    THREADS.load(Ordering::Relaxed).min(LIMIT.get())
+}
+
+/// Runs `f` with this thread's products on at most `n` threads (`0` is taken as 1), so
+/// that work running beside other work (evaluation beside training) keeps to its own core.
+/// Results do not depend on the thread count, so nothing `f` computes changes.
+pub fn with_thread_limit<R>(n: usize, f: impl FnOnce() -> R) -> R {
+    let before = LIMIT.replace(n.max(1));
+    // Restored even if `f` panics, so a caught panic cannot leave the thread limited.
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            LIMIT.set(self.0);
+        }
+    }
+    let _restore = Restore(before);
+    f()
 }
 
 /// Products with fewer than this many multiply-adds (m·n·k) stay on one thread: below it,
