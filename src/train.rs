@@ -34,6 +34,11 @@ use std::time::Instant;
 /// is left with the weights of the best validation epoch, otherwise with the last epoch's
 /// ([`kept_epoch`] says which). The reported training cost includes L2's (λ/2n) Σ w².
 ///
+/// When every product of a training step stays on one thread (small networks, the
+/// write-up's among them) and [`threads`] allows two, each epoch is measured on a copy of its
+/// weights on a second thread while the next epoch trains: the same weights and reports,
+/// in the same order, sooner.
+///
 /// Book: "Gradient descent and training".
 ///
 /// # Errors
@@ -554,11 +559,14 @@ pub struct EpochReport {
     pub validation_accuracy: Option<f64>,
     /// Fraction of test images classified correctly, if there is a test set.
     pub test_accuracy: Option<f64>,
-    /// Wall-clock seconds for the epoch, evaluation included: `train_seconds + eval_seconds`.
+    /// Wall-clock seconds for the epoch, evaluation included: `train_seconds + eval_seconds`
+    /// (more than the epoch adds to the run's time when it is measured beside the next
+    /// epoch's training, see [`train`]).
     pub seconds: f64,
     /// Wall-clock seconds of the epoch's mini-batches.
     pub train_seconds: f64,
-    /// Wall-clock seconds of measuring the cost and the accuracies after them.
+    /// Wall-clock seconds of measuring the cost and the accuracies after them (on a thread
+    /// of its own, beside the next epoch's training, when the network trains on one thread).
     pub eval_seconds: f64,
 }
 
