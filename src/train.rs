@@ -37,7 +37,9 @@ use std::time::Instant;
 /// When every product of a training step stays on one thread (small networks, the
 /// write-up's among them) and [`threads`] allows two, each epoch is measured on a copy of its
 /// weights on a second thread while the next epoch trains: the same weights and reports,
-/// in the same order, sooner.
+/// in the same order, sooner. A patience that runs out, or a divergence, is then found one
+/// epoch later: that epoch's training is dropped, but `rng` has drawn its numbers and
+/// `observer` has heard its batches.
 ///
 /// Book: "Gradient descent and training".
 ///
@@ -685,6 +687,91 @@ mod tests {
             &mut (),
         );
         assert!(matches!(err, Err(Error::Invalid(_))), "{err:?}");
+    }
+
+    /// An epoch's report without its seconds, which measuring beside training changes.
+    type Heard = (usize, u64, Option<f64>, Option<f64>);
+
+    fn heard(r: &EpochReport) -> Heard {
+        let cost = r.train_cost.to_bits();
+        (r.epoch, cost, r.validation_accuracy, r.test_accuracy)
+    }
+
+    impl Observer for Vec<Heard> {
+        fn epoch_done(&mut self, report: &EpochReport) {
+            self.push(heard(report));
+        }
+    }
+
+    /// [`run_epochs`] on a stand-in network whose "weights" count its epochs: after epoch e
+    /// it scores `accuracy[(e − 1) % len]` (a little less on the test set) and its cost is
+    /// NaN at epoch `diverges`. Returns the weights left, what the observer heard, and the
+    /// reports or the error.
+    fn scripted_run(
+        config: &TrainConfig,
+        validated: bool,
+        accuracy: &[f64],
+        diverges: Option<usize>,
+        beside_training: bool,
+    ) -> (usize, Vec<Heard>, std::result::Result<Vec<Heard>, String>) {
+        let set = |n: usize| Samples::new(Matrix::<f32>::zeros(n, 1), vec![0; n]);
+        let (train, validation, test) = (set(3), set(2), set(1));
+        let measure = Measure {
+            l2: |n: &usize| if Some(*n) == diverges { f64::NAN } else { 0.0 },
+            evaluate: |n: &usize, s: &Samples<f32>| Evaluation {
+                cost: 1.0 / (*n + s.len()) as f64,
+                accuracy: accuracy[(*n - 1) % accuracy.len()] - 0.001 * (2 - s.len()) as f64,
+                predictions: Vec::new(),
+            },
+            beside_training,
+        };
+        let one_epoch = |n: &mut usize, _eta, _epoch, _: &mut dyn Observer| {
+            *n += 1;
+            0.25 * *n as f64
+        };
+        let sets = (&train, validated.then_some(&validation), Some(&test));
+        let (mut net, mut observer) = (0, Vec::new());
+        let result = run_epochs(&mut net, sets, config, &mut observer, one_epoch, &measure);
+        let result = result.map(|reports| {
+            assert_eq!(kept_epoch(&reports, config), Some(net).filter(|&n| n > 0));
+            reports.iter().map(heard).collect()
+        });
+        (net, observer, result.map_err(|e| e.to_string()))
+    }
+
+    /// Every ending of a run, measured after each epoch and beside the next one's training:
+    /// patience running out early or at the last epoch, a divergence at the first, second or
+    /// last, with and without a validation set, `keep_best`, `evaluate_train`.
+    #[test]
+    fn measuring_beside_training_ends_every_run_as_measuring_after_it() {
+        let tables: [&[f64]; 4] = [
+            &[0.5, 0.7, 0.6, 0.6, 0.6],
+            &[0.5],
+            &[0.1, 0.2, 0.3, 0.4, 0.5],
+            &[0.9, 0.8, 0.9, 0.95, 0.7],
+        ];
+        for epochs in 0..=5 {
+            for (patience, keep_best, evaluate_train) in
+                (0..=3).flat_map(|p| [(p, false, false), (p, true, false), (p, false, true)])
+            {
+                let config = TrainConfig {
+                    epochs,
+                    patience,
+                    keep_best,
+                    evaluate_train,
+                    ..TrainConfig::default()
+                };
+                for diverges in [None, Some(1), Some(2), Some(epochs)] {
+                    for (table, validated) in tables.iter().flat_map(|t| [(t, true), (t, false)]) {
+                        let run =
+                            |beside| scripted_run(&config, validated, table, diverges, beside);
+                        let (after, beside) = (run(false), run(true));
+                        let case = format!("{config:?} {diverges:?} {table:?} {validated}");
+                        assert_eq!(after, beside, "{case}");
+                    }
+                }
+            }
+        }
     }
 
     /// An SGD epoch with L2 (the step fused into the backward pass, L2 as gemm's β) against

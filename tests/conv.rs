@@ -544,7 +544,7 @@ fn a_convnet_of_dense_layers_is_the_write_ups_network() {
 }
 
 /// The parameters of a small convolutional network after two epochs on `threads` threads,
-/// with every random choice training makes (shuffling, shifted images, dropout masks) and L2.
+/// with every random choice training makes (shuffling, distorted images, dropout masks) and L2.
 /// The convolution's product (8 × 25 times 25 × 28,800) passes `PARALLEL_MIN_WORK` and its
 /// σ over 230,400 values `PARALLEL_MIN_ELEMENTS`, so both really are split.
 fn trained_bits(threads: usize, optimizer: Optimizer) -> Vec<u64> {

@@ -32,7 +32,7 @@ pub struct Settings {
     pub features: Vec<Feature>,
     /// Epochs, batch size, η and the rest.
     pub train: TrainConfig,
-    /// The seed of the one [`Rng`] behind initialisation, shuffling, dropout and shifts.
+    /// The seed of the one [`Rng`] behind initialisation, shuffling, dropout and changed images.
     pub seed: u64,
 }
 
@@ -142,7 +142,7 @@ pub fn preset(name: &str) -> Option<Settings> {
         },
         // Nielsen's best single network made wider in its convolutions (32 and 64 maps) and
         // narrower after them (one layer of 1,024 where he has two of 1,000), with dropout,
-        // shifted images and Adam.
+        // distorted images and Adam.
         "best-cnn" => Settings {
             net: NetworkConfig {
                 sizes: vec![784, 1024, 10],

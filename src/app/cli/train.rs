@@ -220,8 +220,8 @@ fn expected(flag: &str) -> Option<String> {
 }
 
 impl TrainArgs {
-    /// Sets the option `flag` from its text `value` . `--preset`
-    /// is skipped: [`parse`] applied it before every other option.
+    /// Sets the option `flag` from its text `value`. `--preset` is skipped: [`parse`]
+    /// applied it before every other option.
     fn set(&mut self, flag: &str, value: &str) -> Result<()> {
         let v = OptionValue {
             flag,
@@ -898,6 +898,31 @@ mod tests {
     #[test]
     fn help_is_not_an_error() {
         assert_eq!(parse_strs(&["--epochs", "3", "-h"]).unwrap(), None);
+    }
+
+    /// `scratchnet presets` prints each setting as `key=value`, `key` the option that sets
+    /// it: given back as `--key value`, the listing is the preset (all but `evaluate_train`,
+    /// which no option sets).
+    #[test]
+    fn every_preset_s_listing_parses_back_to_the_preset() {
+        for name in PRESETS {
+            let settings = preset(name).unwrap();
+            let described = settings.describe();
+            let args = described.split(' ').flat_map(|pair| {
+                let (key, value) = pair.split_once('=').expect("key=value");
+                [format!("--{key}"), value.to_string()]
+            });
+            let parsed = parse(args.collect()).unwrap().unwrap().settings;
+            let train = TrainConfig {
+                evaluate_train: parsed.train.evaluate_train,
+                ..settings.train.clone()
+            };
+            assert_eq!(
+                parsed,
+                Settings { train, ..settings },
+                "{name}: {described}"
+            );
+        }
     }
 
     #[test]

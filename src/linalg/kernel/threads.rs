@@ -192,3 +192,26 @@ impl<T> SendPtr<T> {
         unsafe { self.0.add(offset) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::catch_unwind;
+
+    /// The limit alone is checked (`threads()` also reads the global count, which other tests
+    /// set at the same time).
+    #[test]
+    fn a_thread_limit_holds_inside_nests_and_is_lifted_after_even_a_panic() {
+        assert_eq!(LIMIT.get(), usize::MAX, "no limit outside");
+        with_thread_limit(3, || {
+            assert!(threads() <= 3);
+            with_thread_limit(0, || assert_eq!((LIMIT.get(), threads()), (1, 1)));
+            assert_eq!(LIMIT.get(), 3, "the outer limit is back");
+        });
+        let caught = catch_unwind(|| with_thread_limit(1, || panic!("fails on purpose")));
+        assert!(caught.is_err());
+        assert_eq!(LIMIT.get(), usize::MAX, "a panic left the thread limited");
+        let other = std::thread::spawn(|| LIMIT.get());
+        with_thread_limit(1, || assert_eq!(other.join().unwrap(), usize::MAX));
+    }
+}
