@@ -229,14 +229,17 @@ impl Args {
         }
     }
 
-    /// The value after `flag`, or a usage error saying it is missing.
+    /// The value after `flag`, or a usage error saying it is missing: at the end, or where
+    /// the next argument is another option (`--augment --epochs 3`, from when `--augment` was
+    /// a switch, would otherwise take `--epochs` as its value and then refuse the `3`).
     pub fn value(&mut self, flag: &str) -> Result<String> {
         if let Some(value) = self.pending.take() {
             return Ok(value);
         }
-        self.items
-            .next()
-            .ok_or_else(|| Error::Usage(format!("{flag} needs a value")))
+        match self.items.next() {
+            Some(value) if !value.starts_with("--") => Ok(value),
+            _ => Err(Error::Usage(format!("{flag} needs a value"))),
+        }
     }
 
     /// The value after `flag`, parsed as a `T` (see [`parse_value`]).

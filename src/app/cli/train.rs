@@ -927,7 +927,7 @@ mod tests {
 
     #[test]
     fn every_refused_value_reads_the_same() {
-        let cases: [(&[&str], &str); 29] = [
+        let cases: [(&[&str], &str); 30] = [
             (
                 &["--eta", "abc"],
                 "--eta abc: expected a positive number (the learning rate η)",
@@ -1050,6 +1050,7 @@ mod tests {
                 "--augment yes: expected one of none, shift, distort",
             ),
             (&["--augment"], "--augment needs a value"),
+            (&["--augment", "--epochs", "3"], "--augment needs a value"),
         ];
         for (args, expected) in cases {
             assert_eq!(usage_message(args), expected, "{args:?}");
