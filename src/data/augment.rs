@@ -337,6 +337,42 @@ mod tests {
         assert_eq!(same, x);
     }
 
+    /// `distort_image` reads only inside the image whatever the distortion: points from
+    /// outside, at ±∞ or NaN (a zero or infinite scale) read as background, never out of
+    /// bounds.
+    #[test]
+    fn any_distortion_reads_only_inside_the_image() {
+        let src: Vec<f64> = (0..25).map(|p| p as f64).collect();
+        let mut dst = vec![0.0; 25];
+        let none = Distortion::NONE;
+        for d in [
+            Distortion { scale: 0.0, ..none },
+            Distortion {
+                scale: -1.0,
+                ..none
+            },
+            Distortion {
+                scale: f64::INFINITY,
+                ..none
+            },
+            Distortion {
+                angle: f64::NAN,
+                ..none
+            },
+            Distortion {
+                dx: 1e300,
+                dy: -1e300,
+                ..none
+            },
+            Distortion { dx: -4.5, ..none },
+        ] {
+            distort_image(&src, &mut dst, 5, d);
+        }
+        // The last: 4.5 pixels left, so the first column reads half of the last one.
+        assert_eq!(dst[0], 0.5 * src[4], "{dst:?}");
+        assert!(dst[1..5].iter().all(|&v| v == 0.0), "{dst:?}");
+    }
+
     #[test]
     fn random_distortions_stay_within_their_limits() {
         let mut rng = Rng::new(5);
