@@ -2,7 +2,8 @@
 //! bits as on one thread (gemm splits large products so every element sees the same
 //! operations in the same order). The network is large enough that its products pass
 //! `PARALLEL_MIN_WORK` and its hidden layer's σ passes `PARALLEL_MIN_ELEMENTS`, so both
-//! really are split.
+//! really are split. And a network small enough to train on one thread is measured on a
+//! second, beside the next epoch's training, with the same weights, reports and ending.
 
 use crate::common::{bits, random_images};
 use crate::serial;
@@ -46,4 +47,66 @@ fn two_threads_train_the_same_bits_as_one() {
     assert_eq!(one, two, "two threads against one");
     assert_eq!(one, trained_bits(3), "three threads against one");
     assert_ne!(one.0, one.1, "training changed the parameters");
+}
+
+/// What a run reports to its observer, in order, seconds left out.
+#[derive(Default)]
+struct Heard(Vec<(usize, u64, Option<f64>, Option<f64>)>);
+
+impl scratchnet::train::Observer for Heard {
+    fn epoch_done(&mut self, r: &scratchnet::train::EpochReport) {
+        let cost = r.train_cost.to_bits();
+        self.0
+            .push((r.epoch, cost, r.validation_accuracy, r.test_accuracy));
+    }
+}
+
+#[test]
+fn measuring_beside_training_changes_no_weight_report_or_stop() {
+    use scratchnet::train::train;
+    let _alone = serial();
+    let mut rng = Rng::new(2);
+    let (data, validation, test) = (
+        random_images(300, &mut rng),
+        random_images(200, &mut rng),
+        random_images(100, &mut rng),
+    );
+    // With two threads a network this small trains on one and is measured on the other,
+    // each epoch beside the next one's training; with one, after it. Patience stops the
+    // wobbling run early, and η = 10³⁰⁰ makes the second diverge at once.
+    let stopping = TrainConfig {
+        epochs: 40,
+        eta: 8.0,
+        patience: 3,
+        ..TrainConfig::default()
+    };
+    let diverging = TrainConfig {
+        eta: 1e300,
+        ..stopping.clone()
+    };
+    for (config, stops) in [(stopping, true), (diverging, false)] {
+        let run = |threads| {
+            set_threads(threads);
+            let mut rng = Rng::new(5);
+            let mut net: Network<f32> = Network::new(&[784, 8, 10], &mut rng);
+            let mut heard = Heard::default();
+            let sets = (Some(&validation), Some(&test));
+            let result = train(
+                &mut net, &data, sets.0, sets.1, &config, &mut rng, &mut heard,
+            );
+            set_threads(1);
+            let ended = result
+                .map(|reports| reports.len())
+                .map_err(|e| e.to_string());
+            (bits(&net), heard.0, ended)
+        };
+        let (one, beside) = (run(1), run(2));
+        assert_eq!(one.0, beside.0, "eta {:e}: weights", config.eta);
+        assert_eq!(one.1, beside.1, "eta {:e}: reports", config.eta);
+        assert_eq!(one.2, beside.2, "eta {:e}: how the run ended", config.eta);
+        match stops {
+            true => assert!(matches!(one.2, Ok(n) if n < 40), "{:?}", one.2),
+            false => assert!(one.2.is_err(), "{:?}", one.2),
+        }
+    }
 }
