@@ -217,10 +217,11 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "training diverged in epoch {epoch}: the training cost became {cost} with \
-                     η = {eta}"
+                     η = {}",
+                    short_number(*eta)
                 )?;
                 match lambda {
-                    Some(lambda) => write!(f, " and λ = {lambda}"),
+                    Some(lambda) => write!(f, " and λ = {}", short_number(*lambda)),
                     None => Ok(()),
                 }
             }
@@ -233,9 +234,10 @@ impl fmt::Display for Error {
                 f,
                 "training did not learn: the weights kept from epoch {epoch} classify {:.2}% of \
                  the validation images correctly, no better than guessing among {classes} \
-                 classes ({:.2}%), with η = {eta}",
+                 classes ({:.2}%), with η = {}",
                 100.0 * accuracy,
-                100.0 / *classes as f64
+                100.0 / *classes as f64,
+                short_number(*eta)
             ),
             Error::Incompatible {
                 setting,
@@ -263,6 +265,24 @@ impl std::error::Error for Error {
             Error::Io { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// `x` to six significant digits, without trailing zeros (`0.00001`, not
+/// `0.000009999999999999999`), and in exponent form from 10⁹ up and below 10⁻⁹ (`1e300`,
+/// not 301 digits): a setting as a message names it, or a value to suggest for a flag.
+pub fn short_number(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    if !(1e-9..1e9).contains(&x.abs()) {
+        return format!("{x:e}");
+    }
+    let decimals = (5.0 - x.abs().log10().floor()).max(0.0) as usize;
+    let text = format!("{x:.decimals$}");
+    match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        false => text,
     }
 }
 
@@ -294,5 +314,13 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("--"), "{message}");
+        // An absurd setting is named in a few characters, not 301 digits.
+        let err = Error::DidNotLearn {
+            epoch: 1,
+            accuracy: 0.1,
+            classes: 10,
+            eta: 1e300,
+        };
+        assert!(err.to_string().ends_with("with η = 1e300"), "{err}");
     }
 }

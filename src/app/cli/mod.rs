@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::data::mnist;
+use crate::error::short_number;
 use crate::{Error, Result};
 
 /// A subcommand: its name, one-line summary, usage text and entry point.
@@ -162,33 +163,19 @@ pub fn message(err: &Error) -> String {
             };
             format!(
                 "{err}; try a smaller --eta (e.g. --eta {}){or_lambda}; no model was saved",
-                short(eta / 10.0)
+                short_number(eta / 10.0)
             )
         }
         Error::DidNotLearn { eta, .. } => format!(
             "{err}; try another --eta (e.g. --eta {} or --eta {}), more --epochs, or a preset \
              (see `scratchnet presets`); no model was saved",
-            short(eta / 10.0),
-            short(eta * 10.0)
+            short_number(eta / 10.0),
+            short_number(eta * 10.0)
         ),
         Error::Download { .. } => {
             format!("{err}\nOr give scratchnet the folder that holds them with --data DIR.")
         }
         _ => err.to_string(),
-    }
-}
-
-/// `x` to six significant digits, without trailing zeros: a value to suggest for a flag
-/// (`0.00001`, not `0.000009999999999999999`).
-fn short(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let decimals = (5.0 - x.abs().log10().floor()).max(0.0) as usize;
-    let text = format!("{x:.decimals$}");
-    match text.contains('.') {
-        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
-        false => text,
     }
 }
 
@@ -369,8 +356,16 @@ mod tests {
         };
         assert!(message(&err).contains("--eta 0.3) or a smaller --lambda than 5;"));
         assert_eq!(
-            [1e-6 * 10.0, 30.0, 0.3, 1e-7, 123456789.0].map(short),
-            ["0.00001", "30", "0.3", "0.0000001", "123456789"]
+            [1e-6 * 10.0, 30.0, 0.3, 1e-7, 123456789.0, 1e299, 1e-12].map(short_number),
+            [
+                "0.00001",
+                "30",
+                "0.3",
+                "0.0000001",
+                "123456789",
+                "1e299",
+                "1e-12"
+            ]
         );
         let err = Error::DidNotLearn {
             epoch: 3,
