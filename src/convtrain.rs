@@ -55,10 +55,11 @@ pub fn train<T: Scalar>(
     let mut ws = ConvWorkspace::new();
     let mut opt = OptimizerState::for_parameters(config.optimizer, &net.weights, &net.biases);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let one_epoch = |net: &mut ConvNet<T>, eta, epoch, observer: &mut dyn Observer| {
-        let state = (&mut ws, &mut opt);
-        train_epoch(net, train, config, (eta, epoch), rng, state, observer)
-    };
+    let one_epoch =
+        |net: &mut ConvNet<T>, rng: &mut Rng, eta, epoch, observer: &mut dyn Observer| {
+            let state = (&mut ws, &mut opt);
+            train_epoch(net, train, config, (eta, epoch), rng, state, observer)
+        };
     // Training uses every core for its products: measuring beside it would only compete.
     let measure = Measure {
         l2: |net: &ConvNet<T>| l2_cost(net, lambda_over_n),
@@ -66,7 +67,7 @@ pub fn train<T: Scalar>(
         beside_training: false,
     };
     let sets = (train, validation, test);
-    run_epochs(net, sets, config, observer, one_epoch, &measure)
+    run_epochs(net, sets, config, (rng, observer), one_epoch, &measure)
 }
 
 /// One epoch at learning rate `eta` (epoch number `epoch`, for the observer): shuffle, then

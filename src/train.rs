@@ -38,8 +38,9 @@ use std::time::Instant;
 /// write-up's among them) and [`threads`] allows two, each epoch is measured on a copy of its
 /// weights on a second thread while the next epoch trains: the same weights and reports,
 /// in the same order, sooner. A patience that runs out, or a divergence, is then found one
-/// epoch later: that epoch's training is dropped, but `rng` has drawn its numbers and
-/// `observer` has heard its batches.
+/// epoch later: that epoch's training is dropped and `rng` put back as it was before it, so
+/// `rng` too ends the same on any thread count (only `observer` has heard that epoch's
+/// batches).
 ///
 /// Book: "Gradient descent and training".
 ///
@@ -61,17 +62,18 @@ pub fn train<T: Scalar>(
     let mut ws = Workspace::new();
     let mut opt = OptimizerState::new(config.optimizer, net);
     let lambda_over_n = config.lambda / train.len().max(1) as f64;
-    let one_epoch = |net: &mut Network<T>, eta, epoch, observer: &mut dyn Observer| {
-        let (ws, opt) = (&mut ws, &mut opt);
-        train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer)
-    };
+    let one_epoch =
+        |net: &mut Network<T>, rng: &mut Rng, eta, epoch, observer: &mut dyn Observer| {
+            let (ws, opt) = (&mut ws, &mut opt);
+            train_epoch_with(net, train, config, eta, epoch, rng, ws, opt, observer)
+        };
     let measure = Measure {
         l2: |net: &Network<T>| l2_cost(net, lambda_over_n),
         evaluate,
         beside_training: threads() >= 2 && trains_on_one_thread(net, config.batch_size),
     };
     let sets = (train, validation, test);
-    run_epochs(net, sets, config, observer, one_epoch, &measure)
+    run_epochs(net, sets, config, (rng, observer), one_epoch, &measure)
 }
 
 /// The training, validation and test sets of a run (the last two may be absent).
@@ -102,7 +104,8 @@ pub(crate) struct Measure<L, E> {
 /// With `measure.beside_training`, epoch e is measured on a copy of its weights while epoch
 /// e + 1 trains; its report then comes after e + 1's training. Nothing trained depends on a
 /// report until patience stops the run (the extra epoch is then dropped for the kept one),
-/// so the weights and reports are the same either way; only the seconds differ.
+/// so the weights and reports are the same either way, and so is `rng` (put back as it was
+/// before the dropped epoch); only the seconds differ.
 ///
 /// # Errors
 /// [`Error::Diverged`] as soon as an epoch ends with a NaN or infinite training cost (`net`
@@ -111,8 +114,8 @@ pub(crate) fn run_epochs<N, T, L, E>(
     net: &mut N,
     sets: Sets<'_, T>,
     config: &TrainConfig,
-    observer: &mut dyn Observer,
-    mut one_epoch: impl FnMut(&mut N, f64, usize, &mut dyn Observer) -> f64,
+    (rng, observer): (&mut Rng, &mut dyn Observer),
+    mut one_epoch: impl FnMut(&mut N, &mut Rng, f64, usize, &mut dyn Observer) -> f64,
     measure: &Measure<L, E>,
 ) -> Result<Vec<EpochReport>>
 where
@@ -130,7 +133,10 @@ where
         for epoch in 1..=config.epochs {
             let start = Instant::now();
             let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
-            let batch_mean = one_epoch(net, eta, epoch, observer);
+            // Beside training, the last epoch's report comes after this epoch has drawn
+            // from `rng`: kept, to put back if that report ends the run.
+            let rng_before = measure.beside_training.then(|| rng.clone());
+            let batch_mean = one_epoch(net, rng, eta, epoch, observer);
             let trained = Trained {
                 epoch,
                 batch_mean,
@@ -139,12 +145,17 @@ where
             if let Some(handle) = measuring.take() {
                 let (weights, report) = join(handle);
                 match kept.record(&weights, report, config, observer) {
-                    Err(diverged) => {
-                        *net = weights;
-                        return Err(diverged);
-                    }
-                    Ok(true) => return Ok(()),
                     Ok(false) => {}
+                    ended => {
+                        // The last epoch ended the run: this one is dropped, its draws too.
+                        if let Some(before) = rng_before {
+                            *rng = before;
+                        }
+                        if ended.is_err() {
+                            *net = weights;
+                        }
+                        return ended.map(|_| ());
+                    }
                 }
             }
             if measure.beside_training {
@@ -725,13 +736,16 @@ mod tests {
             },
             beside_training,
         };
-        let one_epoch = |n: &mut usize, _eta, _epoch, _: &mut dyn Observer| {
+        let one_epoch = |n: &mut usize, rng: &mut Rng, _eta, _epoch, _: &mut dyn Observer| {
             *n += 1;
-            0.25 * *n as f64
+            0.25 * *n as f64 + rng.uniform() * 1e-3
         };
         let sets = (&train, validated.then_some(&validation), Some(&test));
-        let (mut net, mut observer) = (0, Vec::new());
-        let result = run_epochs(&mut net, sets, config, &mut observer, one_epoch, &measure);
+        let (mut net, mut observer, mut rng) = (0, Vec::new(), Rng::new(7));
+        let state = (&mut rng, &mut observer as &mut dyn Observer);
+        let result = run_epochs(&mut net, sets, config, state, one_epoch, &measure);
+        // The caller's generator ends where measuring after each epoch leaves it.
+        observer.push((0, rng.next_u64(), None, None));
         let result = result.map(|reports| {
             assert_eq!(kept_epoch(&reports, config), Some(net).filter(|&n| n > 0));
             reports.iter().map(heard).collect()
