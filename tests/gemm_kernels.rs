@@ -259,6 +259,45 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
     }
 }
 
+/// The AVX-512 kernel's dot-product path (two columns' 8-lane sums to a register) gives the
+/// AVX2 dot kernel's bits: full 4 × 6 blocks, ragged rows and columns, and k not a multiple
+/// of 8. (On a CPU without AVX-512 there is nothing to compare.)
+#[test]
+fn avx512_dot_products_are_avx2s_bit_for_bit() {
+    let both = [Kernel::Avx512, Kernel::Avx2].map(|k| supported_kernels().contains(&k));
+    if both != [true, true] {
+        return;
+    }
+    // A by rows and Bᵀ stored (B's columns contiguous), k ≥ 64, and m at most both kernels'
+    // MC (70 for AVX2's five-row tiles): the dot path for both.
+    let shapes = [
+        (4, 64, 6),
+        (10, 784, 20),
+        (13, 100, 17),
+        (7, 71, 11),
+        (70, 65, 35),
+        (64, 784, 800),
+    ];
+    for (m, k, n) in shapes {
+        for beta in [0.0f32, 1.0, 0.5] {
+            let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
+            let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
+            let c0: Vec<f32> = rng.vec(m * n);
+            let run = |kernel| {
+                let mut c = c0.clone();
+                let (av, bv) = (view(&a, m, k, false), view(&b, k, n, true));
+                gemm_with_threads(kernel, 1, 0.75, av, bv, beta, &mut c);
+                c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            };
+            assert_eq!(
+                run(Kernel::Avx512),
+                run(Kernel::Avx2),
+                "{m}×{k}×{n}, β = {beta}"
+            );
+        }
+    }
+}
+
 /// Threaded products from several threads at once: one at a time gets the kept-alive
 /// workers, the others start their own; every answer must still be the one-thread answer.
 #[test]

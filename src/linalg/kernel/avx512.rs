@@ -1,18 +1,18 @@
 //! AVX-512F micro-kernels: a 6×32 f32 tile (6×16 for f64), twelve 512-bit accumulators.
 //!
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel with vectors twice as
-//! wide. **Untested on the machine this was written on** (its CPU reports no AVX-512 flags):
-//! it compiles everywhere on x86-64, and the kernel tests run it wherever
-//! `is_x86_feature_detected!("avx512f")` is true. With 32 registers a taller tile (e.g.
+//! wide. It compiles everywhere on x86-64, and the kernel tests run it wherever
+//! `is_x86_feature_detected!("avx512f")` is true (the project's VM exposed AVX-512 from 2
+//! December; its block sizes are still untuned). With 32 registers a taller tile (e.g.
 //! 14×32) would keep more FMAs in flight; left for someone who can measure it.
 
 use super::{avx2, portable, Blocking, Kernel, Kernels, UnpackedKernel};
 use std::arch::x86_64::*;
 
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
-/// 32-wide NR. The dot-product and
-/// small-product kernels are AVX2's (the same chain of FMAs per c_ij as this micro-kernel),
-/// where the CPU has AVX2 too.
+/// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
+/// to a register, so the same bits) and the small-product kernel AVX2's, where the CPU has
+/// AVX2 too.
 pub(super) fn kernels_f32() -> Kernels<f32> {
     let avx2 = Kernel::Avx2.is_supported();
     let if_avx2 = |kernel: UnpackedKernel<f32>| avx2.then_some(kernel);
@@ -26,7 +26,7 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
         },
         micro: micro_f32,
         gemv: if avx2 { avx2::gemv_f32 } else { portable::gemv },
-        dot: if_avx2(avx2::gemm_dot_f32),
+        dot: if_avx2(super::avx512_dot::gemm_dot_f32),
         small: if_avx2(avx2::gemm_small_f32),
     }
 }

@@ -70,6 +70,8 @@ mod threads;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod avx512_dot;
 
 use super::gemm::{check_gemm_shapes, gemm_naive, MatRef};
 use super::scalar::Scalar;

@@ -186,20 +186,29 @@ unsafe fn dot_step<const R: usize, const S: usize, const MASKED: bool>(
     p: usize,
     mask: __m256i,
 ) {
-    // SAFETY: the caller's promise, for x = u[r] + p or v[s] + p.
-    let load = |x: *const f32| unsafe {
+    // SAFETY: the caller's promise, for x = u[r] or v[s].
+    let load = |x: *const f32| unsafe { load8::<MASKED>(x.add(p), mask) };
+    let v_p: [__m256; S] = std::array::from_fn(|s| load(v[s]));
+    for (r, acc_r) in acc.iter_mut().enumerate() {
+        let u_p = load(u[r]);
+        for (acc_rs, &v_ps) in acc_r.iter_mut().zip(&v_p) {
+            *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
+        }
+    }
+}
+
+/// The 8 values at `x`, or when `MASKED` only the lanes of `mask` (the others 0).
+///
+/// # Safety
+/// The CPU must support AVX2; the 8 values (or the lanes of `mask`) at `x` are readable.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(in super::super) unsafe fn load8<const MASKED: bool>(x: *const f32, mask: __m256i) -> __m256 {
+    // SAFETY: the caller's promise.
+    unsafe {
         match MASKED {
             true => _mm256_maskload_ps(x, mask),
             false => _mm256_loadu_ps(x),
-        }
-    };
-    // SAFETY: p is inside each row (the caller's promise).
-    let v_p: [__m256; S] = std::array::from_fn(|s| load(unsafe { v[s].add(p) }));
-    for (r, acc_r) in acc.iter_mut().enumerate() {
-        // SAFETY: as above.
-        let u_p = load(unsafe { u[r].add(p) });
-        for (acc_rs, &v_ps) in acc_r.iter_mut().zip(&v_p) {
-            *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
         }
     }
 }
@@ -208,7 +217,7 @@ unsafe fn dot_step<const R: usize, const S: usize, const MASKED: bool>(
 /// pairs, then the last two.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn hsum(x: __m256) -> f32 {
+pub(in super::super) fn hsum(x: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))

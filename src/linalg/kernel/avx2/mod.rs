@@ -24,7 +24,7 @@ mod small;
 use super::{Blocking, Kernels};
 use std::arch::x86_64::*;
 
-pub(super) use dot::gemm_dot_f32;
+pub(super) use dot::{gemm_dot_f32, hsum, load8};
 pub(super) use gemv::{gemv_f32, gemv_f64};
 pub(super) use small::gemm_small_f32;
 
@@ -85,7 +85,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
 /// A mask for masked loads with lanes 0 .. `count` set (all eight when `count` ≥ 8).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn first_lanes(count: usize) -> __m256i {
+pub(super) fn first_lanes(count: usize) -> __m256i {
     let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     _mm256_cmpgt_epi32(_mm256_set1_epi32(count.min(8) as i32), lanes)
 }
