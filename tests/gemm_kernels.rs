@@ -261,7 +261,8 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
 
 /// The AVX-512 kernel's dot-product path (two columns' 8-lane sums to a register) gives the
 /// AVX2 dot kernel's bits: full 4 × 6 blocks, ragged rows and columns, and k not a multiple
-/// of 8. (On a CPU without AVX-512 there is nothing to compare.)
+/// of 8, fewer than 4 rows or 6 columns, and on 3 threads (blocks of columns, whose bottom
+/// corner is not the end of C). (On a CPU without AVX-512 there is nothing to compare.)
 #[test]
 fn avx512_dot_products_are_avx2s_bit_for_bit() {
     let both = [Kernel::Avx512, Kernel::Avx2].map(|k| supported_kernels().contains(&k));
@@ -277,23 +278,27 @@ fn avx512_dot_products_are_avx2s_bit_for_bit() {
         (7, 71, 11),
         (70, 65, 35),
         (64, 784, 800),
+        (3, 64, 5),
+        (2, 72, 14),
+        (9, 64, 2),
+        (20, 784, 200),
     ];
     for (m, k, n) in shapes {
         for beta in [0.0f32, 1.0, 0.5] {
             let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
             let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
             let c0: Vec<f32> = rng.vec(m * n);
-            let run = |kernel| {
+            let run = |kernel, threads| {
                 let mut c = c0.clone();
                 let (av, bv) = (view(&a, m, k, false), view(&b, k, n, true));
-                gemm_with_threads(kernel, 1, 0.75, av, bv, beta, &mut c);
+                gemm_with_threads(kernel, threads, 0.75, av, bv, beta, &mut c);
                 c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
             };
-            assert_eq!(
-                run(Kernel::Avx512),
-                run(Kernel::Avx2),
-                "{m}×{k}×{n}, β = {beta}"
-            );
+            let avx2 = run(Kernel::Avx2, 1);
+            for threads in [1, 3] {
+                let case = format!("{m}×{k}×{n}, β = {beta}, {threads} threads");
+                assert_eq!(run(Kernel::Avx512, threads), avx2, "{case}");
+            }
         }
     }
 }

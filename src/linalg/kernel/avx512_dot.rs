@@ -9,6 +9,7 @@
 
 use super::super::gemm::MatRef;
 use super::avx2::{first_lanes, gemm_dot_f32 as avx2_dot, hsum, load8};
+use super::threads::{sub_cols, sub_rows};
 use std::arch::x86_64::*;
 
 /// Rows of A, and pairs of columns of B, in one block: 12 accumulators, 4 + 3 loads a step.
@@ -54,21 +55,18 @@ pub(super) unsafe fn gemm_dot_f32(
     }
     // SAFETY: the right columns n_full.. of every row, then the bottom rows m_full.. of the
     // other columns: sub-views of A and B with the caller's strides, and the matching parts
-    // of C, which nothing else touches.
+    // of C, which nothing else touches. Each is asked for only when it is not empty, so its
+    // first column (row) is inside B (A) and its corner inside the caller's C: for a
+    // thread's block of columns, c + m·ldc would lie past the end of the whole C.
     unsafe {
-        let right = MatRef {
-            data: &b.data[(n_full * b.col_stride).min(b.data.len())..],
-            cols: n - n_full,
-            ..b
-        };
-        avx2_dot(alpha, a, right, beta, c.add(n_full), ldc);
-        let bottom = MatRef {
-            data: &a.data[(m_full * a.row_stride).min(a.data.len())..],
-            rows: m - m_full,
-            ..a
-        };
-        let left = MatRef { cols: n_full, ..b };
-        avx2_dot(alpha, bottom, left, beta, c.add(m_full * ldc), ldc);
+        if n_full < n {
+            let right = sub_cols(b, n_full, n - n_full);
+            avx2_dot(alpha, a, right, beta, c.add(n_full), ldc);
+        }
+        if m_full < m {
+            let (bottom, left) = (sub_rows(a, m_full, m - m_full), sub_cols(b, 0, n_full));
+            avx2_dot(alpha, bottom, left, beta, c.add(m_full * ldc), ldc);
+        }
     }
 }
 

@@ -156,7 +156,7 @@ pub(crate) fn for_each_row_block<T: Send>(
 }
 
 /// Columns `start..start + width` of `v`, as a view (no copy).
-fn sub_cols<T>(v: MatRef<'_, T>, start: usize, width: usize) -> MatRef<'_, T> {
+pub(super) fn sub_cols<T>(v: MatRef<'_, T>, start: usize, width: usize) -> MatRef<'_, T> {
     MatRef {
         data: &v.data[start * v.col_stride..],
         cols: width,
@@ -165,7 +165,7 @@ fn sub_cols<T>(v: MatRef<'_, T>, start: usize, width: usize) -> MatRef<'_, T> {
 }
 
 /// Rows `start..start + height` of `v`, as a view (no copy).
-fn sub_rows<T>(v: MatRef<'_, T>, start: usize, height: usize) -> MatRef<'_, T> {
+pub(super) fn sub_rows<T>(v: MatRef<'_, T>, start: usize, height: usize) -> MatRef<'_, T> {
     MatRef {
         data: &v.data[start * v.row_stride..],
         rows: height,
