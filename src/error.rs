@@ -270,18 +270,25 @@ impl std::error::Error for Error {
 
 /// `x` to six significant digits, without trailing zeros (`0.00001`, not
 /// `0.000009999999999999999`), and in exponent form from 10⁹ up and below 10⁻⁹ (`1e300`,
-/// not 301 digits): a setting as a message names it, or a value to suggest for a flag.
+/// not 301 digits; `1e-10`, not `1.0000000000000002e-10`): a setting as a message names it,
+/// or a value to suggest for a flag.
 pub fn short_number(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return x.to_string();
     }
     if !(1e-9..1e9).contains(&x.abs()) {
-        return format!("{x:e}");
+        let text = format!("{x:.5e}");
+        let (digits, exponent) = text.split_once('e').expect("`{:e}` writes an exponent");
+        return format!("{}e{exponent}", without_trailing_zeros(digits));
     }
     let decimals = (5.0 - x.abs().log10().floor()).max(0.0) as usize;
-    let text = format!("{x:.decimals$}");
+    without_trailing_zeros(&format!("{x:.decimals$}")).to_string()
+}
+
+/// `text`, a number written out, without the zeros (and point) that end its fraction.
+fn without_trailing_zeros(text: &str) -> &str {
     match text.contains('.') {
-        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
+        true => text.trim_end_matches('0').trim_end_matches('.'),
         false => text,
     }
 }

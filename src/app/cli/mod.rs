@@ -356,7 +356,18 @@ mod tests {
         };
         assert!(message(&err).contains("--eta 0.3) or a smaller --lambda than 5;"));
         assert_eq!(
-            [1e-6 * 10.0, 30.0, 0.3, 1e-7, 123456789.0, 1e299, 1e-12].map(short_number),
+            [
+                1e-6 * 10.0,
+                30.0,
+                0.3,
+                1e-7,
+                123456789.0,
+                1e299,
+                1e-12,
+                1e-9 * 0.1,
+                -1.23456789e12
+            ]
+            .map(short_number),
             [
                 "0.00001",
                 "30",
@@ -364,7 +375,9 @@ mod tests {
                 "0.0000001",
                 "123456789",
                 "1e299",
-                "1e-12"
+                "1e-12",
+                "1e-10",
+                "-1.23457e12"
             ]
         );
         let err = Error::DidNotLearn {
