@@ -268,11 +268,12 @@ impl std::error::Error for Error {
     }
 }
 
-/// `x` to six significant digits, without trailing zeros (`0.00001`, not
+/// `x` to six significant digits (whole numbers below 10⁹ in full), without trailing zeros
+/// (`0.00001`, not
 /// `0.000009999999999999999`), and in exponent form from 10⁹ up and below 10⁻⁹ (`1e300`,
 /// not 301 digits; `1e-10`, not `1.0000000000000002e-10`): a setting as a message names it,
 /// or a value to suggest for a flag.
-pub fn short_number(x: f64) -> String {
+pub(crate) fn short_number(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return x.to_string();
     }
