@@ -18,9 +18,7 @@ use crate::backprop::{
 use crate::data::augment::Augment;
 use crate::data::samples::Samples;
 use crate::error::{Error, Result};
-use crate::linalg::{
-    threads, with_thread_limit, Matrix, Scalar, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
-};
+use crate::linalg::{alongside, leaves_a_core_free, Matrix, Scalar};
 use crate::network::Network;
 use crate::optimizer::{add_l2, l2_cost, Optimizer, OptimizerState};
 use crate::rng::Rng;
@@ -34,12 +32,12 @@ use std::time::Instant;
 /// is left with the weights of the best validation epoch, otherwise with the last epoch's
 /// ([`kept_epoch`] says which). The reported training cost includes L2's (λ/2n) Σ w².
 ///
-/// When every product of a training step stays on one thread (small networks, the
-/// write-up's among them) and [`threads`] allows two, each epoch is measured on a copy of its
-/// weights on a second thread while the next epoch trains: the same weights and reports,
-/// in the same order, sooner. A patience that runs out, or a divergence, is then found one
-/// epoch later: that epoch's training is dropped and `rng` put back as it was before it, so
-/// `rng` too ends the same on any thread count (only `observer` has heard that epoch's
+/// When a training step leaves a core free ([`crate::linalg::leaves_a_core_free`]: small
+/// networks, the write-up's among them), each epoch is measured on a copy of its weights
+/// while the next epoch trains ([`crate::linalg::alongside`]): the same weights and
+/// reports, in the same order, sooner. A patience that runs out, or a divergence, is then
+/// found one epoch later: that epoch's training is dropped and `rng` put back as it was
+/// before it, so `rng` too ends the same either way (only `observer` has heard that epoch's
 /// batches).
 ///
 /// Book: "Gradient descent and training".
@@ -70,7 +68,12 @@ pub fn train<T: Scalar>(
     let measure = Measure {
         l2: |net: &Network<T>| l2_cost(net, lambda_over_n),
         evaluate,
-        beside_training: threads() >= 2 && trains_on_one_thread(net, config.batch_size),
+        // Each layer's product of a training step: (batch × n_in) by (n_in × n_out).
+        beside_training: leaves_a_core_free(
+            net.sizes()
+                .windows(2)
+                .map(|pair| (config.batch_size, pair[0], pair[1])),
+        ),
     };
     let sets = (train, validation, test);
     run_epochs(net, sets, config, (rng, observer), one_epoch, &measure)
@@ -89,8 +92,8 @@ pub(crate) struct Measure<L, E> {
     pub l2: L,
     /// The cost and accuracy of the network on a set of samples.
     pub evaluate: E,
-    /// Measure each epoch on a thread of its own (its products on one thread) while the
-    /// next epoch trains: worth it when training keeps to one core and a second is free.
+    /// Measure each epoch while the next one trains ([`crate::linalg::alongside`]): worth it
+    /// when training keeps to one core and a second is free.
     pub beside_training: bool,
 }
 
@@ -119,7 +122,7 @@ pub(crate) fn run_epochs<N, T, L, E>(
     measure: &Measure<L, E>,
 ) -> Result<Vec<EpochReport>>
 where
-    N: Clone + Send + Sync,
+    N: Clone + Send,
     T: Scalar,
     L: Fn(&N) -> f64 + Sync,
     E: Fn(&N, &Samples<T>) -> Evaluation + Sync,
@@ -128,29 +131,43 @@ where
         reports: Vec::new(),
         best: None,
     };
-    std::thread::scope(|scope| {
-        let mut measuring = None;
+    // Beside training: the last epoch's weights and training, not yet measured.
+    let mut unmeasured: Option<(N, Trained)> = None;
+    let mut run = || -> Result<()> {
         for epoch in 1..=config.epochs {
-            let start = Instant::now();
             let eta = config.schedule.eta(config.eta, epoch - 1, config.epochs);
-            // Beside training, the last epoch's report comes after this epoch has drawn
-            // from `rng`: kept, to put back if that report ends the run.
-            let rng_before = measure.beside_training.then(|| rng.clone());
-            let batch_mean = one_epoch(net, rng, eta, epoch, observer);
-            let trained = Trained {
-                epoch,
-                batch_mean,
-                train_seconds: start.elapsed().as_secs_f64(),
+            let mut train = |rng: &mut Rng| {
+                let start = Instant::now();
+                let batch_mean = one_epoch(net, rng, eta, epoch, observer);
+                let train_seconds = start.elapsed().as_secs_f64();
+                Trained {
+                    epoch,
+                    batch_mean,
+                    train_seconds,
+                }
             };
-            if let Some(handle) = measuring.take() {
-                let (weights, report) = join(handle);
+            if !measure.beside_training {
+                let trained = train(rng);
+                let report = epoch_report(net, trained, config, sets, measure);
+                if kept.record(net, report, config, observer)? {
+                    return Ok(());
+                }
+                continue;
+            }
+            // The last epoch's report comes after this epoch has drawn from `rng`: kept, to
+            // put back if that report ends the run.
+            let rng_before = rng.clone();
+            let last = unmeasured.take();
+            let (trained, measured) = alongside(
+                || train(rng),
+                move || last.map(|(w, t)| (epoch_report(&w, t, config, sets, measure), w)),
+            );
+            if let Some((report, weights)) = measured {
                 match kept.record(&weights, report, config, observer) {
                     Ok(false) => {}
                     ended => {
                         // The last epoch ended the run: this one is dropped, its draws too.
-                        if let Some(before) = rng_before {
-                            *rng = before;
-                        }
+                        *rng = rng_before;
                         if ended.is_err() {
                             *net = weights;
                         }
@@ -158,41 +175,22 @@ where
                     }
                 }
             }
-            if measure.beside_training {
-                let weights = net.clone();
-                measuring = Some(scope.spawn(move || {
-                    let report = with_thread_limit(1, || {
-                        epoch_report(&weights, trained, config, sets, measure)
-                    });
-                    (weights, report)
-                }));
-            } else {
-                let report = epoch_report(net, trained, config, sets, measure);
-                if kept.record(net, report, config, observer)? {
-                    return Ok(());
-                }
-            }
+            unmeasured = Some((net.clone(), trained));
         }
-        if let Some(handle) = measuring {
-            let (weights, report) = join(handle);
+        if let Some((weights, trained)) = unmeasured.take() {
+            let report = epoch_report(&weights, trained, config, sets, measure);
             if let Err(diverged) = kept.record(&weights, report, config, observer) {
                 *net = weights;
                 return Err(diverged);
             }
         }
         Ok(())
-    })?;
+    };
+    run()?;
     if let Some((_, best)) = kept.best {
         *net = best;
     }
     Ok(kept.reports)
-}
-
-/// What a thread measuring an epoch returns, once it has finished (its panic goes on here).
-fn join<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// An epoch's training, before it is measured.
@@ -237,18 +235,6 @@ impl<N: Clone> Kept<N> {
         }
         Ok(config.patience > 0 && epochs_since_best(&self.reports) >= config.patience)
     }
-}
-
-/// Whether a training step of `net` on mini-batches of `batch` images keeps to one thread:
-/// every product below [`PARALLEL_MIN_WORK`] multiply-adds and every element-wise pass
-/// below [`PARALLEL_MIN_ELEMENTS`] values (the write-up's network, for one), so that a
-/// second core is free to measure the last epoch.
-fn trains_on_one_thread<T: Scalar>(net: &Network<T>, batch: usize) -> bool {
-    net.sizes().windows(2).all(|pair| {
-        let (n_in, n_out) = (pair[0], pair[1]);
-        batch.saturating_mul(n_in).saturating_mul(n_out) < PARALLEL_MIN_WORK
-            && batch.saturating_mul(n_out.max(n_in)) < PARALLEL_MIN_ELEMENTS
-    })
 }
 
 /// Refuses an empty training set: with no images an epoch has no batch, and the "trained"
@@ -578,8 +564,8 @@ pub struct EpochReport {
     pub seconds: f64,
     /// Wall-clock seconds of the epoch's mini-batches.
     pub train_seconds: f64,
-    /// Wall-clock seconds of measuring the cost and the accuracies after them (on a thread
-    /// of its own, beside the next epoch's training, when the network trains on one thread).
+    /// Wall-clock seconds of measuring the cost and the accuracies after them (beside the
+    /// next epoch's training when that leaves a core free, see [`train`]).
     pub eval_seconds: f64,
 }
 

@@ -8,7 +8,9 @@
 use crate::common::{bits, random_images};
 use crate::serial;
 use scratchnet::backprop::Workspace;
-use scratchnet::linalg::{set_threads, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK};
+use scratchnet::linalg::{
+    leaves_a_core_free, set_threads, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
+};
 use scratchnet::network::Network;
 use scratchnet::rng::Rng;
 use scratchnet::train::{train_epoch, TrainConfig};
@@ -84,6 +86,15 @@ fn measuring_beside_training_changes_no_weight_report_or_stop() {
         eta: 1e300,
         ..stopping.clone()
     };
+    set_threads(2);
+    let free = |products: &[(usize, usize, usize)]| leaves_a_core_free(products.iter().copied());
+    // The write-up's step (batch 10) leaves a core free; 784-800-800-10's (batch 100) splits.
+    let (small, large) = (
+        free(&[(10, 784, 20), (10, 20, 10)]),
+        free(&[(100, 784, 800)]),
+    );
+    set_threads(1);
+    assert_eq!((small, large, free(&[(10, 784, 20)])), (true, false, false));
     for (config, stops) in [(stopping, true), (diverging, false)] {
         let run = |threads| {
             set_threads(threads);

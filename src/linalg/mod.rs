@@ -30,8 +30,8 @@ pub use elementwise::{add_to_columns_then_map, map_in_place, map_into, prefetch}
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use im2col::MapShape;
 pub use kernel::{
-    gemm_with, gemm_with_threads, kernel, kernel_name, set_threads, threads, with_thread_limit,
-    Kernel, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
+    alongside, gemm_with, gemm_with_threads, kernel, kernel_name, leaves_a_core_free, set_threads,
+    threads, with_thread_limit, Kernel, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
 };
 pub use matrix::Matrix;
 pub use scalar::{exp_f32, Scalar};

@@ -47,6 +47,33 @@ pub fn with_thread_limit<R>(n: usize, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `main` on this thread and `side` at the same time on a second one, whose products
+/// keep to one thread ([`with_thread_limit`]), and returns both results: work that needs a
+/// core (training) beside work that can use the other (measuring the last epoch). A panic
+/// in either reaches the caller.
+pub fn alongside<A, B: Send>(main: impl FnOnce() -> A, side: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(|| with_thread_limit(1, side));
+        let a = main();
+        let b = side
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
+/// Whether products of these shapes (m, k, n) leave a core free for [`alongside`]: at least
+/// two threads are allowed, and each product is below [`PARALLEL_MIN_WORK`] multiply-adds
+/// and its operands below [`PARALLEL_MIN_ELEMENTS`] values per matrix, so none is split
+/// (nor the element-wise work on its result).
+pub fn leaves_a_core_free(products: impl IntoIterator<Item = (usize, usize, usize)>) -> bool {
+    threads() >= 2
+        && products.into_iter().all(|(m, k, n)| {
+            m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_WORK
+                && m.saturating_mul(k.max(n)) < PARALLEL_MIN_ELEMENTS
+        })
+}
+
 /// Products with fewer than this many multiply-adds (m·n·k) stay on one thread: below it,
 /// handing half to another thread saves too little to measure (see the book's "Making it
 /// fast", section "Threads"). Depends only on the shape, never on the thread count, so it
@@ -197,6 +224,17 @@ impl<T> SendPtr<T> {
 mod tests {
     use super::*;
     use std::panic::catch_unwind;
+
+    #[test]
+    fn alongside_returns_both_and_holds_the_side_to_one_thread() {
+        let main_limit = LIMIT.get();
+        let (a, b) = alongside(|| LIMIT.get(), || (LIMIT.get(), threads()));
+        assert_eq!((a, b), (main_limit, (1, 1)));
+        let caught = catch_unwind(|| alongside(|| 1, || panic!("fails on purpose")));
+        assert!(caught.is_err(), "the side's panic was lost");
+        // Under a limit of one nothing is free, whatever the shapes.
+        with_thread_limit(1, || assert!(!leaves_a_core_free([(1, 1, 1)])));
+    }
 
     /// The limit alone is checked (`threads()` also reads the global count, which other tests
     /// set at the same time).
