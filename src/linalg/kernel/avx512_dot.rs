@@ -8,7 +8,7 @@
 //! instructions. What does not fill a 4 × 6 block is left to the AVX2 kernel.
 
 use super::super::gemm::MatRef;
-use super::avx2::{first_lanes, gemm_dot_f32 as avx2_dot, hsum, load8};
+use super::avx2::{first_lanes, gemm_dot_f32 as avx2_dot, hsum, load8, store_dot};
 use super::threads::{sub_cols, sub_rows};
 use std::arch::x86_64::*;
 
@@ -47,8 +47,7 @@ pub(super) unsafe fn gemm_dot_f32(
                 for (j, &d_ij) in d_i.iter().enumerate() {
                     // SAFETY: (i0 + i, j0 + j) is inside C, which the caller lends us.
                     let c_ij = unsafe { &mut *c.add((i0 + i) * ldc + j0 + j) };
-                    let ab = alpha * d_ij;
-                    *c_ij = if beta == 0.0 { ab } else { beta * *c_ij + ab };
+                    store_dot(c_ij, alpha, d_ij, beta);
                 }
             }
         }

@@ -99,9 +99,8 @@ unsafe fn dot_block<const R: usize, const S: usize>(
     let col = |j: usize| b.data[j * b.col_stride..].as_ptr();
     let store = |i: usize, j: usize, dot: f32| {
         // SAFETY: called below with i < m and j < n only: a value of C.
-        let cij = unsafe { &mut *c.add(i * ldc + j) };
-        let ab = alpha * dot;
-        *cij = if beta == 0.0 { ab } else { beta * *cij + ab };
+        let c_ij = unsafe { &mut *c.add(i * ldc + j) };
+        store_dot(c_ij, alpha, dot, beta);
     };
     let (full_i, full_j) = (i0 + R <= m, j0 + S <= n);
     // SAFETY: every row of A and column of B passed to `dots` holds k contiguous values
@@ -195,6 +194,15 @@ unsafe fn dot_step<const R: usize, const S: usize, const MASKED: bool>(
             *acc_rs = _mm256_fmadd_ps(u_p, v_ps, *acc_rs);
         }
     }
+}
+
+/// c_ij ← α·dot + β·c_ij, the product's last step for one value of C (with β = 0, C's old
+/// value is not read, so a NaN there is dropped). One function for every dot-product kernel,
+/// so that they round the same.
+#[inline]
+pub(in super::super) fn store_dot(c_ij: &mut f32, alpha: f32, dot: f32, beta: f32) {
+    let ab = alpha * dot;
+    *c_ij = if beta == 0.0 { ab } else { beta * *c_ij + ab };
 }
 
 /// The 8 values at `x`, or when `MASKED` only the lanes of `mask` (the others 0).
