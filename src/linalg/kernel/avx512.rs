@@ -93,13 +93,14 @@ unsafe fn micro_f32(
             // unless β = 0 (the caller's promise).
             unsafe {
                 let c_iv = c.add(i * ldc + 16 * v);
-                let out = if beta == 0.0 {
-                    ab
-                } else {
-                    _mm512_add_ps(
+                let out = match beta {
+                    0.0 => ab,
+                    // 1·c is c exactly: skipping the multiply changes no bit.
+                    1.0 => _mm512_add_ps(_mm512_loadu_ps(c_iv), ab),
+                    _ => _mm512_add_ps(
                         _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c_iv)),
                         ab,
-                    )
+                    ),
                 };
                 _mm512_storeu_ps(c_iv, out);
             }

@@ -163,6 +163,17 @@ unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
     let mask: [__m256i; NV] = std::array::from_fn(|v| first_lanes(width - 8 * v));
     // SAFETY: column j0 < b.cols of row 0 is inside B.
     let (a_ptr, b_ptr) = (a.data.as_ptr(), unsafe { b.data.as_ptr().add(j0) });
+    if beta != 0.0 {
+        // The tile of C is read after k FMAs per value: ask for its lines now, so they come
+        // from L2 (a layer's weights seldom fit in L1) while the FMAs run.
+        for r in 0..R {
+            for v in 0..NV {
+                // SAFETY: row i0 + r, column j0 + 8v (< j0 + width) is inside C; a prefetch
+                // never faults.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(c.add((i0 + r) * ldc + j0 + 8 * v).cast()) };
+            }
+        }
+    }
     let mut acc = [[_mm256_setzero_ps(); NV]; R];
     for p in 0..a.cols {
         // SAFETY: row p < k of B holds columns j0 .. j0 + width contiguously; a full tile
@@ -208,17 +219,21 @@ unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
 #[target_feature(enable = "avx2,fma")]
 unsafe fn store_small(c: *mut f32, cols: usize, alpha: f32, acc: __m256, beta: f32) {
     let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
-    let out = if beta == 0.0 {
-        ab
-    } else {
-        // SAFETY: the first `cols` values are readable; a masked load reads no others.
-        let old = unsafe {
-            match cols {
-                8 => _mm256_loadu_ps(c),
-                _ => _mm256_maskload_ps(c, first_lanes(cols)),
-            }
-        };
-        _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab)
+    if beta == 0.0 {
+        // SAFETY: the caller's promise.
+        return unsafe { store_first(c, cols, ab) };
+    }
+    // SAFETY: the first `cols` values are readable; a masked load reads no others.
+    let old = unsafe {
+        match cols {
+            8 => _mm256_loadu_ps(c),
+            _ => _mm256_maskload_ps(c, first_lanes(cols)),
+        }
+    };
+    let out = match beta {
+        // 1·c is c exactly: skipping the multiply changes no bit (plain SGD's weight step).
+        1.0 => _mm256_add_ps(old, ab),
+        _ => _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), old), ab),
     };
     // SAFETY: the caller's promise.
     unsafe { store_first(c, cols, out) };
