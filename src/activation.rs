@@ -9,7 +9,9 @@
 //! paired with the log-likelihood cost, whose δᴸ = a − y needs no softmax Jacobian (see
 //! [`crate::cost::validate`]). Left out: activations with learned parameters (PReLU, …).
 
-use crate::linalg::{add_to_columns_then_map, map_in_place, Matrix, Scalar, Vector};
+use crate::linalg::{
+    add_to_columns_then_map, map_in_place, zip_map_in_place, Matrix, Scalar, Vector,
+};
 
 /// Which non-linearity a layer applies to its weighted input z.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -291,12 +293,11 @@ impl Activation {
     }
 }
 
-/// d ← d · g(a) for every pair of `delta` and `a`: one loop, `g` inlined into it.
+/// d ← d · g(a) for every pair of `delta` and `a`: one loop, `g` inlined into it (split across
+/// threads for a large layer, by [`zip_map_in_place`]).
 #[inline(always)]
-fn times_each<T: Scalar>(delta: &mut [T], a: &[T], g: impl Fn(T) -> T) {
-    for (d, &a) in delta.iter_mut().zip(a) {
-        *d *= g(a);
-    }
+fn times_each<T: Scalar>(delta: &mut [T], a: &[T], g: impl Fn(T) -> T + Sync) {
+    zip_map_in_place(delta, a, |d, a| d * g(a));
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //!   averages of Eqs 5–6 become one matrix product and one row sum. It is the fast path, and
 //!   the tests prove it equals the mean of [`backprop_one`] over the batch.
 
-use crate::linalg::{gemm, MatRef, Matrix, Scalar, Vector};
+use crate::linalg::{for_each_row_sum, gemm, zip_map_in_place, MatRef, Matrix, Scalar, Vector};
 use crate::network::Network;
 
 /// ∂C/∂W and ∂C/∂B for every layer: the same shapes as the network's weights and biases.
@@ -300,10 +300,10 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
         let input = ws.layer_input(l);
         let nabla_w = grad.nabla_w[l].as_mut_slice();
         gemm(inv_n, ws.delta.view(), input.t(), T::ZERO, nabla_w);
-        // Eq 6 (Eq 8 summed over the batch): ∂C/∂Bˡ⁺² = (1/n) Σₖ (column k of Δˡ⁺²).
-        for (gb, row) in grad.nabla_b[l].as_mut_slice().iter_mut().zip(0..) {
-            *gb = bias_gradient(&ws.delta, row, inv_n);
-        }
+        // Eq 6 (Eq 8 summed over the batch): ∂C/∂Bˡ⁺² = (1/n) Σₖ (column k of Δˡ⁺²), a row
+        // sum of Δˡ⁺² for each bias.
+        let nabla_b = grad.nabla_b[l].as_mut_slice();
+        for_each_row_sum(&ws.delta, nabla_b, |gb, sum| *gb = sum * inv_n);
         if l > 0 {
             delta_before(net, l, ws);
             std::mem::swap(&mut ws.delta, &mut ws.back);
@@ -327,20 +327,11 @@ fn output_delta<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Workspace<T
 fn delta_before<T: Scalar>(net: &Network<T>, l: usize, ws: &mut Workspace<T>) {
     net.weights[l].t_matmul_into(&ws.delta, &mut ws.back);
     let act = net.activation(l - 1);
-    for (b, &a) in ws.back.as_mut_slice().iter_mut().zip(ws.a[l].as_slice()) {
-        *b *= act.derivative_from_output(a);
-    }
+    act.times_derivative_from_output(ws.back.as_mut_slice(), ws.a[l].as_slice());
     // Dropout: a dropped neuron passed nothing forward, so it gets no error back.
     if let Some(mask) = ws.masks.get(l).filter(|m| m.rows() > 0) {
-        for (b, &m) in ws.back.as_mut_slice().iter_mut().zip(mask.as_slice()) {
-            *b *= m;
-        }
+        zip_map_in_place(ws.back.as_mut_slice(), mask.as_slice(), |b, m| b * m);
     }
-}
-
-/// Eq 6 for bias `row`: (1/n) Σₖ Δ_{row,k}, Δ being `(neurons, n)`.
-fn bias_gradient<T: Scalar>(delta: &Matrix<T>, row: usize, inv_n: T) -> T {
-    delta.row(row).iter().fold(T::ZERO, |s, &d| s + d) * inv_n
 }
 // ANCHOR_END: backward_batch
 // ANCHOR_END: backprop_batch
@@ -385,9 +376,9 @@ pub fn backward_sgd<T: Scalar>(
             T::ONE - decay,
             w,
         );
-        for (b, row) in net.biases[l].as_mut_slice().iter_mut().zip(0..) {
-            *b -= eta * bias_gradient(&ws.delta, row, inv_n);
-        }
+        // Bˡ ← Bˡ − η ∂C/∂Bˡ, the gradient as in `backward_batch` (Eq 6).
+        let biases = net.biases[l].as_mut_slice();
+        for_each_row_sum(&ws.delta, biases, |b, sum| *b -= eta * (sum * inv_n));
         if l > 0 {
             std::mem::swap(&mut ws.delta, &mut ws.back);
         }

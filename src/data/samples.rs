@@ -72,7 +72,12 @@ impl<T: Scalar> Samples<T> {
     /// If `pixels.len() != labels.len() * pixels_per_image`.
     #[track_caller]
     pub fn from_pixels(pixels: &[u8], pixels_per_image: usize, labels: Vec<u8>) -> Self {
-        Self::from_bytes(pixels.to_vec(), pixels_per_image, labels)
+        // Large pages for the copy, as for images read from a file (`formats::inflate`):
+        // training reads them in shuffled order.
+        let mut copy = Vec::with_capacity(pixels.len());
+        crate::linalg::advise_large_pages(copy.spare_capacity_mut());
+        copy.extend_from_slice(pixels);
+        Self::from_bytes(copy, pixels_per_image, labels)
     }
 
     /// The samples of a data set read from IDX files ([`DataSet`]): its images, stored as

@@ -559,6 +559,8 @@ pub fn gunzip_limited(data: &[u8], limit: usize) -> Result<Vec<u8>> {
         _ => 0,
     };
     let mut out = Vec::with_capacity(capacity);
+    // MNIST's images are inflated here and then read in shuffled order, image by image.
+    crate::linalg::advise_large_pages(out.spare_capacity_mut());
     let mut rest = data;
     loop {
         let used = gunzip_member(rest, &mut out, WHAT, limit)?;

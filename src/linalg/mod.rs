@@ -23,10 +23,13 @@ mod scalar;
 pub mod teaching;
 mod vector;
 
-pub(crate) use kernel::for_each_row_block;
+pub(crate) use kernel::{for_each_row_block, for_each_row_block_of};
 pub(crate) use vector::argmax;
 
-pub use elementwise::{add_to_columns_then_map, map_in_place, map_into, prefetch};
+pub use elementwise::{
+    add_to_columns_then_map, advise_large_pages, for_each_row_sum, map_in_place, map_into,
+    prefetch, zip_map_in_place,
+};
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use im2col::MapShape;
 pub use kernel::{

@@ -78,11 +78,11 @@ use super::scalar::Scalar;
 use path::{choose_path, run_block};
 
 pub use select::{kernel, kernel_name, Kernel};
-pub(crate) use threads::for_each_row_block;
 pub use threads::{
     alongside, leaves_a_core_free, set_threads, threads, with_thread_limit, PARALLEL_MIN_ELEMENTS,
     PARALLEL_MIN_WORK,
 };
+pub(crate) use threads::{for_each_row_block, for_each_row_block_of};
 
 /// C ← αAB + βC with a chosen kernel and the global thread count ([`threads`]).
 ///

@@ -162,9 +162,21 @@ pub(crate) fn for_each_row_block<T: Send>(
     cols: usize,
     f: &(dyn Fn(usize, &mut [T]) + Sync),
 ) {
+    for_each_row_block_of(data, cols, data.len(), f)
+}
+
+/// [`for_each_row_block`] for a job that reads `work` values in all (more than `data` holds
+/// when each of its rows is a result made from many values, as a row sum is), split when
+/// `work` reaches [`PARALLEL_MIN_ELEMENTS`].
+pub(crate) fn for_each_row_block_of<T: Send>(
+    data: &mut [T],
+    cols: usize,
+    work: usize,
+    f: &(dyn Fn(usize, &mut [T]) + Sync),
+) {
     let rows = data.len().checked_div(cols).unwrap_or(0);
     let n_threads = threads().min(rows);
-    if n_threads <= 1 || data.len() < PARALLEL_MIN_ELEMENTS {
+    if n_threads <= 1 || work < PARALLEL_MIN_ELEMENTS {
         return f(0, data);
     }
     let chunk = rows.div_ceil(n_threads);
