@@ -303,6 +303,47 @@ fn avx512_dot_products_are_avx2s_bit_for_bit() {
     }
 }
 
+/// An edge tile's columns come out as they would inside a full tile, whichever kernel ran
+/// them (the AVX-512 kernels hand edges of at most 16 columns to a narrow 6 × 16 kernel): the
+/// product with n columns equals the first n columns of the same product with B widened to
+/// a whole number of tiles, bit for bit.
+#[test]
+fn edge_tiles_keep_the_full_tiles_bits() {
+    let (m, k, wide) = (150, 300, 128);
+    let mut rng = Lcg(29);
+    let (a, b_wide): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * wide));
+    for kernel in supported_kernels() {
+        for n in [100, 97, 110, 120, 127] {
+            for beta in [0.0f32, 1.0, 0.5] {
+                let c0: Vec<f32> = Lcg(n as u64).vec(m * wide);
+                let b: Vec<f32> = b_wide
+                    .chunks(wide)
+                    .flat_map(|row| &row[..n])
+                    .copied()
+                    .collect();
+                let mut c_wide = c0.clone();
+                let mut c: Vec<f32> = c0.chunks(wide).flat_map(|row| &row[..n]).copied().collect();
+                let av = view(&a, m, k, false);
+                gemm_with(
+                    kernel,
+                    0.75,
+                    av,
+                    view(&b_wide, k, wide, false),
+                    beta,
+                    &mut c_wide,
+                );
+                gemm_with(kernel, 0.75, av, view(&b, k, n, false), beta, &mut c);
+                let first_n = c_wide.chunks(wide).flat_map(|row| &row[..n]);
+                let same = c
+                    .iter()
+                    .zip(first_n)
+                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{} kernel, {m}×{k}×{n}, β = {beta}", kernel.name());
+            }
+        }
+    }
+}
+
 /// Threaded products from several threads at once: one at a time gets the kept-alive
 /// workers, the others start their own; every answer must still be the one-thread answer.
 #[test]

@@ -116,7 +116,12 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                 micro(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                             } else {
                                 let e = edge.as_mut_ptr();
-                                micro(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
+                                // Columns that fit the narrow kernel's half tile run on it.
+                                let kernel = match kernels.narrow {
+                                    Some(narrow) if cols <= nr / 2 => narrow,
+                                    _ => micro,
+                                };
+                                kernel(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
                                 store_edge(
                                     &edge[..mr * nr],
                                     nr,

@@ -26,6 +26,7 @@ pub(super) fn kernels<T: Scalar>() -> Kernels<T> {
         gemv: gemv::<T>,
         dot: None,
         small: None,
+        narrow: None,
     }
 }
 

@@ -9,6 +9,9 @@
 
 use std::arch::x86_64::*;
 
+/// The 6 × 16 tile of [`micro_f32`], named for the AVX-512 kernels' narrow edge tiles.
+pub(in super::super) const MICRO_F32_6X16: super::super::MicroKernel<f32> = micro_f32::<6, 2>;
+
 // ANCHOR: avx2_micro
 /// C_tile ← α·ÃB̃ + β·C_tile for an MR × 8·NV f32 tile (contract: `super::MicroKernel`):
 /// 6 × 16 (`<6, 2>`, 12 accumulators) in general, 5 × 16 (`<5, 2>`, 10 accumulators) when

@@ -28,6 +28,9 @@ pub(super) use dot::{gemm_dot_f32, hsum, load8, store_dot};
 pub(super) use gemv::{gemv_f32, gemv_f64};
 pub(super) use small::gemm_small_f32;
 
+/// The 6 × 16 f32 micro-kernel, for the AVX-512 kernels' narrow edge tiles.
+pub(super) use micro::MICRO_F32_6X16;
+
 /// f32's AVX2 kernels, for a product with `m` rows.
 ///
 /// Block sizes measured on Zen 4 (32 KiB L1d, 512 KiB L2 per core as this VM reports) rather
@@ -60,6 +63,7 @@ pub(super) fn kernels_f32(m: usize) -> Kernels<f32> {
         gemv: gemv_f32,
         dot: Some(gemm_dot_f32),
         small: Some(gemm_small_f32),
+        narrow: None,
     }
 }
 
@@ -79,6 +83,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         gemv: gemv_f64,
         dot: None,
         small: None,
+        narrow: None,
     }
 }
 
