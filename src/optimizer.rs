@@ -20,7 +20,7 @@
 //! Left out: Nesterov momentum, RMSprop, AdamW, gradient clipping.
 
 use crate::backprop::Gradient;
-use crate::linalg::{Matrix, Scalar, Vector};
+use crate::linalg::{zip_blocks, Matrix, Scalar, Vector};
 use crate::network::Network;
 
 /// Momentum's μ: how much of the last step carries over.
@@ -153,22 +153,31 @@ impl<T: Scalar> OptimizerState<T> {
             .map(Matrix::as_slice)
             .chain(grad.nabla_b.iter().map(|b| b.as_slice()));
         // `p` counts the weight matrices, then the bias vectors, as `first` and `second` do.
+        // Each rule works weight by weight, so a large layer's step is split across threads
+        // in blocks (`zip_blocks`), as its products are.
+        let t = self.t;
         for (p, (theta, g)) in params.zip(grads).enumerate() {
             debug_assert!(p < 2 * layers);
             match self.kind {
-                Optimizer::Sgd => theta
-                    .iter_mut()
-                    .zip(g)
-                    .for_each(|(th, &gi)| *th -= eta * gi),
-                Optimizer::Momentum => momentum(theta, g, &mut self.first[p], eta),
+                Optimizer::Sgd => zip_blocks([theta], g, |[theta], g| sgd(theta, g, eta)),
+                Optimizer::Momentum => zip_blocks([theta, &mut self.first[p]], g, |[th, v], g| {
+                    momentum(th, g, v, eta)
+                }),
                 Optimizer::Adam => {
                     let (m, s) = (&mut self.first[p], &mut self.second[p]);
-                    adam(theta, g, m, s, eta, self.t);
+                    zip_blocks([theta, m, s], g, |[th, m, s], g| adam(th, g, m, s, eta, t));
                 }
             }
         }
     }
     // ANCHOR_END: step
+}
+
+/// θ ← θ − η g.
+fn sgd<T: Scalar>(theta: &mut [T], g: &[T], eta: T) {
+    for (th, &gi) in theta.iter_mut().zip(g) {
+        *th -= eta * gi;
+    }
 }
 
 /// v ← μ v − η g;  θ ← θ + v.

@@ -12,17 +12,26 @@ use scratchnet::linalg::{
     leaves_a_core_free, set_threads, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
 };
 use scratchnet::network::Network;
+use scratchnet::optimizer::Optimizer;
 use scratchnet::rng::Rng;
 use scratchnet::train::{train_epoch, TrainConfig};
 
-/// The parameters before and after two epochs on `threads` threads.
-fn trained_bits(threads: usize) -> (Vec<u32>, Vec<u32>) {
+/// The parameters before and after two epochs on `threads` threads, with `optimizer` (at
+/// learning rate `eta`) and `dropout`.
+fn trained_bits_with(
+    threads: usize,
+    optimizer: Optimizer,
+    eta: f64,
+    dropout: f64,
+) -> (Vec<u32>, Vec<u32>) {
     let mut rng = Rng::new(3);
     let data = random_images(300, &mut rng);
     let mut net: Network<f32> = Network::new(&[784, 400, 10], &mut rng);
     let config = TrainConfig {
         batch_size: 100,
-        eta: 0.5,
+        eta,
+        optimizer,
+        dropout,
         ..TrainConfig::default()
     };
     let before = bits(&net);
@@ -33,6 +42,11 @@ fn trained_bits(threads: usize) -> (Vec<u32>, Vec<u32>) {
     }
     set_threads(1);
     (before, bits(&net))
+}
+
+/// [`trained_bits_with`] plain SGD at η = 0.5, no dropout.
+fn trained_bits(threads: usize) -> (Vec<u32>, Vec<u32>) {
+    trained_bits_with(threads, Optimizer::Sgd, 0.5, 0.0)
 }
 
 #[test]
@@ -49,6 +63,25 @@ fn two_threads_train_the_same_bits_as_one() {
     assert_eq!(one, two, "two threads against one");
     assert_eq!(one, trained_bits(3), "three threads against one");
     assert_ne!(one.0, one.1, "training changed the parameters");
+}
+
+#[test]
+fn optimizer_steps_and_dropout_split_across_threads_keep_the_bits() {
+    // Momentum's and Adam's steps over the first layer's 313,600 weights, and the dropout
+    // mask's Δ ⊙ mask over 400 × 100 values, are split on two and three threads.
+    const _: () = assert!(784 * 400 >= PARALLEL_MIN_ELEMENTS);
+    let _alone = serial();
+    for (optimizer, eta, dropout) in [
+        (Optimizer::Momentum, 0.1, 0.0),
+        (Optimizer::Adam, 0.001, 0.3),
+    ] {
+        let one = trained_bits_with(1, optimizer, eta, dropout);
+        assert_ne!(one.0, one.1, "{optimizer:?} changed the parameters");
+        for threads in [2, 3] {
+            let many = trained_bits_with(threads, optimizer, eta, dropout);
+            assert_eq!(one, many, "{optimizer:?}, {threads} threads against one");
+        }
+    }
 }
 
 /// What a run reports to its observer, in order, seconds left out.

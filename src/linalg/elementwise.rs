@@ -11,7 +11,10 @@
 //! Left out: loops whose result depends on the order of the values (sums), which could not
 //! be split or vectorised without changing bits.
 
-use super::{for_each_row_block, for_each_row_block_of, shape_mismatch, Matrix, Scalar, Vector};
+use super::{
+    for_each_block_of, for_each_row_block, for_each_row_block_of, shape_mismatch, Matrix, Scalar,
+    Vector,
+};
 
 /// x ← f(x) for every value of `x`, in place.
 ///
@@ -83,6 +86,23 @@ pub fn zip_map_in_place<T: Scalar, F: Fn(T, T) -> T + Sync>(x: &mut [T], y: &[T]
     for_each_row_block(x, 1, &|first, block| {
         let y = &y[first..first + block.len()];
         compiled_for_this_cpu(|| zip_each(block, y, &f))
+    });
+}
+
+/// `f` on matching blocks of the `N` equally long slices `parts` (changed) and `shared`
+/// (read), position by position: an optimizer's step, θ with its moments and gradient g
+/// (`parts = [θ, m, s]`, `shared = g` for Adam). Compiled as [`map_in_place`] is, and split
+/// into blocks across threads for a large layer, as the products are: `f` must do the same to
+/// each position whatever block it is in.
+///
+/// # Panics
+/// If the slices differ in length.
+pub fn zip_blocks<T: Scalar, const N: usize, F>(parts: [&mut [T]; N], shared: &[T], f: F)
+where
+    F: Fn([&mut [T]; N], &[T]) + Sync,
+{
+    for_each_block_of(parts, shared, &|parts, shared| {
+        compiled_for_this_cpu(|| f(parts, shared))
     });
 }
 

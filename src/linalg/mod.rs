@@ -23,12 +23,12 @@ mod scalar;
 pub mod teaching;
 mod vector;
 
-pub(crate) use kernel::{for_each_row_block, for_each_row_block_of};
+pub(crate) use kernel::{for_each_block_of, for_each_row_block, for_each_row_block_of};
 pub(crate) use vector::argmax;
 
 pub use elementwise::{
     add_to_columns_then_map, advise_large_pages, for_each_row_sum, map_in_place, map_into,
-    prefetch, zip_map_in_place,
+    prefetch, zip_blocks, zip_map_in_place,
 };
 pub use gemm::{gemm, gemm_naive, MatRef};
 pub use im2col::MapShape;

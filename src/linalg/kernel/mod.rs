@@ -82,7 +82,7 @@ pub use threads::{
     alongside, leaves_a_core_free, set_threads, threads, with_thread_limit, PARALLEL_MIN_ELEMENTS,
     PARALLEL_MIN_WORK,
 };
-pub(crate) use threads::{for_each_row_block, for_each_row_block_of};
+pub(crate) use threads::{for_each_block_of, for_each_row_block, for_each_row_block_of};
 
 /// C ← αAB + βC with a chosen kernel and the global thread count ([`threads`]).
 ///

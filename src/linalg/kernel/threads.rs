@@ -194,6 +194,45 @@ pub(crate) fn for_each_row_block_of<T: Send>(
     pool::run(blocks, &block);
 }
 
+/// Calls `f` on matching blocks of the `N` equally long slices `parts` (changed) and of
+/// `shared` (read): blocks of the same positions in every slice, on up to [`threads`]
+/// threads when the slices hold at least [`PARALLEL_MIN_ELEMENTS`] values in all, else once
+/// on the whole slices. For work done position by position (an optimizer's step over a
+/// layer's weights, its gradient and its moments) the result is the same however they are
+/// split.
+///
+/// # Panics
+/// If the slices differ in length.
+pub(crate) fn for_each_block_of<T, const N: usize, F>(parts: [&mut [T]; N], shared: &[T], f: &F)
+where
+    T: Send + Sync,
+    F: Fn([&mut [T]; N], &[T]) + Sync,
+{
+    let len = shared.len();
+    assert!(
+        parts.iter().all(|p| p.len() == len),
+        "for_each_block_of: slices of {:?} values with one of {len}",
+        parts.each_ref().map(|p| p.len())
+    );
+    let n_threads = threads().min(len);
+    if n_threads <= 1 || len * (N + 1) < PARALLEL_MIN_ELEMENTS {
+        return f(parts, shared);
+    }
+    let chunk = len.div_ceil(n_threads);
+    let bases = parts.map(|p| SendPtr(p.as_mut_ptr()));
+    let block = |i: usize| {
+        let (first, count) = (i * chunk, chunk.min(len - i * chunk));
+        // SAFETY: block i of every slice is the same run of positions, disjoint from every
+        // other block's, inside a slice borrowed mutably for the whole call; every block is
+        // finished before `pool::run` returns.
+        let blocks = bases
+            .each_ref()
+            .map(|b| unsafe { std::slice::from_raw_parts_mut(b.add(first), count) });
+        f(blocks, &shared[first..first + count])
+    };
+    pool::run(len.div_ceil(chunk), &block);
+}
+
 /// Columns `start..start + width` of `v`, as a view (no copy).
 pub(super) fn sub_cols<T>(v: MatRef<'_, T>, start: usize, width: usize) -> MatRef<'_, T> {
     MatRef {
