@@ -50,10 +50,10 @@ pub const SMALL_WORK: usize = 1 << 13;
 /// Products with k at most this take [`Path::Small`] whatever their size (when B's rows are
 /// contiguous, or B is small enough to copy: [`SMALL_B`]). With so short a k a tile of C gets
 /// only k multiply-adds per value, and what the blocked loops add around each tile (packing
-/// A, the call through a function pointer, the stride cases) is a large share of its time:
-/// the write-up's weight step, k = the batch of 10 (see the book's "Making it fast", section
-/// "The network's own shapes").
-pub const SMALL_K: usize = 16;
+/// A and B, the call through a function pointer, the stride cases) is a large share of its
+/// time: the write-up's weight step, k = the batch of 10, and a 5 × 5 convolution's forward
+/// product, k = 25 (see the book's "Making it fast", section "The network's own shapes").
+pub const SMALL_K: usize = 32;
 
 /// A small product whose B has strided rows (a transposed view, as in the gradient δ·Aᵀ)
 /// takes [`Path::Small`] when B has at most this many values: the small kernel copies it
@@ -134,6 +134,9 @@ mod tests {
         let shapes = [
             (20, 10, 784),
             (10, 10, 20),
+            (32, 25, 100),
+            (10, 20, 784),
+            (5, 32, 40),
             (7, 16, 33),
             (23, 3, 50),
             (3, 40, 19),
