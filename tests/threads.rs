@@ -68,7 +68,7 @@ fn two_threads_train_the_same_bits_as_one() {
 #[test]
 fn optimizer_steps_and_dropout_split_across_threads_keep_the_bits() {
     // Momentum's and Adam's steps over the first layer's 313,600 weights, and the dropout
-    // mask's Δ ⊙ mask over 400 × 100 values, are split on two and three threads.
+    // mask's Δ ⊙ mask over 400 × 100 values, are split on two threads.
     const _: () = assert!(784 * 400 >= PARALLEL_MIN_ELEMENTS);
     let _alone = serial();
     for (optimizer, eta, dropout) in [
@@ -77,10 +77,8 @@ fn optimizer_steps_and_dropout_split_across_threads_keep_the_bits() {
     ] {
         let one = trained_bits_with(1, optimizer, eta, dropout);
         assert_ne!(one.0, one.1, "{optimizer:?} changed the parameters");
-        for threads in [2, 3] {
-            let many = trained_bits_with(threads, optimizer, eta, dropout);
-            assert_eq!(one, many, "{optimizer:?}, {threads} threads against one");
-        }
+        let two = trained_bits_with(2, optimizer, eta, dropout);
+        assert_eq!(one, two, "{optimizer:?}, two threads against one");
     }
 }
 
