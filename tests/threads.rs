@@ -16,10 +16,11 @@ use scratchnet::optimizer::Optimizer;
 use scratchnet::rng::Rng;
 use scratchnet::train::{train_epoch, TrainConfig};
 
-/// The parameters before and after two epochs on `threads` threads, with `optimizer` (at
-/// learning rate `eta`) and `dropout`.
+/// The parameters before and after `epochs` epochs on `threads` threads, with `optimizer`
+/// (at learning rate `eta`) and `dropout`.
 fn trained_bits_with(
     threads: usize,
+    epochs: usize,
     optimizer: Optimizer,
     eta: f64,
     dropout: f64,
@@ -37,16 +38,16 @@ fn trained_bits_with(
     let before = bits(&net);
     set_threads(threads);
     let mut ws = Workspace::new();
-    for epoch in 1..=2 {
+    for epoch in 1..=epochs {
         train_epoch(&mut net, &data, &config, epoch, &mut rng, &mut ws, &mut ());
     }
     set_threads(1);
     (before, bits(&net))
 }
 
-/// [`trained_bits_with`] plain SGD at η = 0.5, no dropout.
+/// [`trained_bits_with`] two epochs of plain SGD at η = 0.5, no dropout.
 fn trained_bits(threads: usize) -> (Vec<u32>, Vec<u32>) {
-    trained_bits_with(threads, Optimizer::Sgd, 0.5, 0.0)
+    trained_bits_with(threads, 2, Optimizer::Sgd, 0.5, 0.0)
 }
 
 #[test]
@@ -75,9 +76,9 @@ fn optimizer_steps_and_dropout_split_across_threads_keep_the_bits() {
         (Optimizer::Momentum, 0.1, 0.0),
         (Optimizer::Adam, 0.001, 0.3),
     ] {
-        let one = trained_bits_with(1, optimizer, eta, dropout);
+        let one = trained_bits_with(1, 1, optimizer, eta, dropout);
         assert_ne!(one.0, one.1, "{optimizer:?} changed the parameters");
-        let two = trained_bits_with(2, optimizer, eta, dropout);
+        let two = trained_bits_with(2, 1, optimizer, eta, dropout);
         assert_eq!(one, two, "{optimizer:?}, two threads against one");
     }
 }
