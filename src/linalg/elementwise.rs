@@ -339,7 +339,8 @@ mod tests {
         let mut x = vec![1.0f64, 2.0, 3.0];
         zip_map_in_place(&mut x, &[10.0, 20.0, 30.0], |a, b| a * b - 1.0);
         assert_eq!(x, [9.0, 39.0, 89.0]);
-        // Long enough to be split across threads where there are two: Δ ⊙ σ′ from A.
+        // Long enough to be split across threads (on one here, as every library test runs;
+        // tests/threads.rs checks the split): Δ ⊙ σ′ from A.
         let n = 3 * super::super::PARALLEL_MIN_ELEMENTS + 5;
         let a: Vec<f32> = (0..n)
             .map(|i| (i as f32 * 0.37).sin() * 0.5 + 0.5)
@@ -371,8 +372,9 @@ mod tests {
         let mut out = [100.0, 200.0];
         for_each_row_sum(&m, &mut out, |o, s| *o -= s);
         assert_eq!(out, [94.0, 185.0]);
-        // Rows not a multiple of 8, no columns, and a matrix large enough to split; values
-        // whose sums round differently in another order.
+        // Rows not a multiple of 8, no columns, and a matrix large enough to split (on one
+        // thread here; tests/threads.rs checks the split); values whose sums round
+        // differently in another order.
         for (rows, cols) in [(13, 7), (5, 0), (801, 100)] {
             let m = Matrix::from_fn(rows, cols, |i, k| {
                 ((i * 31 + k * 7) as f32 * 0.13).sin() * 1e3
