@@ -175,29 +175,36 @@ pub fn prefetch<T>(data: &[T]) {
 /// walk through the page tables (slow in a virtual machine, whose tables are two deep)
 /// before its prefetch can even start. In 2 MiB pages the same bytes are 20 pages.
 pub fn advise_large_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
-    const LARGE: usize = 2 << 20;
-    let (start, len) = (buffer.as_mut_ptr().cast::<u8>(), size_of_val(buffer));
-    let skip = start.align_offset(LARGE);
-    let whole = len.saturating_sub(skip) / LARGE * LARGE;
-    if skip > len || whole == 0 {
-        return;
-    }
     #[cfg(all(
         target_os = "linux",
         any(target_arch = "x86_64", target_arch = "aarch64")
     ))]
     {
-        // The C library's madvise(2), which the standard library links on Linux.
-        extern "C" {
-            fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+        const LARGE: usize = 2 << 20;
+        // The whole large pages inside: from the first 2 MiB boundary, as many as fit (none
+        // when the buffer ends before a second boundary).
+        let start = buffer.as_mut_ptr().cast::<u8>();
+        let skip = start.align_offset(LARGE);
+        let whole = size_of_val(buffer).saturating_sub(skip) / LARGE * LARGE;
+        if whole > 0 {
+            // The C library's madvise(2), which the standard library links on Linux.
+            extern "C" {
+                fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+            }
+            const MADV_HUGEPAGE: i32 = 14;
+            // SAFETY: [start + skip, start + skip + whole) lies inside `buffer`, which we
+            // hold mutably, and starts on a page boundary; MADV_HUGEPAGE only changes how
+            // the kernel backs those pages, never their contents. A refusal (−1) is
+            // ignored: the hint is optional.
+            let _ = unsafe { madvise(start.add(skip), whole, MADV_HUGEPAGE) };
         }
-        const MADV_HUGEPAGE: i32 = 14;
-        // SAFETY: [start + skip, start + skip + whole) lies inside `buffer`, which we hold
-        // mutably, and starts on a page boundary; MADV_HUGEPAGE only changes how the kernel
-        // backs those pages, never their contents. A refusal (−1) is ignored: the hint is
-        // optional.
-        let _ = unsafe { madvise(start.add(skip), whole, MADV_HUGEPAGE) };
     }
+    // Elsewhere there is nothing to ask for.
+    #[cfg(not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    let _ = buffer;
 }
 // ANCHOR_END: large_pages
 
