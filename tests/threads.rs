@@ -9,7 +9,8 @@ use crate::common::{bits, random_images};
 use crate::serial;
 use scratchnet::backprop::Workspace;
 use scratchnet::linalg::{
-    leaves_a_core_free, set_threads, PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
+    for_each_row_sum, leaves_a_core_free, set_threads, zip_blocks, zip_map_in_place, Matrix,
+    PARALLEL_MIN_ELEMENTS, PARALLEL_MIN_WORK,
 };
 use scratchnet::network::Network;
 use scratchnet::optimizer::Optimizer;
@@ -81,6 +82,50 @@ fn optimizer_steps_and_dropout_split_across_threads_keep_the_bits() {
         let two = trained_bits_with(2, 1, optimizer, eta, dropout);
         assert_eq!(one, two, "{optimizer:?}, two threads against one");
     }
+}
+
+/// The element-wise helpers split across threads give a plain loop's bits, on 1, 2, 3 and 5
+/// threads: lengths on both sides of `PARALLEL_MIN_ELEMENTS` and not a multiple of any
+/// thread count, every position visited once; row sums of fewer rows than threads, of rows
+/// not a multiple of 8, and of no columns. (The library's own tests run on one thread.)
+#[test]
+fn element_wise_splits_give_a_plain_loops_bits() {
+    let _alone = serial();
+    let value = |i: usize| (i as f32 * 0.731).sin();
+    let half = PARALLEL_MIN_ELEMENTS / 4;
+    for threads in [1, 2, 3, 5] {
+        set_threads(threads);
+        for len in [0, 7, half - 1, half + 1, PARALLEL_MIN_ELEMENTS + 3, 100_003] {
+            let g: Vec<f32> = (0..len).map(value).collect();
+            let (mut theta, mut m, mut visits) =
+                (vec![1.0f32; len], vec![0.0; len], vec![0.0; len]);
+            // Three changed slices and g: split from a quarter of PARALLEL_MIN_ELEMENTS on.
+            zip_blocks([&mut theta, &mut m, &mut visits], &g, |[th, m, v], g| {
+                for (((th, m), v), &g) in th.iter_mut().zip(m).zip(v).zip(g) {
+                    (*th, *m, *v) = (*th - 0.5 * g, g * g, *v + 1.0);
+                }
+            });
+            let mut x = g.clone();
+            zip_map_in_place(&mut x, &g, |a, b| a * b + 1.0);
+            for i in 0..len {
+                let case = format!("position {i} of {len}, {threads} threads");
+                let want = [1.0 - 0.5 * g[i], g[i] * g[i], 1.0, g[i] * g[i] + 1.0];
+                let got = [theta[i], m[i], visits[i], x[i]];
+                assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{case}");
+            }
+        }
+        for (rows, cols) in [(1, 50_000), (3, 20_000), (17, 3_000), (801, 100), (4, 0)] {
+            let m = Matrix::from_fn(rows, cols, |i, k| value(i * 31 + k * 7) * 1e3);
+            let mut sums = vec![f32::NAN; rows];
+            for_each_row_sum(&m, &mut sums, |s, sum| *s = sum);
+            for (i, s) in sums.iter().enumerate() {
+                let plain = m.row(i).iter().fold(0.0f32, |acc, &v| acc + v);
+                let case = format!("row {i} of {rows}×{cols}, {threads} threads");
+                assert_eq!(s.to_bits(), plain.to_bits(), "{case}");
+            }
+        }
+    }
+    set_threads(1);
 }
 
 /// What a run reports to its observer, in order, seconds left out.

@@ -175,29 +175,36 @@ pub fn prefetch<T>(data: &[T]) {
 /// walk through the page tables (slow in a virtual machine, whose tables are two deep)
 /// before its prefetch can even start. In 2 MiB pages the same bytes are 20 pages.
 pub fn advise_large_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
-    const LARGE: usize = 2 << 20;
-    let (start, len) = (buffer.as_mut_ptr().cast::<u8>(), size_of_val(buffer));
-    let skip = start.align_offset(LARGE);
-    let whole = len.saturating_sub(skip) / LARGE * LARGE;
-    if skip > len || whole == 0 {
-        return;
-    }
     #[cfg(all(
         target_os = "linux",
         any(target_arch = "x86_64", target_arch = "aarch64")
     ))]
     {
-        // The C library's madvise(2), which the standard library links on Linux.
-        extern "C" {
-            fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+        const LARGE: usize = 2 << 20;
+        // The whole large pages inside: from the first 2 MiB boundary, as many as fit (none
+        // when the buffer ends before a second boundary).
+        let start = buffer.as_mut_ptr().cast::<u8>();
+        let skip = start.align_offset(LARGE);
+        let whole = size_of_val(buffer).saturating_sub(skip) / LARGE * LARGE;
+        if whole > 0 {
+            // The C library's madvise(2), which the standard library links on Linux.
+            extern "C" {
+                fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
+            }
+            const MADV_HUGEPAGE: i32 = 14;
+            // SAFETY: [start + skip, start + skip + whole) lies inside `buffer`, which we
+            // hold mutably, and starts on a page boundary; MADV_HUGEPAGE only changes how
+            // the kernel backs those pages, never their contents. A refusal (−1) is
+            // ignored: the hint is optional.
+            let _ = unsafe { madvise(start.add(skip), whole, MADV_HUGEPAGE) };
         }
-        const MADV_HUGEPAGE: i32 = 14;
-        // SAFETY: [start + skip, start + skip + whole) lies inside `buffer`, which we hold
-        // mutably, and starts on a page boundary; MADV_HUGEPAGE only changes how the kernel
-        // backs those pages, never their contents. A refusal (−1) is ignored: the hint is
-        // optional.
-        let _ = unsafe { madvise(start.add(skip), whole, MADV_HUGEPAGE) };
     }
+    // Elsewhere there is nothing to ask for.
+    #[cfg(not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    let _ = buffer;
 }
 // ANCHOR_END: large_pages
 
@@ -339,7 +346,8 @@ mod tests {
         let mut x = vec![1.0f64, 2.0, 3.0];
         zip_map_in_place(&mut x, &[10.0, 20.0, 30.0], |a, b| a * b - 1.0);
         assert_eq!(x, [9.0, 39.0, 89.0]);
-        // Long enough to be split across threads where there are two: Δ ⊙ σ′ from A.
+        // Long enough to be split across threads (on one here, as every library test runs;
+        // tests/threads.rs checks the split): Δ ⊙ σ′ from A.
         let n = 3 * super::super::PARALLEL_MIN_ELEMENTS + 5;
         let a: Vec<f32> = (0..n)
             .map(|i| (i as f32 * 0.37).sin() * 0.5 + 0.5)
@@ -371,8 +379,9 @@ mod tests {
         let mut out = [100.0, 200.0];
         for_each_row_sum(&m, &mut out, |o, s| *o -= s);
         assert_eq!(out, [94.0, 185.0]);
-        // Rows not a multiple of 8, no columns, and a matrix large enough to split; values
-        // whose sums round differently in another order.
+        // Rows not a multiple of 8, no columns, and a matrix large enough to split (on one
+        // thread here; tests/threads.rs checks the split); values whose sums round
+        // differently in another order.
         for (rows, cols) in [(13, 7), (5, 0), (801, 100)] {
             let m = Matrix::from_fn(rows, cols, |i, k| {
                 ((i * 31 + k * 7) as f32 * 0.13).sin() * 1e3
