@@ -108,10 +108,10 @@ fn element_wise_splits_give_a_plain_loops_bits() {
             let mut x = g.clone();
             zip_map_in_place(&mut x, &g, |a, b| a * b + 1.0);
             for i in 0..len {
-                let case = format!("position {i} of {len}, {threads} threads");
                 let want = [1.0 - 0.5 * g[i], g[i] * g[i], 1.0, g[i] * g[i] + 1.0];
                 let got = [theta[i], m[i], visits[i], x[i]];
-                assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "{case}");
+                let (got, want) = (got.map(f32::to_bits), want.map(f32::to_bits));
+                assert_eq!(got, want, "position {i} of {len}, {threads} threads");
             }
         }
         for (rows, cols) in [(1, 50_000), (3, 20_000), (17, 3_000), (801, 100), (4, 0)] {
@@ -120,8 +120,12 @@ fn element_wise_splits_give_a_plain_loops_bits() {
             for_each_row_sum(&m, &mut sums, |s, sum| *s = sum);
             for (i, s) in sums.iter().enumerate() {
                 let plain = m.row(i).iter().fold(0.0f32, |acc, &v| acc + v);
-                let case = format!("row {i} of {rows}×{cols}, {threads} threads");
-                assert_eq!(s.to_bits(), plain.to_bits(), "{case}");
+                let case = (i, rows, cols, threads);
+                assert_eq!(
+                    s.to_bits(),
+                    plain.to_bits(),
+                    "row, rows, cols, threads: {case:?}"
+                );
             }
         }
     }
