@@ -303,7 +303,7 @@ pub fn backward_batch<T: Scalar>(net: &Network<T>, y: &Matrix<T>, ws: &mut Works
         // Eq 6 (Eq 8 summed over the batch): ∂C/∂Bˡ⁺² = (1/n) Σₖ (column k of Δˡ⁺²), a row
         // sum of Δˡ⁺² for each bias.
         let nabla_b = grad.nabla_b[l].as_mut_slice();
-        for_each_row_sum(&ws.delta, nabla_b, |gb, sum| *gb = sum * inv_n);
+        for_each_row_sum(ws.delta.view(), nabla_b, |gb, sum| *gb = sum * inv_n);
         if l > 0 {
             delta_before(net, l, ws);
             std::mem::swap(&mut ws.delta, &mut ws.back);
@@ -378,7 +378,7 @@ pub fn backward_sgd<T: Scalar>(
         );
         // Bˡ ← Bˡ − η ∂C/∂Bˡ, the gradient as in `backward_batch` (Eq 6).
         let biases = net.biases[l].as_mut_slice();
-        for_each_row_sum(&ws.delta, biases, |b, sum| *b -= eta * (sum * inv_n));
+        for_each_row_sum(ws.delta.view(), biases, |b, sum| *b -= eta * (sum * inv_n));
         if l > 0 {
             std::mem::swap(&mut ws.delta, &mut ws.back);
         }

@@ -23,7 +23,7 @@
 use crate::activation::Activation;
 use crate::linalg::im2col::{col2im, im2col};
 pub use crate::linalg::MapShape;
-use crate::linalg::{gemm, MatRef, Matrix, Scalar, Vector};
+use crate::linalg::{for_each_row_sum, gemm, MatRef, Matrix, Scalar, Vector};
 
 /// A convolutional layer's geometry: its `input` maps, k × k kernels, and `maps` output maps.
 ///
@@ -359,9 +359,8 @@ pub fn conv_backward_batch<T: Scalar>(
         T::ZERO,
         nabla_k.as_mut_slice(),
     );
-    // Eq 11, averaged.
-    row_sums(delta.data, positions, nabla_b.as_mut_slice());
-    nabla_b.as_mut_slice().iter_mut().for_each(|s| *s *= inv_n);
+    // Eq 11, averaged: each map's sum of δ, times 1/n.
+    for_each_row_sum(delta, nabla_b.as_mut_slice(), |b, sum| *b = sum * inv_n);
     // Eq 13: cols(A) is no longer needed, so Kᵀ Δ (its shape) goes where it was.
     if let Some(delta_in) = delta_in {
         gemm(
@@ -480,35 +479,6 @@ pub fn pool_backward_batch<T: Scalar>(
     }
 }
 // ANCHOR_END: pool_batch
-
-/// `sums[j]` ← Σ of row j of the row-major matrix `m` with `cols` columns: for Δ of a
-/// convolution, (c_out, oh·ow·batch), the sums of Eq 11 (∂C/∂b_j = Σ over map j's δ), (c_out).
-/// Each row is added in order from its first value (the bits of a plain loop), four rows
-/// side by side so that their chains of dependent adds overlap instead of waiting.
-fn row_sums<T: Scalar>(m: &[T], cols: usize, sums: &mut [T]) {
-    if cols == 0 {
-        return sums.fill(T::ZERO);
-    }
-    let mut blocks = m.chunks_exact(4 * cols);
-    let mut out = sums.chunks_exact_mut(4);
-    for (block, s) in (&mut blocks).zip(&mut out) {
-        let (r0, rest) = block.split_at(cols);
-        let (r1, rest) = rest.split_at(cols);
-        let (r2, r3) = rest.split_at(cols);
-        let mut acc = [T::ZERO; 4];
-        for (((&a, &b), &c), &d) in r0.iter().zip(r1).zip(r2).zip(r3) {
-            acc[0] += a;
-            acc[1] += b;
-            acc[2] += c;
-            acc[3] += d;
-        }
-        s.copy_from_slice(&acc);
-    }
-    let rest = blocks.remainder().chunks_exact(cols);
-    for (row, s) in rest.zip(out.into_remainder()) {
-        *s = row.iter().fold(T::ZERO, |s, &d| s + d);
-    }
-}
 
 /// Panics unless `kernels` is (c_out, c_in·k·k).
 #[track_caller]

@@ -117,7 +117,7 @@ fn element_wise_splits_give_a_plain_loops_bits() {
         for (rows, cols) in [(1, 50_000), (3, 20_000), (17, 3_000), (801, 100), (4, 0)] {
             let m = Matrix::from_fn(rows, cols, |i, k| value(i * 31 + k * 7) * 1e3);
             let mut sums = vec![f32::NAN; rows];
-            for_each_row_sum(&m, &mut sums, |s, sum| *s = sum);
+            for_each_row_sum(m.view(), &mut sums, |s, sum| *s = sum);
             for (i, s) in sums.iter().enumerate() {
                 let plain = m.row(i).iter().fold(0.0f32, |acc, &v| acc + v);
                 let case = (i, rows, cols, threads);

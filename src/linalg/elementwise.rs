@@ -12,8 +12,8 @@
 //! be split or vectorised without changing bits.
 
 use super::{
-    for_each_block_of, for_each_row_block, for_each_row_block_of, shape_mismatch, Matrix, Scalar,
-    Vector,
+    for_each_block_of, for_each_row_block, for_each_row_block_of, shape_mismatch, MatRef, Matrix,
+    Scalar, Vector,
 };
 
 /// x ← f(x) for every value of `x`, in place.
@@ -97,6 +97,7 @@ pub fn zip_map_in_place<T: Scalar, F: Fn(T, T) -> T + Sync>(x: &mut [T], y: &[T]
 ///
 /// # Panics
 /// If the slices differ in length.
+#[track_caller]
 pub fn zip_blocks<T: Scalar, const N: usize, F>(parts: [&mut [T]; N], shared: &[T], f: F)
 where
     F: Fn([&mut [T]; N], &[T]) + Sync,
@@ -109,7 +110,8 @@ where
 // ANCHOR: row_sums
 /// For every row i of `m`: `f(&mut out[i], s_i)` with s_i = Σ_k m_ik, summed from 0 left to
 /// right as a plain loop would (so the same bits): Eq 6's bias gradient is (1/n) times a row
-/// sum of Δ.
+/// sum of Δ, and Eq 11's a row sum of a convolution's Δ. `m` is dense and row-major (a
+/// [`Matrix`]'s `view()`, or the same values seen with other dimensions).
 ///
 /// A sum is a chain of dependent additions, each waiting for the one before (about 3 cycles
 /// apiece). So rows are summed eight at a time, each keeping its own order, and eight chains
@@ -117,22 +119,32 @@ where
 /// `m` is large, as a product's rows do.
 ///
 /// # Panics
-/// If `out`'s length is not `m`'s number of rows.
+/// If `out`'s length is not `m`'s number of rows, or `m` is not dense and row-major.
 #[track_caller]
-pub fn for_each_row_sum<T: Scalar, F: Fn(&mut T, T) + Sync>(m: &Matrix<T>, out: &mut [T], f: F) {
-    if out.len() != m.rows() {
-        shape_mismatch("row sums", m.shape(), (out.len(), 1));
+pub fn for_each_row_sum<T: Scalar, F>(m: MatRef<'_, T>, out: &mut [T], f: F)
+where
+    F: Fn(&mut T, T) + Sync,
+{
+    let (rows, cols) = (m.rows, m.cols);
+    if out.len() != rows {
+        shape_mismatch("row sums", (rows, cols), (out.len(), 1));
     }
-    let (cols, values) = (m.cols(), m.as_slice());
+    assert!(
+        m.col_stride == 1 && (rows <= 1 || m.row_stride == cols),
+        "row sums: a {rows}×{cols} view with strides ({}, {}) is not dense and row-major",
+        m.row_stride,
+        m.col_stride
+    );
     if cols == 0 {
         return out.iter_mut().for_each(|o| f(o, T::ZERO));
     }
+    let values = &m.data[..rows * cols];
     for_each_row_block_of(out, 1, values.len(), &|first, outs| {
-        for (block, outs) in outs.chunks_mut(8).enumerate() {
-            let rows = &values[(first + 8 * block) * cols..][..outs.len() * cols];
+        let blocks = values[first * cols..][..outs.len() * cols].chunks(8 * cols);
+        for (outs, block) in outs.chunks_mut(8).zip(blocks) {
             let mut sums = [T::ZERO; 8];
             for k in 0..cols {
-                for (s, row) in sums.iter_mut().zip(rows.chunks_exact(cols)) {
+                for (s, row) in sums.iter_mut().zip(block.chunks_exact(cols)) {
                     *s += row[k];
                 }
             }
@@ -162,6 +174,32 @@ pub fn prefetch<T>(data: &[T]) {
 }
 // ANCHOR_END: prefetch
 
+/// The size of a large page: 2 MiB.
+#[cfg_attr(
+    not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )),
+    allow(dead_code)
+)]
+const LARGE_PAGE: usize = 2 << 20;
+
+/// The whole large pages inside the `len` bytes from `address`: the bytes to skip to the
+/// first 2 MiB boundary and how many bytes of whole pages follow it, or `None` when no whole
+/// page fits.
+#[cfg_attr(
+    not(all(
+        target_os = "linux",
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )),
+    allow(dead_code)
+)]
+fn whole_large_pages(address: usize, len: usize) -> Option<(usize, usize)> {
+    let skip = (LARGE_PAGE - address % LARGE_PAGE) % LARGE_PAGE;
+    let whole = len.checked_sub(skip)? / LARGE_PAGE * LARGE_PAGE;
+    (whole > 0).then_some((skip, whole))
+}
+
 // ANCHOR: large_pages
 /// Asks the operating system to back the whole 2 MiB pages inside `buffer` with 2 MiB
 /// pages instead of 4 KiB ones, and returns at once: a hint, which changes no value.
@@ -180,13 +218,8 @@ pub fn advise_large_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
         any(target_arch = "x86_64", target_arch = "aarch64")
     ))]
     {
-        const LARGE: usize = 2 << 20;
-        // The whole large pages inside: from the first 2 MiB boundary, as many as fit (none
-        // when the buffer ends before a second boundary).
         let start = buffer.as_mut_ptr().cast::<u8>();
-        let skip = start.align_offset(LARGE);
-        let whole = size_of_val(buffer).saturating_sub(skip) / LARGE * LARGE;
-        if whole > 0 {
+        if let Some((skip, whole)) = whole_large_pages(start as usize, size_of_val(buffer)) {
             // The C library's madvise(2), which the standard library links on Linux.
             extern "C" {
                 fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
@@ -327,6 +360,26 @@ mod tests {
     }
 
     #[test]
+    fn whole_large_pages_lie_inside_the_buffer_on_boundaries() {
+        const L: usize = LARGE_PAGE;
+        assert_eq!(whole_large_pages(0, 0), None);
+        assert_eq!(whole_large_pages(L, L - 1), None);
+        assert_eq!(whole_large_pages(L, L), Some((0, L)));
+        assert_eq!(whole_large_pages(L + 4096, 3 * L), Some((L - 4096, 2 * L)));
+        // Unaligned and too short to reach past the second boundary.
+        assert_eq!(whole_large_pages(L + 1, 2 * L - 2), None);
+        assert_eq!(whole_large_pages(L + 1, 2 * L - 1), Some((L - 1, L)));
+        // Ends before the first boundary.
+        assert_eq!(whole_large_pages(L + 100, 50), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "zip_blocks: shape mismatch: left is 2×1, right is 3×1")]
+    fn zip_blocks_of_different_lengths_panic_with_both() {
+        zip_blocks([&mut [0.0f32; 3][..], &mut [0.0; 2]], &[1.0; 3], |_, _| {});
+    }
+
+    #[test]
     fn large_pages_change_nothing() {
         // Empty, smaller than one large page, and several large pages (advised before they
         // are written, as `gunzip` does): every value written is read back.
@@ -377,7 +430,7 @@ mod tests {
         // [1 2 3; 4 5 6]: sums 6 and 15, handed to f with what `out` held.
         let m = Matrix::from_vec(2, 3, vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let mut out = [100.0, 200.0];
-        for_each_row_sum(&m, &mut out, |o, s| *o -= s);
+        for_each_row_sum(m.view(), &mut out, |o, s| *o -= s);
         assert_eq!(out, [94.0, 185.0]);
         // Rows not a multiple of 8, no columns, and a matrix large enough to split (on one
         // thread here; tests/threads.rs checks the split); values whose sums round
@@ -387,7 +440,7 @@ mod tests {
                 ((i * 31 + k * 7) as f32 * 0.13).sin() * 1e3
             });
             let mut sums = vec![f32::NAN; rows];
-            for_each_row_sum(&m, &mut sums, |o, s| *o = s);
+            for_each_row_sum(m.view(), &mut sums, |o, s| *o = s);
             for (i, s) in sums.iter().enumerate() {
                 let plain = m.row(i).iter().fold(0.0f32, |acc, &v| acc + v);
                 assert_eq!(s.to_bits(), plain.to_bits(), "row {i} of {rows}×{cols}");
@@ -398,6 +451,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "row sums: shape mismatch: left is 2×3, right is 3×1")]
     fn row_sums_into_the_wrong_length_panic_with_both_shapes() {
-        for_each_row_sum(&Matrix::<f32>::zeros(2, 3), &mut [0.0; 3], |o, s| *o = s);
+        for_each_row_sum(Matrix::<f32>::zeros(2, 3).view(), &mut [0.0; 3], |o, s| {
+            *o = s
+        });
     }
 }

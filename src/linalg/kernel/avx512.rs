@@ -29,7 +29,7 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
         dot: if_avx2(super::avx512_dot::gemm_dot_f32),
         small: if_avx2(avx2::gemm_small_f32),
         // AVX2's 6 × 16 tile: the same chain of FMAs per c_ij, on 16 of the 32 columns.
-        narrow: avx2.then_some(avx2::MICRO_F32_6X16),
+        narrow: avx2.then_some((6, avx2::MICRO_F32_6X16)),
     }
 }
 

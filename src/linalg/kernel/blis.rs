@@ -118,7 +118,7 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                 let e = edge.as_mut_ptr();
                                 // Columns that fit the narrow kernel's half tile run on it.
                                 let kernel = match kernels.narrow {
-                                    Some(narrow) if cols <= nr / 2 => narrow,
+                                    Some((rows, narrow)) if rows == mr && cols <= nr / 2 => narrow,
                                     _ => micro,
                                 };
                                 kernel(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);

@@ -207,12 +207,13 @@ pub struct Kernels<T> {
     /// The unpacked kernel for small products ([`Path::Small`](path::Path::Small)), if this
     /// kernel has one. It must give bit-identical results to the blocked path for k ≤ `kc`.
     pub small: Option<UnpackedKernel<T>>,
-    /// A micro-kernel for the first NR/2 columns of a tile (the same MR, reading B̃'s rows
-    /// at the same `ldb`), if this kernel has one: an edge tile whose live columns fit in it
-    /// runs half the FMAs. It must compute each c_ij by the same chain as `micro`, so which
-    /// one ran changes no bit. (A batch of 100 is 3 × 32 + 4 columns: without it the last
-    /// tile computed 32 columns for 4.)
-    pub narrow: Option<MicroKernel<T>>,
+    /// A micro-kernel for the first NR/2 columns of a tile, with its tile's rows, if this
+    /// kernel has one: an edge tile whose live columns fit in it runs half the FMAs. It reads
+    /// B̃'s rows at the same `ldb` and must compute each c_ij by the same chain as `micro`, so
+    /// which one ran changes no bit; it is used only when its rows are the blocking's MR. (A
+    /// batch of 100 is 3 × 32 + 4 columns: without it the last tile computed 32 columns for
+    /// 4.)
+    pub narrow: Option<(usize, MicroKernel<T>)>,
 }
 
 /// A micro-kernel: C_tile ← α·(Ã_panel · B̃_panel) + β·C_tile for one `MR × NR` tile.

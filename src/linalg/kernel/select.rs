@@ -173,6 +173,13 @@ mod tests {
                 assert_eq!(bl.nc % bl.nr, 0);
                 assert!(bl.mr * bl.nr <= MAX_TILE);
             }
+            // A narrow kernel is the blocking's MR tall, or it would never run.
+            for m in [20, 800] {
+                let kernels = f32::kernels(k, m);
+                if let Some((rows, _)) = kernels.narrow {
+                    assert_eq!(rows, kernels.blocking.mr, "{}", k.name());
+                }
+            }
         }
     }
 

@@ -203,17 +203,16 @@ pub(crate) fn for_each_row_block_of<T: Send>(
 ///
 /// # Panics
 /// If the slices differ in length.
+#[track_caller]
 pub(crate) fn for_each_block_of<T, const N: usize, F>(parts: [&mut [T]; N], shared: &[T], f: &F)
 where
     T: Send + Sync,
     F: Fn([&mut [T]; N], &[T]) + Sync,
 {
     let len = shared.len();
-    assert!(
-        parts.iter().all(|p| p.len() == len),
-        "for_each_block_of: slices of {:?} values with one of {len}",
-        parts.each_ref().map(|p| p.len())
-    );
+    if let Some(part) = parts.iter().find(|p| p.len() != len) {
+        super::super::shape_mismatch("zip_blocks", (part.len(), 1), (len, 1));
+    }
     let n_threads = threads().min(len);
     if n_threads <= 1 || len * (N + 1) < PARALLEL_MIN_ELEMENTS {
         return f(parts, shared);
