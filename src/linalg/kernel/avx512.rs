@@ -74,20 +74,24 @@ unsafe fn micro_f32(
     alpha: f32,
     beta: f32,
 ) {
-    let mut acc = [[_mm512_setzero_ps(); 2]; 6];
-    for p in 0..kc {
-        // SAFETY: row p < kc of B̃ holds 32 values (the caller's promise).
-        let (b0, b1) = unsafe {
-            let b_p = b.add(ldb * p);
-            (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16)))
-        };
-        for (i, acc_i) in acc.iter_mut().enumerate() {
-            // SAFETY: ã_ip with i < 6, p < kc is readable (the caller's promise).
-            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
-            acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
-            acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
+    // Ask for the C tile now (two lines a row), as the AVX2 kernel does: its rows are ldc
+    // apart, and they arrive while the FMAs run instead of stalling the update at the end.
+    for i in 0..6 {
+        // SAFETY: both addresses are inside row i of the tile; a prefetch reads nothing.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc) as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + 31) as *const i8);
         }
     }
+    // Two copies of the loop: packed Ã gets constant strides, A read in place gets its own.
+    // SAFETY: the caller's promises about Ã and B̃ are `rank1_updates_f32`'s contract.
+    let acc = unsafe {
+        if rsa == 1 && csa == 6 {
+            rank1_updates_f32(kc, a, 1, 6, b, ldb)
+        } else {
+            rank1_updates_f32(kc, a, rsa, csa, b, ldb)
+        }
+    };
     let alpha = _mm512_set1_ps(alpha);
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
@@ -109,6 +113,41 @@ unsafe fn micro_f32(
             }
         }
     }
+}
+
+/// [`micro_f32`]'s loop: acc[i][v] = Σ_p ã_ip · b̃_p[16v .. 16v+16], kept in registers.
+///
+/// # Safety
+/// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < 6,
+/// p < kc; `b` holds `kc` rows of 32 values with row stride `ldb`.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn rank1_updates_f32(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+) -> [[__m512; 2]; 6] {
+    let mut acc = [[_mm512_setzero_ps(); 2]; 6];
+    for p in 0..kc {
+        // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
+        let b_p = unsafe { b.add(ldb * p) };
+        // B read in place has rows a page apart, too far for the hardware prefetchers: ask
+        // for row p + 8 (both its lines) now, as the AVX2 kernel does.
+        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb + 16) as *const i8);
+        // SAFETY: row p holds 32 values (the caller's promise).
+        let (b0, b1) = unsafe { (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16))) };
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            // SAFETY: ã_ip with i < 6, p < kc is readable (the caller's promise).
+            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
+            acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
+            acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
+        }
+    }
+    acc
 }
 
 /// The f64 twin of [`micro_f32`]: a 6 × 16 tile.
