@@ -129,15 +129,15 @@ where
     if out.len() != rows {
         shape_mismatch("row sums", (rows, cols), (out.len(), 1));
     }
+    if cols == 0 {
+        return out.iter_mut().for_each(|o| f(o, T::ZERO));
+    }
     assert!(
-        m.col_stride == 1 && (rows <= 1 || m.row_stride == cols),
+        (cols == 1 || m.col_stride == 1) && (rows <= 1 || m.row_stride == cols),
         "row sums: a {rows}×{cols} view with strides ({}, {}) is not dense and row-major",
         m.row_stride,
         m.col_stride
     );
-    if cols == 0 {
-        return out.iter_mut().for_each(|o| f(o, T::ZERO));
-    }
     let values = &m.data[..rows * cols];
     for_each_row_block_of(out, 1, values.len(), &|first, outs| {
         let blocks = values[first * cols..][..outs.len() * cols].chunks(8 * cols);
@@ -174,19 +174,10 @@ pub fn prefetch<T>(data: &[T]) {
 }
 // ANCHOR_END: prefetch
 
-/// The size of a large page: 2 MiB.
-#[cfg_attr(
-    not(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    )),
-    allow(dead_code)
-)]
-const LARGE_PAGE: usize = 2 << 20;
-
-/// The whole large pages inside the `len` bytes from `address`: the bytes to skip to the
-/// first 2 MiB boundary and how many bytes of whole pages follow it, or `None` when no whole
-/// page fits.
+// ANCHOR: large_pages
+/// The whole 2 MiB pages inside the `len` bytes from `address`: the bytes to skip to the
+/// first 2 MiB boundary, and how many bytes of whole pages follow it (as many as fit), or
+/// `None` when not one fits.
 #[cfg_attr(
     not(all(
         target_os = "linux",
@@ -195,12 +186,12 @@ const LARGE_PAGE: usize = 2 << 20;
     allow(dead_code)
 )]
 fn whole_large_pages(address: usize, len: usize) -> Option<(usize, usize)> {
+    const LARGE_PAGE: usize = 2 << 20;
     let skip = (LARGE_PAGE - address % LARGE_PAGE) % LARGE_PAGE;
     let whole = len.checked_sub(skip)? / LARGE_PAGE * LARGE_PAGE;
     (whole > 0).then_some((skip, whole))
 }
 
-// ANCHOR: large_pages
 /// Asks the operating system to back the whole 2 MiB pages inside `buffer` with 2 MiB
 /// pages instead of 4 KiB ones, and returns at once: a hint, which changes no value.
 /// Call it before the buffer is first written, since the pages are chosen when they are
@@ -219,7 +210,7 @@ pub fn advise_large_pages<T>(buffer: &mut [std::mem::MaybeUninit<T>]) {
     ))]
     {
         let start = buffer.as_mut_ptr().cast::<u8>();
-        if let Some((skip, whole)) = whole_large_pages(start as usize, size_of_val(buffer)) {
+        if let Some((skip, whole)) = whole_large_pages(start.addr(), size_of_val(buffer)) {
             // The C library's madvise(2), which the standard library links on Linux.
             extern "C" {
                 fn madvise(addr: *mut u8, len: usize, advice: i32) -> i32;
@@ -361,7 +352,7 @@ mod tests {
 
     #[test]
     fn whole_large_pages_lie_inside_the_buffer_on_boundaries() {
-        const L: usize = LARGE_PAGE;
+        const L: usize = 2 << 20;
         assert_eq!(whole_large_pages(0, 0), None);
         assert_eq!(whole_large_pages(L, L - 1), None);
         assert_eq!(whole_large_pages(L, L), Some((0, L)));
@@ -371,6 +362,21 @@ mod tests {
         assert_eq!(whole_large_pages(L + 1, 2 * L - 1), Some((L - 1, L)));
         // Ends before the first boundary.
         assert_eq!(whole_large_pages(L + 100, 50), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "row sums: a 3×2 view with strides (1, 3) is not dense")]
+    fn row_sums_of_a_transposed_view_panic() {
+        let m = Matrix::<f32>::zeros(2, 3);
+        for_each_row_sum(m.view().t(), &mut [0.0; 3], |o, s| *o = s);
+    }
+
+    #[test]
+    fn row_sums_of_a_transposed_row_are_its_values() {
+        let m = Matrix::from_vec(1, 3, vec![1.0f32, 2.0, 3.0]);
+        let mut out = [0.0; 3];
+        for_each_row_sum(m.view().t(), &mut out, |o, s| *o = s);
+        assert_eq!(out, [1.0, 2.0, 3.0]);
     }
 
     #[test]

@@ -3,9 +3,8 @@
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
 //! and vectors twice as wide. It compiles everywhere on x86-64, and the kernel tests run it
 //! wherever `is_x86_feature_detected!("avx512f")` is true (the project's VM exposed AVX-512
-//! from 2 December). Its block sizes are BLIS's for Zen, untuned: changing KC would change
-//! the bits of every product deeper than one slice, and neither KC = 128 nor a 12 × 32 tile
-//! moved the large network's epoch (the book's "Against the FMA peak").
+//! from 2 December). Its block sizes are BLIS's for Zen; changing KC would change the bits
+//! of every product deeper than one slice (see the book's "Against the FMA peak").
 
 use super::{avx2, portable, Blocking, Kernel, Kernels, UnpackedKernel};
 use std::arch::x86_64::*;
@@ -75,13 +74,13 @@ unsafe fn micro_f32(
     alpha: f32,
     beta: f32,
 ) {
-    // Ask for the C tile now (two lines a row), as the AVX2 kernel does: its rows are ldc
-    // apart, and they arrive while the FMAs run instead of stalling the update at the end.
+    // Ask for the C tile now, as the AVX2 kernel does: its rows are ldc apart, and they
+    // arrive while the FMAs run instead of stalling the update at the end. A row of 32 is
+    // 128 bytes, three cache lines when it does not start on one.
     for i in 0..6 {
-        // SAFETY: both addresses are inside row i of the tile; a prefetch reads nothing.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc) as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + 31) as *const i8);
+        for j in [0, 16, 31] {
+            // SAFETY: (i, j) is inside the tile; a prefetch reads nothing.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + j) as *const i8) };
         }
     }
     // Two copies of the loop: packed Ã gets constant strides, A read in place gets its own.
@@ -136,9 +135,10 @@ unsafe fn rank1_updates_f32(
         // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
         let b_p = unsafe { b.add(ldb * p) };
         // B read in place has rows a page apart, too far for the hardware prefetchers: ask
-        // for row p + 8 (both its lines) now, as the AVX2 kernel does.
-        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb) as *const i8);
-        _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb + 16) as *const i8);
+        // for row p + 8 now (every line of its 128 bytes), as the AVX2 kernel does.
+        for j in [0, 16, 31] {
+            _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb + j) as *const i8);
+        }
         // SAFETY: row p holds 32 values (the caller's promise).
         let (b0, b1) = unsafe { (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16))) };
         for (i, acc_i) in acc.iter_mut().enumerate() {

@@ -211,7 +211,7 @@ where
 {
     let len = shared.len();
     if let Some(part) = parts.iter().find(|p| p.len() != len) {
-        super::super::shape_mismatch("zip_blocks", (part.len(), 1), (len, 1));
+        crate::linalg::shape_mismatch("zip_blocks", (part.len(), 1), (len, 1));
     }
     let n_threads = threads().min(len);
     if n_threads <= 1 || len * (N + 1) < PARALLEL_MIN_ELEMENTS {
