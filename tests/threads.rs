@@ -99,7 +99,7 @@ fn element_wise_splits_give_a_plain_loops_bits() {
             let g: Vec<f32> = (0..len).map(value).collect();
             let (mut theta, mut m, mut visits) =
                 (vec![1.0f32; len], vec![0.0; len], vec![0.0; len]);
-            // Three changed slices and g: split from a quarter of PARALLEL_MIN_ELEMENTS on.
+            // Three changed slices and g: split from PARALLEL_MIN_ELEMENTS positions on.
             zip_blocks([&mut theta, &mut m, &mut visits], &g, |[th, m, v], g| {
                 for (((th, m), v), &g) in th.iter_mut().zip(m).zip(v).zip(g) {
                     (*th, *m, *v) = (*th - 0.5 * g, g * g, *v + 1.0);
@@ -176,6 +176,14 @@ fn measuring_beside_training_changes_no_weight_report_or_stop() {
     );
     set_threads(1);
     assert_eq!((small, large, free(&[(10, 784, 20)])), (true, false, false));
+    // 784-100-10 at batch 10: products unsplit, but Adam's step over its 78,400 weights splits.
+    set_threads(2);
+    let weights_split = free(&[(10, 784, 100)]);
+    set_threads(1);
+    assert!(
+        !weights_split,
+        "784 × 100 weights are above PARALLEL_MIN_ELEMENTS"
+    );
     for (config, stops) in [(stopping, true), (diverging, false)] {
         let run = |threads| {
             set_threads(threads);

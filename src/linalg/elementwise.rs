@@ -71,10 +71,10 @@ pub fn add_to_columns_then_map<T: Scalar, F: Fn(T) -> T + Sync>(
 }
 // ANCHOR_END: bias_then_f
 
-/// `x[i] = f(x[i], y[i])` for every i: the backward pass's Δ ⊙ σ′(Z) (σ′ read from A) and
-/// Δ ⊙ mask. Compiled as [`map_in_place`] is, and split into blocks across threads as
-/// [`add_to_columns_then_map`] is, so a layer's element-wise work runs on as many threads as
-/// its products.
+/// `x[i] = f(x[i], y[i])` for every i: the backward pass's Δ ⊙ σ′(Zˡ) of Eq 2 (σ′ read from
+/// Aˡ; `x` and `y` both (n_l, batch), row by row) and Δ ⊙ mask. Compiled as [`map_in_place`]
+/// is, and split into blocks across threads as [`add_to_columns_then_map`] is, so a layer's
+/// element-wise work runs on as many threads as its products.
 ///
 /// # Panics
 /// If `x` and `y` differ in length.
@@ -83,10 +83,7 @@ pub fn zip_map_in_place<T: Scalar, F: Fn(T, T) -> T + Sync>(x: &mut [T], y: &[T]
     if x.len() != y.len() {
         shape_mismatch("zip_map_in_place", (x.len(), 1), (y.len(), 1));
     }
-    for_each_row_block(x, 1, &|first, block| {
-        let y = &y[first..first + block.len()];
-        compiled_for_this_cpu(|| zip_each(block, y, &f))
-    });
+    zip_blocks([x], y, |[x], y| zip_each(x, y, &f));
 }
 
 /// `f` on matching blocks of the `N` equally long slices `parts` (changed) and `shared`

@@ -62,15 +62,17 @@ pub fn alongside<A, B: Send>(main: impl FnOnce() -> A, side: impl FnOnce() -> B 
     })
 }
 
-/// Whether products of these shapes (m, k, n) leave a core free for [`alongside`]: at least
-/// two threads are allowed, and each product is below [`PARALLEL_MIN_WORK`] multiply-adds
-/// and its operands below [`PARALLEL_MIN_ELEMENTS`] values per matrix, so none is split
-/// (nor the element-wise work on its result).
+/// Whether a training step's products, of shapes (m, k, n) = (batch, n_in, n_out), leave a
+/// core free for [`alongside`]: at least two threads are allowed, and each product is below
+/// [`PARALLEL_MIN_WORK`] multiply-adds and each of its matrices (the batch's inputs and
+/// outputs, and the k × n weights an optimizer steps) below [`PARALLEL_MIN_ELEMENTS`]
+/// values, so neither the product nor the element-wise work on any of them is split.
 pub fn leaves_a_core_free(products: impl IntoIterator<Item = (usize, usize, usize)>) -> bool {
     threads() >= 2
         && products.into_iter().all(|(m, k, n)| {
+            let largest = m.saturating_mul(k.max(n)).max(k.saturating_mul(n));
             m.saturating_mul(k).saturating_mul(n) < PARALLEL_MIN_WORK
-                && m.saturating_mul(k.max(n)) < PARALLEL_MIN_ELEMENTS
+                && largest < PARALLEL_MIN_ELEMENTS
         })
 }
 
@@ -196,8 +198,9 @@ pub(crate) fn for_each_row_block_of<T: Send>(
 
 /// Calls `f` on matching blocks of the `N` equally long slices `parts` (changed) and of
 /// `shared` (read): blocks of the same positions in every slice, on up to [`threads`]
-/// threads when the slices hold at least [`PARALLEL_MIN_ELEMENTS`] values in all, else once
-/// on the whole slices. For work done position by position (an optimizer's step over a
+/// threads when the slices are at least [`PARALLEL_MIN_ELEMENTS`] long (the rule of every
+/// element-wise split, which [`leaves_a_core_free`] relies on), else once on the whole
+/// slices. For work done position by position (an optimizer's step over a
 /// layer's weights, its gradient and its moments) the result is the same however they are
 /// split.
 ///
@@ -214,7 +217,7 @@ where
         crate::linalg::shape_mismatch("zip_blocks", (part.len(), 1), (len, 1));
     }
     let n_threads = threads().min(len);
-    if n_threads <= 1 || len * (N + 1) < PARALLEL_MIN_ELEMENTS {
+    if n_threads <= 1 || len < PARALLEL_MIN_ELEMENTS {
         return f(parts, shared);
     }
     let chunk = len.div_ceil(n_threads);
