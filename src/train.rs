@@ -163,26 +163,18 @@ where
                 move || last.map(|(w, t)| (epoch_report(&w, t, config, sets, measure), w)),
             );
             if let Some((report, weights)) = measured {
-                match kept.record(&weights, report, config, observer) {
-                    Ok(false) => {}
-                    ended => {
-                        // The last epoch ended the run: this one is dropped, its draws too.
-                        *rng = rng_before;
-                        if ended.is_err() {
-                            *net = weights;
-                        }
-                        return ended.map(|_| ());
-                    }
+                let ended = kept.record_late(net, weights, report, config, observer);
+                if !matches!(ended, Ok(false)) {
+                    // The last epoch ended the run: this one is dropped, its draws too.
+                    *rng = rng_before;
+                    return ended.map(|_| ());
                 }
             }
             unmeasured = Some((net.clone(), trained));
         }
         if let Some((weights, trained)) = unmeasured.take() {
             let report = epoch_report(&weights, trained, config, sets, measure);
-            if let Err(diverged) = kept.record(&weights, report, config, observer) {
-                *net = weights;
-                return Err(diverged);
-            }
+            kept.record_late(net, weights, report, config, observer)?;
         }
         Ok(())
     };
@@ -234,6 +226,24 @@ impl<N: Clone> Kept<N> {
             *best = Some((accuracy, net.clone()));
         }
         Ok(config.patience > 0 && epochs_since_best(&self.reports) >= config.patience)
+    }
+
+    /// [`Kept::record`] for a report measured one epoch late, on `weights` (a copy of that
+    /// epoch's network): if the report is a divergence, `net` goes back to those weights, as
+    /// if the run had stopped there.
+    fn record_late(
+        &mut self,
+        net: &mut N,
+        weights: N,
+        report: Result<EpochReport>,
+        config: &TrainConfig,
+        observer: &mut dyn Observer,
+    ) -> Result<bool> {
+        let recorded = self.record(&weights, report, config, observer);
+        if recorded.is_err() {
+            *net = weights;
+        }
+        recorded
     }
 }
 
