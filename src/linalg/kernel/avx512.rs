@@ -6,13 +6,14 @@
 //! from 2 December). Its block sizes are BLIS's for Zen; changing KC would change the bits
 //! of every product deeper than one slice (see the book's "Against the FMA peak").
 
-use super::{avx2, portable, Blocking, Kernel, Kernels, UnpackedKernel};
+use super::{avx2, portable, Blocking, Kernel, Kernels, Narrow, UnpackedKernel};
 use std::arch::x86_64::*;
 
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
 /// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
-/// to a register, so the same bits), and the small-product kernel and the narrow one for
-/// edge tiles AVX2's, where the CPU has AVX2 too.
+/// to a register, so the same bits), the small-product kernel AVX2's, and the narrow ones
+/// for edge tiles AVX2's 6 × 16 and its 6 × 24 (with AVX-512VL's registers), where the CPU
+/// has AVX2 too.
 pub(super) fn kernels_f32() -> Kernels<f32> {
     let avx2 = Kernel::Avx2.is_supported();
     let if_avx2 = |kernel: UnpackedKernel<f32>| avx2.then_some(kernel);
@@ -28,8 +29,20 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
         gemv: if avx2 { avx2::gemv_f32 } else { portable::gemv },
         dot: if_avx2(super::avx512_dot::gemm_dot_f32),
         small: if_avx2(avx2::gemm_small_f32),
-        // AVX2's 6 × 16 tile: the same chain of FMAs per c_ij, on 16 of the 32 columns.
-        narrow: avx2.then_some((6, avx2::MICRO_F32_6X16)),
+        // AVX2's 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 16 or 24 of
+        // the 32 columns.
+        narrow: [
+            avx2.then_some(Narrow {
+                rows: 6,
+                cols: 16,
+                micro: avx2::MICRO_F32_6X16,
+            }),
+            (avx2 && is_x86_feature_detected!("avx512vl")).then_some(Narrow {
+                rows: 6,
+                cols: 24,
+                micro: micro_f32_6x24,
+            }),
+        ],
     }
 }
 
@@ -51,7 +64,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         },
         dot: None,
         small: None,
-        narrow: None,
+        narrow: [None, None],
     }
 }
 
@@ -113,6 +126,31 @@ unsafe fn micro_f32(
             }
         }
     }
+}
+
+/// AVX2's micro-kernel with a 6 × 24 tile (contract: `super::MicroKernel`): three 256-bit
+/// vectors a row, 18 accumulators. Compiled here with AVX-512VL, which gives 256-bit
+/// instructions 32 registers instead of AVX2's 16 (with 16 the tile spills), for edge
+/// slivers of 17 to 24 columns: a product 20 wide runs 24 columns' FMAs instead of 32.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA; the rest as [`micro_f32`], with
+/// rows of 24 in `b`.
+#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+unsafe fn micro_f32_6x24(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    // SAFETY: the caller's promises; this CPU runs AVX2 and FMA.
+    unsafe { avx2::micro_f32::<6, 3>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta) }
 }
 
 /// [`micro_f32`]'s loop: acc[i][v] = Σ_p ã_ip · b̃_p[16v .. 16v+16], kept in registers.

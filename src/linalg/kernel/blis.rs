@@ -116,11 +116,13 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                 micro(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                             } else {
                                 let e = edge.as_mut_ptr();
-                                // Columns that fit the narrow kernel's half tile run on it.
-                                let kernel = match kernels.narrow {
-                                    Some((rows, narrow)) if rows == mr && cols <= nr / 2 => narrow,
-                                    _ => micro,
-                                };
+                                // Columns that fit a narrow kernel's tile run on the narrowest.
+                                let kernel = kernels
+                                    .narrow
+                                    .iter()
+                                    .flatten()
+                                    .find(|narrow| narrow.rows == mr && cols <= narrow.cols)
+                                    .map_or(micro, |narrow| narrow.micro);
                                 kernel(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
                                 store_edge(
                                     &edge[..mr * nr],

@@ -207,13 +207,24 @@ pub struct Kernels<T> {
     /// The unpacked kernel for small products ([`Path::Small`](path::Path::Small)), if this
     /// kernel has one. It must give bit-identical results to the blocked path for k ≤ `kc`.
     pub small: Option<UnpackedKernel<T>>,
-    /// A micro-kernel for the first NR/2 columns of a tile, with its tile's rows, if this
-    /// kernel has one: an edge tile whose live columns fit in it runs half the FMAs. It reads
-    /// B̃'s rows at the same `ldb` and must compute each c_ij by the same chain as `micro`, so
-    /// which one ran changes no bit; it is used only when its rows are the blocking's MR. (A
-    /// batch of 100 is 3 × 32 + 4 columns: without it the last tile computed 32 columns for
-    /// 4.)
-    pub narrow: Option<(usize, MicroKernel<T>)>,
+    /// Micro-kernels for the first columns of a tile, narrowest first, if this kernel has
+    /// them: an edge tile whose live columns fit in one runs fewer FMAs. Each reads B̃'s rows
+    /// at the same `ldb` and must compute each c_ij by the same chain as `micro`, so which
+    /// one ran changes no bit; one is used only when its rows are the blocking's MR. (A
+    /// batch of 100 is 3 × 32 + 4 columns: without them the last tile computed 32 columns
+    /// for 4, and a product 20 wide computed 32 for 20.)
+    pub narrow: [Option<Narrow<T>>; 2],
+}
+
+/// A micro-kernel for a tile narrower than the blocking's: `rows × cols`.
+#[derive(Clone, Copy)]
+pub struct Narrow<T> {
+    /// Rows of its tile (the blocking's MR, or it is never used).
+    pub rows: usize,
+    /// Columns of its tile: it computes the first `cols` columns of B̃'s slivers.
+    pub cols: usize,
+    /// The kernel, with [`MicroKernel`]'s contract for a `rows × cols` tile.
+    pub micro: MicroKernel<T>,
 }
 
 /// A micro-kernel: C_tile ← α·(Ã_panel · B̃_panel) + β·C_tile for one `MR × NR` tile.

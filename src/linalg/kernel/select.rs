@@ -173,12 +173,16 @@ mod tests {
                 assert_eq!(bl.nc % bl.nr, 0);
                 assert!(bl.mr * bl.nr <= MAX_TILE);
             }
-            // A narrow kernel is the blocking's MR tall, or it would never run.
+            // A narrow kernel is the blocking's MR tall, or it would never run; narrower than
+            // NR, narrowest first (the first that fits is used).
             for m in [20, 800] {
                 let kernels = f32::kernels(k, m);
-                if let Some((rows, _)) = kernels.narrow {
-                    assert_eq!(rows, kernels.blocking.mr, "{}", k.name());
+                let narrow: Vec<_> = kernels.narrow.iter().flatten().collect();
+                for n in &narrow {
+                    assert_eq!(n.rows, kernels.blocking.mr, "{}", k.name());
+                    assert!(n.cols < kernels.blocking.nr, "{}", k.name());
                 }
+                assert!(narrow.windows(2).all(|w| w[0].cols < w[1].cols));
             }
         }
     }

@@ -21,8 +21,9 @@ pub(in super::super) const MICRO_F32_6X16: super::super::MicroKernel<f32> = micr
 /// The CPU must support AVX2 and FMA; ã_ip is readable at `a + i·rsa + p·csa` for i < MR,
 /// p < kc (`rsa = 1, csa = MR` when packed), `b` holds `kc` rows of 8·NV with row stride
 /// `ldb`, and the tile at `c` (row stride `ldc`) is writable (and readable unless β = 0).
+#[inline]
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn micro_f32<const MR: usize, const NV: usize>(
+pub(in super::super) unsafe fn micro_f32<const MR: usize, const NV: usize>(
     kc: usize,
     a: *const f32,
     rsa: usize,
