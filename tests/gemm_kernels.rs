@@ -304,12 +304,12 @@ fn avx512_dot_products_are_avx2s_bit_for_bit() {
 }
 
 /// An edge tile's columns come out as they would inside a full tile, whichever kernel ran
-/// them (the AVX-512 kernels hand edges of at most 16 columns to a narrow 6 × 16 kernel, and
-/// of 17 to 24 to a 6 × 24 one): the product with n columns equals the first n columns of
-/// the same product with B widened to a whole number of tiles, bit for bit. m = 13 leaves a
-/// 1-row tile, so some edge tiles are short in rows and columns at once; k = 600 is two KC
-/// slices, so the second adds onto the first; n = 112 and 113, 120 and 121 are the widths on
-/// either side of each narrow kernel's edge.
+/// them (the AVX-512 kernels hand edges of at most 8 columns to a narrow 6 × 8 kernel, of 9
+/// to 16 to a 6 × 16 one, of 17 to 24 to a 6 × 24 one): the product with n columns equals
+/// the first n columns of the same product with B widened to a whole number of tiles, bit for
+/// bit. m = 13 leaves a 1-row tile, so some edge tiles are short in rows and columns at once;
+/// k = 600 is two KC slices, so the second adds onto the first; n = 104 and 105, 112 and 113,
+/// 120 and 121 are the widths on either side of each narrow kernel's edge.
 #[test]
 fn edge_tiles_keep_the_full_tiles_bits() {
     // k > SMALL_K and B row-major: the blocked path.
@@ -317,7 +317,7 @@ fn edge_tiles_keep_the_full_tiles_bits() {
     let mut rng = Lcg(29);
     let (a, b_wide): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * wide));
     for kernel in supported_kernels() {
-        for n in [100, 97, 110, 112, 113, 120, 121, 127] {
+        for n in [100, 97, 104, 105, 110, 112, 113, 120, 121, 127] {
             for beta in [0.0f32, 1.0, 0.5] {
                 let c0: Vec<f32> = Lcg(n as u64).vec(m * wide);
                 let b: Vec<f32> = b_wide

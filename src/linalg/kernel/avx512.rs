@@ -12,8 +12,8 @@ use std::arch::x86_64::*;
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
 /// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
 /// to a register, so the same bits), the small-product kernel AVX2's, and the narrow ones
-/// for edge tiles AVX2's 6 × 16 and its 6 × 24 (with AVX-512VL's registers), where the CPU
-/// has AVX2 too.
+/// for edge tiles AVX2's 6 × 8, 6 × 16 and its 6 × 24 (with AVX-512VL's registers), where
+/// the CPU has AVX2 too.
 pub(super) fn kernels_f32() -> Kernels<f32> {
     let avx2 = Kernel::Avx2.is_supported();
     let if_avx2 = |kernel: UnpackedKernel<f32>| avx2.then_some(kernel);
@@ -29,9 +29,14 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
         gemv: if avx2 { avx2::gemv_f32 } else { portable::gemv },
         dot: if_avx2(super::avx512_dot::gemm_dot_f32),
         small: if_avx2(avx2::gemm_small_f32),
-        // AVX2's 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 16 or 24 of
-        // the 32 columns.
+        // AVX2's 6 × 8, 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 8, 16
+        // or 24 of the 32 columns.
         narrow: [
+            avx2.then_some(Narrow {
+                rows: 6,
+                cols: 8,
+                micro: avx2::MICRO_F32_6X8,
+            }),
             avx2.then_some(Narrow {
                 rows: 6,
                 cols: 16,
@@ -64,7 +69,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         },
         dot: None,
         small: None,
-        narrow: [None, None],
+        narrow: [None, None, None],
     }
 }
 

@@ -213,7 +213,7 @@ pub struct Kernels<T> {
     /// one ran changes no bit; one is used only when its rows are the blocking's MR. (A
     /// batch of 100 is 3 × 32 + 4 columns: without them the last tile computed 32 columns
     /// for 4, and a product 20 wide computed 32 for 20.)
-    pub narrow: [Option<Narrow<T>>; 2],
+    pub narrow: [Option<Narrow<T>>; 3],
 }
 
 /// A micro-kernel for a tile narrower than the blocking's: `rows × cols`.

@@ -9,7 +9,9 @@
 
 use std::arch::x86_64::*;
 
-/// The 6 × 16 tile of [`micro_f32`], named for the AVX-512 kernels' narrow edge tiles.
+/// The 6 × 8 and 6 × 16 tiles of [`micro_f32`], named for the AVX-512 kernels' narrow edge
+/// tiles.
+pub(in super::super) const MICRO_F32_6X8: super::super::MicroKernel<f32> = micro_f32::<6, 1>;
 pub(in super::super) const MICRO_F32_6X16: super::super::MicroKernel<f32> = micro_f32::<6, 2>;
 
 // ANCHOR: avx2_micro
