@@ -1,5 +1,5 @@
-//! Element-wise loops made fast without changing a value: one loop compiled twice (for AVX2
-//! and for any CPU, chosen at run time), a layer's bias and activation split by whole rows
+//! Element-wise loops made fast without changing a value: one loop compiled three times (for
+//! AVX-512, for AVX2 and for any CPU, chosen at run time), a layer's bias and activation split by whole rows
 //! across threads, the hint that asks the CPU to fetch memory before it is read, and the one
 //! that asks Linux for large pages.
 //!
@@ -18,10 +18,11 @@ use super::{
 
 /// x ← f(x) for every value of `x`, in place.
 ///
-/// Compiled for AVX2 when the CPU has it, and for any CPU otherwise; both do the same IEEE
-/// operations on every value (Rust never fuses a multiply and an add on its own), so the
-/// values are the same. With AVX2 an arithmetic-only `f` (such as σ with
-/// [`exp_f32`](super::exp_f32)) runs eight f32 values per instruction, without it four.
+/// Compiled for AVX-512 or AVX2 when the CPU has it, and for any CPU otherwise; all do the
+/// same IEEE operations on every value (Rust never fuses a multiply and an add on its own),
+/// so the values are the same. An arithmetic-only `f` (such as σ with
+/// [`exp_f32`](super::exp_f32)) runs sixteen f32 values per instruction with AVX-512, eight
+/// with AVX2, four without.
 pub fn map_in_place<T: Copy, F: Fn(T) -> T>(x: &mut [T], f: F) {
     compiled_for_this_cpu(|| map_each(x, &f))
 }
@@ -251,15 +252,29 @@ fn map_each_into<S: Copy, T, F: Fn(S) -> T>(src: &[S], out: &mut [T], f: &F) {
     }
 }
 
-// ANCHOR: compiled_twice
-/// Runs `body` compiled for AVX2 when this CPU has it, else as compiled for any CPU.
+// ANCHOR: compiled_per_cpu
+/// Runs `body` compiled for AVX-512 (with AVX2) or for AVX2 when this CPU has them, else as
+/// compiled for any CPU. Each does the same IEEE operations on every value, so which one ran
+/// changes no bit; AVX-512's registers hold 16 f32 values, AVX2's 8.
 #[inline(always)]
 fn compiled_for_this_cpu<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx2") {
+        // SAFETY: this CPU has AVX-512F and AVX2 (checked just above).
+        return unsafe { with_avx512(body) };
+    }
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
         // SAFETY: this CPU has AVX2 (checked just above).
         return unsafe { with_avx2(body) };
     }
+    body()
+}
+
+/// `body()`, with the compiler free to use AVX-512F (and AVX2) in it (it is inlined here).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2")]
+fn with_avx512<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
@@ -269,7 +284,7 @@ fn compiled_for_this_cpu<R>(body: impl FnOnce() -> R) -> R {
 fn with_avx2<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
-// ANCHOR_END: compiled_twice
+// ANCHOR_END: compiled_per_cpu
 
 #[cfg(test)]
 mod tests {
@@ -286,24 +301,55 @@ mod tests {
             .collect()
     }
 
-    /// Bit for bit (widening to f64 is exact and keeps −0 apart from +0); a NaN must stay
-    /// NaN, whatever its payload.
-    fn same_bits<T: Scalar>(a: T, b: T) -> bool {
-        a.to_f64().to_bits() == b.to_f64().to_bits() || (a.to_f64().is_nan() && b.to_f64().is_nan())
+    /// `body` (an expression giving the bits of a result) evaluated as compiled for any CPU,
+    /// as `compiled_for_this_cpu` dispatches it, and under each compilation this CPU can run
+    /// (AVX2, AVX-512), each named. A macro, so that every compilation gets its own closure,
+    /// used once and inlined there as the library's own are: one closure shared by all of
+    /// them might stay a call, compiled once for any CPU, and the test would compare it
+    /// with itself.
+    macro_rules! each_compilation {
+        ($body:expr) => {{
+            let mut runs = vec![
+                ("any CPU", $body),
+                ("dispatched", compiled_for_this_cpu(|| $body)),
+            ];
+            #[cfg(target_arch = "x86_64")]
+            {
+                if is_x86_feature_detected!("avx2") {
+                    // SAFETY: this CPU has AVX2 (checked just above).
+                    runs.push(("AVX2", unsafe { with_avx2(|| $body) }));
+                }
+                if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx2") {
+                    // SAFETY: this CPU has AVX-512F and AVX2 (checked just above).
+                    runs.push(("AVX-512", unsafe { with_avx512(|| $body) }));
+                }
+            }
+            runs
+        }};
     }
 
-    /// `map_in_place` and `map_into` (compiled for AVX2 where the CPU has it, as here) give
-    /// the bits of the same loop compiled for any CPU (inlined into this test), for the kinds
-    /// of `f` the teaching code passes: `exp`-based (σ), the C library's `tanh`, `max` (ReLU),
-    /// and the byte-to-value conversion of pixels.
+    /// The loops of `map_in_place` and `map_into` give the same bits in every compilation
+    /// this CPU runs (the one for any CPU, AVX2's, AVX-512's), for the kinds of `f` the
+    /// teaching code passes: `exp`-based (σ), the C library's `tanh`, `max` (ReLU), and the
+    /// byte-to-value conversion of pixels. (A NaN is compared as "is NaN", whatever its
+    /// payload.)
     #[test]
-    fn both_compilations_give_the_same_bits() {
+    fn every_compilation_gives_the_same_bits() {
+        fn bits<T: Scalar>(v: &[T]) -> Vec<u64> {
+            let nan = |x: f64| if x.is_nan() { f64::NAN } else { x };
+            v.iter().map(|x| nan(x.to_f64()).to_bits()).collect()
+        }
         fn compare<T: Scalar>(values: &[T], f: impl Fn(T) -> T) {
-            let (mut fast, mut portable) = (values.to_vec(), values.to_vec());
-            map_in_place(&mut fast, &f);
-            map_each(&mut portable, &f);
-            for ((&z, &a), &b) in values.iter().zip(&fast).zip(&portable) {
-                assert!(same_bits(a, b), "f({z}): {a}, but {b} compiled for any CPU");
+            let runs = each_compilation!({
+                let mut x = values.to_vec();
+                map_each(&mut x, &f);
+                bits(&x)
+            });
+            for (name, run) in &runs[1..] {
+                assert!(
+                    run == &runs[0].1,
+                    "{name} differs from the loop for any CPU"
+                );
             }
         }
         fn check<T: Scalar>(values: &[T]) {
@@ -312,10 +358,14 @@ mod tests {
             compare(values, |z: T| z.max(T::ZERO));
             let bytes: Vec<u8> = (0..=255).chain((0..=255).rev()).collect();
             let scale = |p: u8| T::from_f64(p as f64) * (T::ONE / T::from_f64(255.0));
-            let (mut fast, mut portable) = (vec![T::ZERO; 512], vec![T::ZERO; 512]);
-            map_into(&bytes, &mut fast, scale);
-            map_each_into(&bytes, &mut portable, &scale);
-            assert!(fast.iter().zip(&portable).all(|(&a, &b)| same_bits(a, b)));
+            let runs = each_compilation!({
+                let mut out = vec![T::ZERO; bytes.len()];
+                map_each_into(&bytes, &mut out, &scale);
+                bits(&out)
+            });
+            for (name, run) in &runs[1..] {
+                assert!(run == &runs[0].1, "pixels: {name} differs from any CPU's");
+            }
         }
         let values = values();
         let values32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
