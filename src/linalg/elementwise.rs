@@ -155,16 +155,20 @@ where
 // ANCHOR: prefetch
 /// Asks the CPU to start fetching every cache line of `data` into its caches, and returns at
 /// once: a hint, which changes no value. (Does nothing on CPUs other than x86-64.)
+///
+/// The lines go to L2, not L1 (`prefetcht1`): the images of the batch after next arrive
+/// where they wait in L2 (1 MiB), without pushing out of L1 (32 KiB) the weights and
+/// inputs the batch in between is computing with.
 pub fn prefetch<T>(data: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
         let (start, len) = (data.as_ptr().cast::<i8>(), size_of_val(data));
         // Every 64-byte line the slice touches, the last one included.
         for offset in (0..len).step_by(64).chain(len.checked_sub(1)) {
             // SAFETY: `offset < len`, so the address is inside `data`; a prefetch never faults
             // and changes no value, and it needs only SSE, which every x86-64 CPU has.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) }
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(start.add(offset)) }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
