@@ -62,8 +62,8 @@ impl Rng {
     }
 
     /// Uniform integer in [0, n), without modulo bias (Lemire's method): the high half of
-    /// a 64-bit draw times n, drawing again in the rare case that its low half falls below
-    /// 2⁶⁴ mod n (those draws would make some results likelier than others).
+    /// a 64-bit draw times n, drawing again when its low half falls below 2⁶⁴ mod n (those
+    /// draws would make some results likelier than others; a chance below n / 2⁶⁴).
     ///
     /// # Panics
     /// If `n == 0`.

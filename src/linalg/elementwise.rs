@@ -1,13 +1,13 @@
 //! Element-wise loops made fast without changing a value: one loop compiled three times (for
-//! AVX-512, for AVX2 and for any CPU, chosen at run time), a layer's bias and activation split by whole rows
-//! across threads, the hint that asks the CPU to fetch memory before it is read, and the one
-//! that asks Linux for large pages.
+//! AVX-512, for AVX2 and for any CPU, chosen at run time), a layer's bias and activation split
+//! by whole rows across threads, the hint that asks the CPU to fetch memory before it is read,
+//! and the one that asks Linux for large pages.
 //!
 //! Book chapter: "Making it fast". The teaching code reaches these through calls that read
 //! like its maths ([`crate::activation::Activation::apply_in_place`],
 //! [`crate::activation::Activation::add_bias_and_apply`], [`crate::data::samples::Samples`]).
 //! Every function here does to each value exactly what a plain loop would, so the values are
-//! the same bits whichever way it runs; the tests run both compilations and compare them.
+//! the same bits whichever way it runs; the tests run every compilation and compare them.
 //! Left out: loops whose result depends on the order of the values (sums), which could not
 //! be split or vectorised without changing bits.
 

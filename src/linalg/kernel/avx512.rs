@@ -1,4 +1,6 @@
-//! AVX-512F micro-kernels: a 6×32 f32 tile (6×16 for f64), twelve 512-bit accumulators.
+//! AVX-512F micro-kernels: a 6×32 f32 tile (6×16 for f64), twelve 512-bit accumulators; and
+//! for f32 edge tiles of 17 to 24 columns, AVX2's micro-kernel as a 6×24 tile compiled with
+//! AVX-512VL.
 //!
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
 //! and vectors twice as wide. It compiles everywhere on x86-64, and the kernel tests run it
