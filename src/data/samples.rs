@@ -269,7 +269,9 @@ impl<T: Scalar> Samples<T> {
     /// the current one ([`Samples::gather_rows_prefetching`]). A shuffled batch reads its
     /// images from anywhere in the training set (39 MB of MNIST's bytes), so without the hint
     /// every image is a cache miss that [`Samples::gather_rows`] waits for; with it the images
-    /// arrive while the arithmetic runs (measured in the book's "Making it fast").
+    /// arrive while the arithmetic runs (measured in the book's "Making it fast"). They are
+    /// asked into L2 (1 MiB on the machine the book measures), where two batches' images wait
+    /// without pushing the weights and inputs the batch in between uses out of L1 (32 KiB).
     ///
     /// Book: "Making it fast" (Training an epoch).
     ///

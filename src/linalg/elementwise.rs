@@ -153,12 +153,10 @@ where
 // ANCHOR_END: row_sums
 
 // ANCHOR: prefetch
-/// Asks the CPU to start fetching every cache line of `data` into its caches, and returns at
-/// once: a hint, which changes no value. (Does nothing on CPUs other than x86-64.)
-///
-/// The lines go to L2, not L1 (`prefetcht1`): the images of the batch after next arrive
-/// where they wait in L2 (1 MiB), without pushing out of L1 (32 KiB) the weights and
-/// inputs the batch in between is computing with.
+/// Asks the CPU to start fetching every cache line of `data` into its L2 cache, and returns
+/// at once: a hint, which changes no value. (Does nothing on CPUs other than x86-64.) L2, not
+/// L1 (`prefetcht1`, not `prefetcht0`): data asked for well before it is used waits there
+/// without pushing out of the small L1 what the work in between is using.
 pub fn prefetch<T>(data: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
@@ -305,18 +303,15 @@ mod tests {
             .collect()
     }
 
-    /// `body` (an expression giving the bits of a result) evaluated as compiled for any CPU,
-    /// as `compiled_for_this_cpu` dispatches it, and under each compilation this CPU can run
-    /// (AVX2, AVX-512), each named. A macro, so that every compilation gets its own closure,
-    /// used once and inlined there as the library's own are: one closure shared by all of
-    /// them might stay a call, compiled once for any CPU, and the test would compare it
-    /// with itself.
+    /// `body` (an expression giving the bits of a result) evaluated as compiled for any CPU
+    /// and under each compilation this CPU can run (AVX2, AVX-512), each named: the
+    /// compilations `compiled_for_this_cpu` chooses from. A macro, so that every compilation
+    /// gets its own closure, used once and inlined there as the library's own are: one
+    /// closure shared by all of them might stay a call, compiled once for any CPU, and the
+    /// test would compare it with itself.
     macro_rules! each_compilation {
         ($body:expr) => {{
-            let mut runs = vec![
-                ("any CPU", $body),
-                ("dispatched", compiled_for_this_cpu(|| $body)),
-            ];
+            let mut runs = vec![("any CPU", $body)];
             #[cfg(target_arch = "x86_64")]
             {
                 if is_x86_feature_detected!("avx2") {

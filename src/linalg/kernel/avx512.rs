@@ -4,21 +4,24 @@
 //!
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
 //! and vectors twice as wide. It compiles everywhere on x86-64, and the kernel tests run it
-//! wherever `is_x86_feature_detected!("avx512f")` is true (the project's VM exposed AVX-512
-//! from 2 December). Its block sizes are BLIS's for Zen; changing KC would change the bits
+//! wherever `Kernel::Avx512.is_supported()` (AVX-512F with AVX2 and FMA; the project's VM
+//! exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen; changing KC would change the bits
 //! of every product deeper than one slice (see the book's "Against the FMA peak").
 
-use super::{avx2, portable, Blocking, Kernel, Kernels, Narrow, UnpackedKernel};
+use super::{avx2, Blocking, Kernels, Narrow};
 use std::arch::x86_64::*;
 
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
 /// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
 /// to a register, so the same bits), the small-product kernel AVX2's, and the narrow ones
-/// for edge tiles AVX2's 6 × 8, 6 × 16 and its 6 × 24 (with AVX-512VL's registers), where
-/// the CPU has AVX2 too.
+/// for edge tiles AVX2's 6 × 8, 6 × 16 and its 6 × 24 (with AVX-512VL's registers, where the
+/// CPU has them). `Kernel::Avx512` is chosen only on CPUs with AVX2 and FMA as well.
 pub(super) fn kernels_f32() -> Kernels<f32> {
-    let avx2 = Kernel::Avx2.is_supported();
-    let if_avx2 = |kernel: UnpackedKernel<f32>| avx2.then_some(kernel);
+    let narrow = |cols, micro| Narrow {
+        rows: 6,
+        cols,
+        micro,
+    };
     Kernels {
         blocking: Blocking {
             mr: 6,
@@ -28,27 +31,15 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
             nc: 4064,
         },
         micro: micro_f32,
-        gemv: if avx2 { avx2::gemv_f32 } else { portable::gemv },
-        dot: if_avx2(super::avx512_dot::gemm_dot_f32),
-        small: if_avx2(avx2::gemm_small_f32),
+        gemv: avx2::gemv_f32,
+        dot: Some(super::avx512_dot::gemm_dot_f32),
+        small: Some(avx2::gemm_small_f32),
         // AVX2's 6 × 8, 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 8, 16
         // or 24 of the 32 columns.
         narrow: [
-            avx2.then_some(Narrow {
-                rows: 6,
-                cols: 8,
-                micro: avx2::MICRO_F32_6X8,
-            }),
-            avx2.then_some(Narrow {
-                rows: 6,
-                cols: 16,
-                micro: avx2::MICRO_F32_6X16,
-            }),
-            (avx2 && is_x86_feature_detected!("avx512vl")).then_some(Narrow {
-                rows: 6,
-                cols: 24,
-                micro: micro_f32_6x24,
-            }),
+            Some(narrow(8, avx2::MICRO_F32_6X8)),
+            Some(narrow(16, avx2::MICRO_F32_6X16)),
+            is_x86_feature_detected!("avx512vl").then(|| narrow(24, micro_f32_6x24)),
         ],
     }
 }
@@ -64,11 +55,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
             nc: 4064,
         },
         micro: micro_f64,
-        gemv: if Kernel::Avx2.is_supported() {
-            avx2::gemv_f64
-        } else {
-            portable::gemv
-        },
+        gemv: avx2::gemv_f64,
         dot: None,
         small: None,
         narrow: [None, None, None],

@@ -193,7 +193,8 @@ const MAX_TILE: usize = 6 * 32;
 
 /// What an element type brings for one [`Kernel`] (see `select.rs`): the block sizes and the
 /// functions each path calls. Every function requires, besides its own contract, a CPU that
-/// runs the instruction set of the kernel it was chosen for.
+/// runs the instruction set of the kernel it was chosen for; one that needs more (the
+/// AVX-512 kernels' 6 × 24 edge tile, AVX-512VL) is put in only when the CPU has it.
 pub struct Kernels<T> {
     /// Tile and block sizes for the micro-kernel.
     pub blocking: Blocking,

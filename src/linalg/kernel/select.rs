@@ -23,7 +23,8 @@ pub enum Kernel {
     /// Packed and blocked, with a 6×16 (f32; 5×16 when m fits 5-row tiles better) / 6×8 (f64)
     /// AVX2+FMA micro-kernel, and unpacked kernels for dot products and small products.
     Avx2,
-    /// Packed and blocked, with a 6×32 (f32) / 6×16 (f64) AVX-512F micro-kernel.
+    /// Packed and blocked, with a 6×32 (f32) / 6×16 (f64) AVX-512F micro-kernel, and AVX2's
+    /// unpacked kernels (CPUs with AVX-512F, AVX2 and FMA).
     Avx512,
 }
 
@@ -58,7 +59,10 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => is_x86_feature_detected!("avx512f"),
+            // rustc compiles AVX-512F code with AVX2 and FMA enabled too (and the AVX-512
+            // kernels call AVX2's for small products and edges), while a CPU reporting
+            // AVX-512F need not report them: all three are asked for.
+            Kernel::Avx512 => is_x86_feature_detected!("avx512f") && Kernel::Avx2.is_supported(),
             #[cfg(not(target_arch = "x86_64"))]
             Kernel::Avx2 | Kernel::Avx512 => false,
         }
