@@ -6,7 +6,7 @@
 //!
 //! Book chapter: "Convolutional networks" (section "The fast version"). [`crate::conv`] holds
 //! both versions of a convolutional layer: the direct loops, one image at a time, and the
-//! batched passes that call these and [`gemm`](super::gemm); the tests prove the two equal.
+//! batched passes that call these and [`gemm`](super::gemm()); the tests prove the two equal.
 //!
 //! Layout. A batch of feature maps is a `Matrix` with one image per COLUMN, as every batch in
 //! the crate is: row (c, y, x) = (c·rows + y)·cols + x holds value (c, y, x) of every image.

@@ -3,7 +3,7 @@
 //! C `m × n`).
 //!
 //! Book chapter: "Making it fast", which measures each of them. The crate itself calls
-//! [`gemm`](super::gemm); these exist so the book can include and benchmark the steps.
+//! [`gemm`](super::gemm()); these exist so the book can include and benchmark the steps.
 //! Left out: α, β, strides and everything else that would hide the loop order.
 
 use super::scalar::Scalar;

@@ -147,7 +147,7 @@ unsafe fn micro_f32_6x24(
     unsafe { avx2::micro_f32::<6, 3>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta) }
 }
 
-/// [`micro_f32`]'s loop: acc[i][v] = Σ_p ã_ip · b̃_p[16v .. 16v+16], kept in registers.
+/// [`micro_f32`]'s loop: `acc[i][v] = Σ_p ã_ip · b̃_p[16v .. 16v+16]`, kept in registers.
 ///
 /// # Safety
 /// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < 6,

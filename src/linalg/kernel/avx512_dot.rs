@@ -141,9 +141,9 @@ unsafe fn paired_dots<const P: usize>(
     out
 }
 
-/// One step of [`paired_dots`]: for each row r and pair q, the lanes of acc[r][q] gain
-/// u[r][p .. p + 8] times v[q][0][p .. p + 8] (lanes 0–7) and v[q][1][p .. p + 8] (lanes
-/// 8–15), exactly the FMAs of AVX2's `dot_step` (only the lanes of `mask` loaded when
+/// One step of [`paired_dots`]: for each row r and pair q, the lanes of `acc[r][q]` gain
+/// `u[r][p .. p + 8]` times `v[q][0][p .. p + 8]` (lanes 0–7) and `v[q][1][p .. p + 8]`
+/// (lanes 8–15), exactly the FMAs of AVX2's `dot_step` (only the lanes of `mask` loaded when
 /// `MASKED`, the others 0).
 ///
 /// # Safety

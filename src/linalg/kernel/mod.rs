@@ -1,4 +1,4 @@
-//! The fast matrix multiply behind [`gemm`](super::gemm): C ← αAB + βC with packing, cache
+//! The fast matrix multiply behind [`gemm`](super::gemm()): C ← αAB + βC with packing, cache
 //! blocking, register-tiled SIMD micro-kernels and threads.
 //!
 //! Book chapter: "Making it fast". The structure is the BLIS paper's five loops (Van Zee &
@@ -84,12 +84,12 @@ pub use threads::{
 };
 pub(crate) use threads::{for_each_block_of, for_each_row_block, for_each_row_block_of};
 
-/// C ← αAB + βC with a chosen kernel and the global thread count ([`threads`]).
+/// C ← αAB + βC with a chosen kernel and the global thread count ([`threads`](threads())).
 ///
 /// A is `m × k`, B is `k × n`, C is dense row-major `m × n`; β = 0 ignores the old C.
 ///
 /// # Panics
-/// If the shapes are incompatible (as [`gemm_naive`](super::gemm_naive)), or if this CPU does
+/// If the shapes are incompatible (as [`gemm_naive`]), or if this CPU does
 /// not support `kernel` (see [`Kernel::is_supported`]).
 #[track_caller]
 pub fn gemm_with<T: Scalar>(
@@ -254,7 +254,7 @@ pub(crate) type MicroKernel<T> = unsafe fn(
 );
 
 /// A whole product without packing (dot products, or the small-product loops):
-/// C[block] ← αAB + βC at `c`, row stride `ldc`.
+/// `C[block] ← αAB + βC` at `c`, row stride `ldc`.
 ///
 /// # Safety
 /// the CPU runs the kernel's instructions; the views passed

@@ -85,7 +85,7 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
 // ANCHOR_END: choose_path
 
 /// Computes one block of C (all of it, or one thread's share) along `path`:
-/// C[block] ← αAB + βC at `c`, row stride `ldc`.
+/// `C[block] ← αAB + βC` at `c`, row stride `ldc`.
 ///
 /// # Safety
 /// `kernels` belong to a kernel this CPU runs; the views passed `check_gemm_shapes`; `c`

@@ -77,7 +77,7 @@ impl Kernel {
     }
 }
 
-/// The kernel [`gemm`](super::super::gemm) uses: `SCRATCHNET_KERNEL` if set, else
+/// The kernel [`gemm`](super::super::gemm()) uses: `SCRATCHNET_KERNEL` if set, else
 /// [`Kernel::best`]. Decided on first call and fixed for the life of the process.
 ///
 /// # Panics
@@ -110,7 +110,7 @@ fn choose_forced(name: &str) -> Kernel {
     best
 }
 
-/// Name of the kernel [`gemm`](super::super::gemm) dispatches to ("naive", "portable",
+/// Name of the kernel [`gemm`](super::super::gemm()) dispatches to ("naive", "portable",
 /// "avx2" or "avx512").
 pub fn kernel_name() -> &'static str {
     kernel().name()

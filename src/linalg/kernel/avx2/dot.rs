@@ -170,7 +170,7 @@ pub(super) unsafe fn dots<const R: usize, const S: usize>(
     out
 }
 
-/// One step of [`dots`]: acc[r][s] += u[r][p .. p + 8] · v[s][p .. p + 8], lane by lane
+/// One step of [`dots`]: `acc[r][s] += u[r][p .. p + 8] · v[s][p .. p + 8]`, lane by lane
 /// (only the lanes of `mask` loaded when `MASKED`).
 ///
 /// # Safety

@@ -80,7 +80,7 @@ pub(in super::super) unsafe fn micro_f32<const MR: usize, const NV: usize>(
     }
 }
 
-/// The micro-kernel's loop: acc[i][v] = Σ_p ã_ip · b̃_p[8v .. 8v+8], kept in registers.
+/// The micro-kernel's loop: `acc[i][v] = Σ_p ã_ip · b̃_p[8v .. 8v+8]`, kept in registers.
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA; ã_ip is readable at `a + i·rsa + p·csa` for i < MR,
