@@ -90,6 +90,8 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                             }
                         }
                     };
+                    // An edge tile's kernel: the narrowest that covers the sliver's columns.
+                    let edge_micro = kernels.edge_micro(nr.min(nb - jr));
                     for ir in (0..mb).step_by(mr) {
                         // Loop 1: one MR × kb sliver of Ã against it: the micro-kernel.
                         // SAFETY: as for B̃: panel ir of Ã is inside its room, a full panel
@@ -116,14 +118,18 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                 micro(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                             } else {
                                 let e = edge.as_mut_ptr();
-                                // Columns that fit a narrow kernel's tile run on the narrowest.
-                                let kernel = kernels
-                                    .narrow
-                                    .iter()
-                                    .flatten()
-                                    .find(|narrow| narrow.rows == mr && cols <= narrow.cols)
-                                    .map_or(micro, |narrow| narrow.micro);
-                                kernel(kb, a_panel, rsa, csa, b_panel, ldb, e, nr, T::ONE, T::ZERO);
+                                edge_micro(
+                                    kb,
+                                    a_panel,
+                                    rsa,
+                                    csa,
+                                    b_panel,
+                                    ldb,
+                                    e,
+                                    nr,
+                                    T::ONE,
+                                    T::ZERO,
+                                );
                                 store_edge(
                                     &edge[..mr * nr],
                                     nr,

@@ -217,6 +217,18 @@ pub struct Kernels<T> {
     pub narrow: [Option<Narrow<T>>; 3],
 }
 
+impl<T> Kernels<T> {
+    /// The micro-kernel for an edge tile with `cols` live columns: the narrowest of
+    /// [`Kernels::narrow`] that covers them and is MR tall, else the full `micro`.
+    fn edge_micro(&self, cols: usize) -> MicroKernel<T> {
+        self.narrow
+            .iter()
+            .flatten()
+            .find(|narrow| narrow.rows == self.blocking.mr && cols <= narrow.cols)
+            .map_or(self.micro, |narrow| narrow.micro)
+    }
+}
+
 /// A micro-kernel for a tile narrower than the blocking's: `rows × cols`.
 #[derive(Clone, Copy)]
 pub struct Narrow<T> {
