@@ -338,18 +338,21 @@ mod tests {
             let nan = |x: f64| if x.is_nan() { f64::NAN } else { x };
             v.iter().map(|x| nan(x.to_f64()).to_bits()).collect()
         }
-        fn compare<T: Scalar>(values: &[T], f: impl Fn(T) -> T) {
-            let runs = each_compilation!({
-                let mut x = values.to_vec();
-                map_each(&mut x, &f);
-                bits(&x)
-            });
+        /// Every compilation's bits are the first's, the loop compiled for any CPU.
+        fn same_as_any_cpus(what: &str, runs: Vec<(&str, Vec<u64>)>) {
             for (name, run) in &runs[1..] {
-                assert!(
-                    run == &runs[0].1,
-                    "{name} differs from the loop for any CPU"
-                );
+                assert!(run == &runs[0].1, "{what}: {name} differs from any CPU's");
             }
+        }
+        fn compare<T: Scalar>(values: &[T], f: impl Fn(T) -> T) {
+            same_as_any_cpus(
+                "map_in_place",
+                each_compilation!({
+                    let mut x = values.to_vec();
+                    map_each(&mut x, &f);
+                    bits(&x)
+                }),
+            );
         }
         fn check<T: Scalar>(values: &[T]) {
             compare(values, |z: T| T::ONE / (T::ONE + (-z).exp()));
@@ -357,14 +360,14 @@ mod tests {
             compare(values, |z: T| z.max(T::ZERO));
             let bytes: Vec<u8> = (0..=255).chain((0..=255).rev()).collect();
             let scale = |p: u8| T::from_f64(p as f64) * (T::ONE / T::from_f64(255.0));
-            let runs = each_compilation!({
-                let mut out = vec![T::ZERO; bytes.len()];
-                map_each_into(&bytes, &mut out, &scale);
-                bits(&out)
-            });
-            for (name, run) in &runs[1..] {
-                assert!(run == &runs[0].1, "pixels: {name} differs from any CPU's");
-            }
+            same_as_any_cpus(
+                "pixels",
+                each_compilation!({
+                    let mut out = vec![T::ZERO; bytes.len()];
+                    map_each_into(&bytes, &mut out, &scale);
+                    bits(&out)
+                }),
+            );
         }
         let values = values();
         let values32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
