@@ -5,9 +5,9 @@
 //! are programming errors, so they panic, naming both shapes (as ndarray and nalgebra do);
 //! the `# Panics` section of each method says when.
 //!
-//! Every product goes through [`gemm`](gemm()), which dispatches to the fastest kernel this CPU runs
-//! (`kernel/`; book chapter "Making it fast"). [`set_threads`] lets large
-//! products use several threads, with bit-identical results for any count; [`teaching`] holds
+//! Every product goes through [`gemm`](gemm()), which dispatches to the fastest kernel this
+//! CPU runs (`kernel/`; book chapter "Making it fast"). [`set_threads`] lets large products
+//! use several threads, with bit-identical results for any count; [`teaching`] holds
 //! the slow-but-clear loops that chapter measures; [`im2col`] lowers a convolution to one
 //! product (book chapter "Convolutional networks").
 //!

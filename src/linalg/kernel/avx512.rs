@@ -5,8 +5,9 @@
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
 //! and vectors twice as wide. It compiles everywhere on x86-64, and the kernel tests run it
 //! wherever `Kernel::Avx512.is_supported()` (AVX-512F with AVX2 and FMA; the project's VM
-//! exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen; changing KC would change the bits
-//! of every product deeper than one slice (see the book's "Against the FMA peak").
+//! exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen; changing KC would
+//! change the bits of every product deeper than one slice (see the book's "Against the FMA
+//! peak").
 
 use super::{avx2, Blocking, Kernels, Narrow};
 use std::arch::x86_64::*;
