@@ -173,7 +173,8 @@ impl<T: Scalar> OptimizerState<T> {
     // ANCHOR_END: step
 }
 
-/// θ ← θ − η g.
+/// θ ← θ − η g, the gradient-descent step, value by value (θ and g one layer's weights or
+/// biases and their gradient, the same length; a block of them when the step is split).
 fn sgd<T: Scalar>(theta: &mut [T], g: &[T], eta: T) {
     for (th, &gi) in theta.iter_mut().zip(g) {
         *th -= eta * gi;
