@@ -19,11 +19,12 @@ pub(super) enum Path<T> {
     /// they are not, the micro-kernel reads full panels where they lie (only ragged edge
     /// panels are packed, for their zero padding).
     Blis {
-        /// Read B in place: B row-major, and either A short (m ≤ 4·MR, so each sliver of B
-        /// meets at most 4 tiles and copying it would cost about as much as using it) or B
-        /// small enough (≤ 32 KiB) to sit in L1 whatever its layout. Otherwise a sliver read
-        /// in place has rows n apart, which for large n fall in the same few L1 sets and
-        /// evict each other.
+        /// Read B in place: B row-major, and A short (m ≤ 4·MR, so each sliver of B meets at
+        /// most 4 tiles and copying it would cost about as much as using it), or B small
+        /// enough (≤ 32 KiB) to sit in L1 whatever its layout, or A one block (m ≤ MC, so
+        /// each value of B̃ would be used by at most MC/MR tiles after its copy) with rows
+        /// that [`spread_over_l1`]. Otherwise a sliver read in place may have rows a power of
+        /// two apart, which fall in the same few L1 sets and evict each other.
         direct_b: bool,
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost a large share of the product; or A tall (m > MC) with
@@ -77,10 +78,21 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
             return Path::Small(small);
         }
     }
+    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride));
     Path::Blis {
-        direct_b: b.col_stride == 1 && (m <= 4 * bl.mr || k * n * size_of::<T>() <= 32 << 10),
+        direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
         direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
     }
+}
+
+/// Whether rows `row_stride` values apart, read in place, spread over all of L1's sets: their
+/// distance is not a multiple of 128 bytes. An L1 way is 4 KiB (64 sets of 64-byte lines, as
+/// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), so the rows' starting
+/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, one in each set,
+/// unless the distance is a multiple of 128 bytes, when they fall in 32 sets or fewer (1 set
+/// for rows 1,024 floats apart), and a sliver's rows evict each other.
+fn spread_over_l1<T>(row_stride: usize) -> bool {
+    !(row_stride * size_of::<T>()).is_multiple_of(128)
 }
 // ANCHOR_END: choose_path
 
@@ -125,6 +137,78 @@ mod tests {
     use super::super::select::Kernel;
     use super::*;
 
+    /// A (m × k), B (k × n) and C (m × n) of fixed values in [−1, 1], to compare paths on.
+    fn operands(m: usize, k: usize, n: usize) -> [Vec<f32>; 3] {
+        let values = |len: usize, mul: usize, modulus: usize| -> Vec<f32> {
+            let half = (modulus / 2) as f32;
+            (0..len)
+                .map(|i| ((i * mul) % modulus) as f32 / half - 1.0)
+                .collect()
+        };
+        [
+            values(m * k, 37, 101),
+            values(k * n, 53, 97),
+            values(m * n, 29, 89),
+        ]
+    }
+
+    fn same_bits(x: &[f32], y: &[f32]) -> bool {
+        x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    /// What `spread_over_l1` claims: rows `row_stride` f32s apart start in all 64 sets of a
+    /// 64-set L1 (set = address / 64 mod 64), or in at most 32 when it says they do not.
+    #[test]
+    fn rows_spread_over_l1_as_the_rule_says() {
+        for row_stride in 1..=4200 {
+            let sets: std::collections::HashSet<usize> = (0..4096)
+                .map(|row| row * row_stride * size_of::<f32>() / 64 % 64)
+                .collect();
+            match spread_over_l1::<f32>(row_stride) {
+                true => assert_eq!(sets.len(), 64, "rows {row_stride} apart"),
+                false => assert!(sets.len() <= 32, "rows {row_stride} apart: {}", sets.len()),
+            }
+        }
+    }
+
+    /// Reading B's slivers in place gives the bits of packing them (only the data's
+    /// location differs), for every kernel, on shapes whose last sliver is ragged (packed
+    /// either way), k deeper than one KC slice, and β = 0 (over NaN), 1 and ½.
+    #[test]
+    fn b_read_in_place_equals_b_packed_bit_for_bit() {
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
+            for (m, k, n) in [(60, 130, 75), (100, 40, 784), (31, 300, 67), (7, 9, 40)] {
+                let kernels = f32::kernels(kernel, m);
+                let [a_data, b_data, c0] = operands(m, k, n);
+                let (a, b) = (
+                    MatRef::row_major(&a_data, m, k),
+                    MatRef::row_major(&b_data, k, n),
+                );
+                for beta in [0.0, 1.0, 0.5] {
+                    let run = |direct_b| {
+                        let mut c = match beta {
+                            0.0 => vec![f32::NAN; m * n],
+                            _ => c0.clone(),
+                        };
+                        let path = Path::Blis {
+                            direct_a: false,
+                            direct_b,
+                        };
+                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
+                        // shapes agree; B is row-major, as reading it in place requires.
+                        unsafe { run_block(&kernels, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
+                        c
+                    };
+                    let (in_place, packed) = (run(true), run(false));
+                    assert!(
+                        same_bits(&in_place, &packed),
+                        "{kernel:?} {m}×{k}×{n} β {beta}: B in place differs from B packed"
+                    );
+                }
+            }
+        }
+    }
+
     /// The small path and the blocked loops give the same bits on the products the small
     /// path takes (so choosing it by shape changes no answer), with A and B transposed or
     /// not, β = 0 (over a C full of NaN), 1 and ½, every count of rows left over by the
@@ -150,15 +234,7 @@ mod tests {
                 continue;
             };
             for (m, k, n) in shapes {
-                let a_data: Vec<f32> = (0..m * k)
-                    .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
-                    .collect();
-                let b_data: Vec<f32> = (0..k * n)
-                    .map(|i| ((i * 53) % 97) as f32 / 48.0 - 1.0)
-                    .collect();
-                let c0: Vec<f32> = (0..m * n)
-                    .map(|i| ((i * 29) % 89) as f32 / 44.0 - 1.0)
-                    .collect();
+                let [a_data, b_data, c0] = operands(m, k, n);
                 for (ta, tb, beta) in [(false, false, 0.0), (true, false, 1.0), (false, true, 0.5)]
                 {
                     let a = match ta {
@@ -189,10 +265,7 @@ mod tests {
                         direct_b: false,
                     });
                     assert!(
-                        by_small
-                            .iter()
-                            .zip(&blocked)
-                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        same_bits(&by_small, &blocked),
                         "{kernel:?} {m}×{k}×{n} (Aᵀ {ta}, Bᵀ {tb}, β {beta}): paths differ"
                     );
                 }
