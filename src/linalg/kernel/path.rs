@@ -172,12 +172,14 @@ mod tests {
     }
 
     /// Reading B's slivers in place gives the bits of packing them (only the data's
-    /// location differs), for every kernel, on shapes whose last sliver is ragged (packed
-    /// either way), k deeper than one KC slice, and β = 0 (over NaN), 1 and ½.
+    /// location differs), for every kernel, on shapes with and without a ragged last sliver
+    /// (packed either way), k = 1200 in several slices (two of 600 for AVX2's KC = 768, five
+    /// of 240 for KC = 256), so later slices read B from row pc > 0, and β = 0 (over NaN), 1
+    /// and ½.
     #[test]
     fn b_read_in_place_equals_b_packed_bit_for_bit() {
         for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
-            for (m, k, n) in [(60, 130, 75), (100, 40, 784), (31, 300, 67), (7, 9, 40)] {
+            for (m, k, n) in [(60, 130, 75), (100, 40, 784), (31, 1200, 67), (7, 9, 40)] {
                 let kernels = f32::kernels(kernel, m);
                 let [a_data, b_data, c0] = operands(m, k, n);
                 let (a, b) = (
