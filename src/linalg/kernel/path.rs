@@ -23,8 +23,9 @@ pub(super) enum Path<T> {
         /// most 4 tiles and copying it would cost about as much as using it), or B small
         /// enough (≤ 32 KiB) to sit in L1 whatever its layout, or A one block (m ≤ MC, so
         /// each value of B̃ would be used by at most MC/MR tiles after its copy) with rows
-        /// that [`spread_over_l1`]. Otherwise a sliver read in place may have rows a power of
-        /// two apart, which fall in the same few L1 sets and evict each other.
+        /// that [`spread_over_l1`]. Otherwise B is packed: a taller A uses B̃ once for each of
+        /// its blocks of MC rows, and rows a multiple of 128 bytes apart (n = 128 floats, say)
+        /// start in at most half of L1's sets, where a sliver's rows evict each other.
         direct_b: bool,
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost a large share of the product; or A tall (m > MC) with
