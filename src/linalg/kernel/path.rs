@@ -89,7 +89,7 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
 /// Whether rows `row_stride` values apart, read in place, spread over all of L1's sets: their
 /// distance is not a multiple of 128 bytes. An L1 way is 4 KiB (64 sets of 64-byte lines, as
 /// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), so the rows' starting
-/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, one in each set,
+/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, evenly over all sets,
 /// unless the distance is a multiple of 128 bytes, when they fall in 32 sets or fewer (1 set
 /// for rows 1,024 floats apart), and a sliver's rows evict each other.
 fn spread_over_l1<T>(row_stride: usize) -> bool {
