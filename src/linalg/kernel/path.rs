@@ -89,11 +89,13 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
 /// Whether rows `row_stride` values apart, read in place, spread over all of L1's sets: their
 /// distance is not a multiple of 128 bytes. An L1 way is 4 KiB (64 sets of 64-byte lines, as
 /// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), so the rows' starting
-/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, evenly over all sets,
-/// unless the distance is a multiple of 128 bytes, when they fall in 32 sets or fewer (1 set
-/// for rows 1,024 floats apart), and a sliver's rows evict each other.
+/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, evenly over all
+/// sets, unless the distance is a multiple of 128 bytes, when they fall in 32 sets or fewer
+/// (1 set for rows 1,024 floats apart), and a sliver's rows evict each other.
 fn spread_over_l1<T>(row_stride: usize) -> bool {
-    !(row_stride * size_of::<T>()).is_multiple_of(128)
+    // Wrapping: a one-row B may carry any stride, and 128 divides 2⁶⁴, so the product modulo
+    // 2⁶⁴ is a multiple of 128 exactly when the true one is.
+    !row_stride.wrapping_mul(size_of::<T>()).is_multiple_of(128)
 }
 // ANCHOR_END: choose_path
 
@@ -170,6 +172,9 @@ mod tests {
                 false => assert!(sets.len() <= 32, "rows {row_stride} apart: {}", sets.len()),
             }
         }
+        // A one-row B may carry any stride: the rule must not overflow, and still be right.
+        assert!(spread_over_l1::<f32>(usize::MAX / 2)); // 4·(2⁶³ − 1) ≡ 124 mod 128
+        assert!(!spread_over_l1::<f64>(1 << 62)); // 8·2⁶² = 2⁶⁵
     }
 
     /// Reading B's slivers in place gives the bits of packing them (only the data's
