@@ -23,9 +23,9 @@ pub(super) enum Path<T> {
         /// most 4 tiles and copying it would cost about as much as using it), or B small
         /// enough (≤ 32 KiB) to sit in L1 whatever its layout, or A one block (m ≤ MC, so
         /// each value of B̃ would be used by at most MC/MR tiles after its copy) with rows
-        /// that [`spread_over_l1`]. Otherwise B is packed: a taller A uses B̃ once for each of
-        /// its blocks of MC rows, and rows a multiple of 128 bytes apart (n = 128 floats, say)
-        /// start in at most half of L1's sets, where a sliver's rows evict each other.
+        /// whose slivers [`spread_over_l1`]. Otherwise B is packed: a taller A uses B̃ once for
+        /// each of its blocks of MC rows, and rows a power of two apart (n = 128 floats, say)
+        /// put a sliver in at most half of L1's sets, where its rows evict each other.
         direct_b: bool,
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost a large share of the product; or A tall (m > MC) with
@@ -79,23 +79,27 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
             return Path::Small(small);
         }
     }
-    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride));
+    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
         direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
     }
 }
 
-/// Whether rows `row_stride` values apart, read in place, spread over all of L1's sets: their
-/// distance is not a multiple of 128 bytes. An L1 way is 4 KiB (64 sets of 64-byte lines, as
-/// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), so the rows' starting
-/// addresses fall on 4096 / gcd(distance, 4096) places in a way: 64 or more, evenly over all
-/// sets, unless the distance is a multiple of 128 bytes, when they fall in 32 sets or fewer
-/// (1 set for rows 1,024 floats apart), and a sliver's rows evict each other.
-fn spread_over_l1<T>(row_stride: usize) -> bool {
-    // Wrapping: a one-row B may carry any stride, and 128 divides 2⁶⁴, so the product modulo
-    // 2⁶⁴ is a multiple of 128 exactly when the true one is.
-    !row_stride.wrapping_mul(size_of::<T>()).is_multiple_of(128)
+/// Whether a sliver of B read in place, `nr` values of each row, rows `row_stride` values
+/// apart, spreads over all of L1's sets. An L1 way is 4 KiB (64 sets of 64-byte lines, as on
+/// x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12). The rows start at
+/// 4096 / g places in a way, g = gcd(distance, 4096) bytes apart, and each covers w bytes
+/// from its start: NR values, at least one line. When g ≤ w they cover every set; when g is
+/// 2w or more (g and, rounded down, w are powers of two) at most half of them, and one set
+/// for rows 1,024 floats apart: the sliver's rows evict each other.
+fn spread_over_l1<T>(row_stride: usize, nr: usize) -> bool {
+    let width = 1usize << (nr * size_of::<T>()).max(64).ilog2();
+    // Wrapping: a one-row B may carry any stride, and 2w divides 2⁶⁴, so the product modulo
+    // 2⁶⁴ is a multiple of 2w exactly when the true one is.
+    !row_stride
+        .wrapping_mul(size_of::<T>())
+        .is_multiple_of(2 * width)
 }
 // ANCHOR_END: choose_path
 
@@ -159,22 +163,32 @@ mod tests {
         x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
-    /// What `spread_over_l1` claims: rows `row_stride` f32s apart start in all 64 sets of a
-    /// 64-set L1 (set = address / 64 mod 64), or in at most 32 when it says they do not.
+    /// What `spread_over_l1` claims, for the kernels' sliver widths (8, 16 and 32 f32s): the
+    /// lines that each row's `nr` values touch, rows `row_stride` f32s apart, cover all 64
+    /// sets of a 64-set L1 (set = address / 64 mod 64), or at most 32 when it says they do not.
     #[test]
-    fn rows_spread_over_l1_as_the_rule_says() {
-        for row_stride in 1..=4200 {
-            let sets: std::collections::HashSet<usize> = (0..4096)
-                .map(|row| row * row_stride * size_of::<f32>() / 64 % 64)
-                .collect();
-            match spread_over_l1::<f32>(row_stride) {
-                true => assert_eq!(sets.len(), 64, "rows {row_stride} apart"),
-                false => assert!(sets.len() <= 32, "rows {row_stride} apart: {}", sets.len()),
+    fn slivers_spread_over_l1_as_the_rule_says() {
+        for nr in [8, 16, 32] {
+            let width = nr * size_of::<f32>();
+            for row_stride in 1..=2100 {
+                let distance = row_stride * size_of::<f32>();
+                let mut sets = [false; 64];
+                for row in 0..1024 {
+                    let start = row * distance % 4096;
+                    for line in start / 64..=(start + width - 1) / 64 {
+                        sets[line % 64] = true;
+                    }
+                }
+                let covered = sets.iter().filter(|&&s| s).count();
+                match spread_over_l1::<f32>(row_stride, nr) {
+                    true => assert_eq!(covered, 64, "NR {nr}, rows {row_stride} apart"),
+                    false => assert!(covered <= 32, "NR {nr}, rows {row_stride} apart: {covered}"),
+                }
             }
         }
         // A one-row B may carry any stride: the rule must not overflow, and still be right.
-        assert!(spread_over_l1::<f32>(usize::MAX / 2)); // 4·(2⁶³ − 1) ≡ 124 mod 128
-        assert!(!spread_over_l1::<f64>(1 << 62)); // 8·2⁶² = 2⁶⁵
+        assert!(spread_over_l1::<f32>(usize::MAX / 2, 32)); // 4·(2⁶³ − 1) ≡ 124 mod 256
+        assert!(!spread_over_l1::<f64>(1 << 62, 16)); // 8·2⁶² = 2⁶⁵
     }
 
     /// Reading B's slivers in place gives the bits of packing them (only the data's
