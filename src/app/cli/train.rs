@@ -595,19 +595,29 @@ fn header_line(a: &TrainArgs, dir: &Path, sets: [&Samples<f32>; 3]) -> String {
     )
 }
 
-/// `epoch  3/30  cost 0.01234  validation 93.12%  test 92.88%  2.1 s training, 2.1 s evaluating`.
+/// `epoch  3/30  cost 0.01234  validation 93.12%  test 92.88%  2.1 s training, 2.1 s evaluating`
+/// (times under a second in milliseconds: the write-up's epoch trains in about 50).
 pub fn epoch_line(r: &EpochReport, epochs: usize) -> String {
     let width = epochs.to_string().len();
     format!(
         "epoch {:>width$}/{epochs}  cost {:.5}  validation {}  test {}  \
-         {:.1} s training, {:.1} s evaluating",
+         {} training, {} evaluating",
         r.epoch,
         r.train_cost,
         percent(r.validation_accuracy),
         percent(r.test_accuracy),
-        r.train_seconds,
-        r.eval_seconds
+        duration(r.train_seconds),
+        duration(r.eval_seconds)
     )
+}
+
+/// A time for the epoch line: `2.1 s`, or `48 ms` under a second (where tenths of a second
+/// would print the write-up's whole epoch as `0.0 s`).
+fn duration(seconds: f64) -> String {
+    match seconds < 0.9995 {
+        true => format!("{:.0} ms", seconds * 1e3),
+        false => format!("{seconds:.1} s"),
+    }
 }
 
 /// One `--log` row (see [`CSV_HEADER`]); accuracies as fractions, empty when absent.
@@ -1160,6 +1170,16 @@ mod tests {
             "epoch  3/30  cost 0.12500  validation 93.12%  test -  3.0 s training, 1.2 s evaluating"
         );
         assert_eq!(csv_line(&r), "3,0.125,0.9312,,4.210,3.000,1.210");
+        let quick = EpochReport {
+            train_seconds: 0.0484,
+            eval_seconds: 0.9996,
+            ..r
+        };
+        assert!(
+            epoch_line(&quick, 30).ends_with("  48 ms training, 1.0 s evaluating"),
+            "{}",
+            epoch_line(&quick, 30)
+        );
         assert_eq!(
             CSV_HEADER.split(',').count(),
             csv_line(&r).split(',').count()
