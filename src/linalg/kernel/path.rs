@@ -187,7 +187,7 @@ mod tests {
             }
         }
         // A one-row B may carry any stride: the rule must not overflow, and still be right.
-        assert!(spread_over_l1::<f32>(usize::MAX / 2, 32)); // 4·(2⁶³ − 1) ≡ 124 mod 256
+        assert!(spread_over_l1::<f32>(usize::MAX / 2, 32)); // 4·(2⁶³ − 1) ≡ 252 mod 256
         assert!(!spread_over_l1::<f64>(1 << 62, 16)); // 8·2⁶² = 2⁶⁵
     }
 
