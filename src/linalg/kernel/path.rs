@@ -24,8 +24,9 @@ pub(super) enum Path<T> {
         /// enough (≤ 32 KiB) to sit in L1 whatever its layout, or A one block (m ≤ MC, so
         /// each value of B̃ would be used by at most MC/MR tiles after its copy) with rows
         /// whose slivers [`spread_over_l1`]. Otherwise B is packed: a taller A uses B̃ once for
-        /// each of its blocks of MC rows, and rows a power of two apart (n = 128 floats, say)
-        /// put a sliver in at most half of L1's sets, where its rows evict each other.
+        /// each of its blocks of MC rows, and rows a multiple of twice a sliver's width apart
+        /// (n = 128 floats, say) put it in at most half of L1's sets, where its rows evict each
+        /// other.
         direct_b: bool,
         /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
         /// and packing it would cost a large share of the product; or A tall (m > MC) with
@@ -88,11 +89,18 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
 
 /// Whether a sliver of B read in place, `nr` values of each row, rows `row_stride` values
 /// apart, spreads over all of L1's sets. An L1 way is 4 KiB (64 sets of 64-byte lines, as on
-/// x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12). The rows start at
-/// 4096 / g places in a way, g = gcd(distance, 4096) bytes apart, and each covers w bytes
-/// from its start: NR values, at least one line. When g ≤ w they cover every set; when g is
-/// 2w or more (g and, rounded down, w are powers of two) at most half of them, and one set
-/// for rows 1,024 floats apart: the sliver's rows evict each other.
+/// x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12). Over 4096 / g rows,
+/// g = gcd(distance, 4096) bytes, the rows start at every g-th byte of a way, each covering
+/// w bytes from its start: NR values, at least one line, rounded down to a power of two (64
+/// or 128 bytes for every kernel). When g ≤ w they cover every set. Otherwise g ≥ 2w (both
+/// are powers of two), and rows that start on a line cover at most half of the sets (the
+/// same one or two for rows 1,024 floats apart): the sliver's rows evict each other. Rows
+/// that start off a line touch one more line each, which can reach the other sets but leaves
+/// as many lines in each; and a width not a power of two (96 bytes at g = 128, say) can
+/// cover every set: the rule then packs a B it need not, never the reverse. It counts whole
+/// cycles of 4096 / g rows, though, and a sliver has at most KC: a distance just off a
+/// multiple of 4 KiB (1,025 floats; or 205, five of which make 4,100 bytes) keeps AVX-512's
+/// 256 rows in 18 to 30 sets, which the rule calls spread.
 fn spread_over_l1<T>(row_stride: usize, nr: usize) -> bool {
     let width = 1usize << (nr * size_of::<T>()).max(64).ilog2();
     // Wrapping: a one-row B may carry any stride, and 2w divides 2⁶⁴, so the product modulo
@@ -166,6 +174,8 @@ mod tests {
     /// What `spread_over_l1` claims, for the kernels' sliver widths (8, 16 and 32 f32s): the
     /// lines that each row's `nr` values touch, rows `row_stride` f32s apart, cover all 64
     /// sets of a 64-set L1 (set = address / 64 mod 64), or at most 32 when it says they do not.
+    /// The sliver starts on a line and has 1,024 rows, a whole cycle for any distance in f32s
+    /// (4096 / 4); a real one has at most KC rows (256 or 768), which the rule does not count.
     #[test]
     fn slivers_spread_over_l1_as_the_rule_says() {
         for nr in [8, 16, 32] {
