@@ -11,6 +11,14 @@ use super::pack;
 use super::pack_buffers::PackBuffer;
 use super::{Kernels, MAX_TILE};
 
+/// The depth of loop 4's slices of k: k split into the nearest whole number of slices to
+/// `kc` deep, of equal depth (at most 1.5·`kc`), so k = 784 is one pass over C rather than
+/// 768 + a wasteful 16.
+pub(super) fn slice_depth(k: usize, kc: usize) -> usize {
+    let slices = ((k + kc / 2) / kc).max(1);
+    k.div_ceil(slices)
+}
+
 // ANCHOR: five_loops
 /// The BLIS five loops: C ← αAB + βC on one thread, C at `c` with row stride `ldc`.
 /// With `direct_b` (B must have unit column stride), full NR-wide slivers of B are read where
@@ -35,10 +43,7 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let (bl, micro) = (&kernels.blocking, kernels.micro);
     let (mr, nr) = (bl.mr, bl.nr);
-    // Split k into the nearest whole number of slices to KC deep, of equal depth (at most
-    // 1.5·KC), so k = 784 is one pass over C rather than 768 + a wasteful 16.
-    let slices = ((k + bl.kc / 2) / bl.kc).max(1);
-    let kc = k.div_ceil(slices);
+    let kc = slice_depth(k, bl.kc);
     let a_len = bl.mc.min(m.next_multiple_of(mr)) * kc;
     let b_len = bl.nc.min(n.next_multiple_of(nr)) * kc;
     let a_pack = buffer.room_for::<T>(a_len + b_len);

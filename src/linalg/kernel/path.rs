@@ -8,7 +8,7 @@
 
 use super::super::gemm::MatRef;
 use super::super::scalar::Scalar;
-use super::blis::gemm_packed;
+use super::blis::{gemm_packed, slice_depth};
 use super::pack_buffers::PackBuffer;
 use super::{Kernels, UnpackedKernel};
 
@@ -80,34 +80,37 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
             return Path::Small(small);
         }
     }
-    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr));
+    let rows = slice_depth(k, bl.kc);
+    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, rows));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
         direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
     }
 }
 
-/// Whether a sliver of B read in place, `nr` values of each row, rows `row_stride` values
-/// apart, spreads over all of L1's sets. An L1 way is 4 KiB (64 sets of 64-byte lines, as on
-/// x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12). Over 4096 / g rows,
-/// g = gcd(distance, 4096) bytes, the rows start at every g-th byte of a way, each covering
-/// w bytes from its start: NR values, at least one line, rounded down to a power of two (64
-/// or 128 bytes for every kernel). When g ≤ w they cover every set. Otherwise g ≥ 2w (both
-/// are powers of two), and rows that start on a line cover at most half of the sets (the
-/// same one or two for rows 1,024 floats apart): the sliver's rows evict each other. Rows
-/// that start off a line touch one more line each, which can reach the other sets but leaves
-/// as many lines in each; and a width not a power of two (96 bytes at g = 128, say) can
-/// cover every set: the rule then packs a B it need not, never the reverse. It counts whole
-/// cycles of 4096 / g rows, though, and a sliver has at most KC: a distance just off a
-/// multiple of 4 KiB (1,025 floats; or 205, five of which make 4,100 bytes) keeps AVX-512's
-/// 256 rows in 18 to 30 sets, which the rule calls spread.
-fn spread_over_l1<T>(row_stride: usize, nr: usize) -> bool {
+/// Whether a sliver of B read in place (`nr` values of each of `rows` rows, `row_stride`
+/// values apart) covers all of L1's sets. An L1 way is 4 KiB (64 sets of 64-byte lines, as
+/// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), and each row covers
+/// w bytes of it from its start: NR values, at least one line (64 or 128 bytes for every
+/// kernel). Rows d bytes apart fall into q bunches when q·d lies e bytes from a multiple of
+/// 4 KiB, and each bunch creeps e bytes round the way every q rows: together they cover
+/// about q·w + rows·e bytes of it. The sliver covers the whole way when that is 4 KiB for
+/// every q up to 4096 / w. Otherwise its rows crowd into some of the sets and evict each
+/// other: rows 1,024 floats apart share one or two sets, and rows 1,025 floats apart creep 4
+/// bytes a row, so a slice of 200 rows sits in 14 sets (100 × 800 × 1025 ran at 59 GFLOP/s in
+/// place against 94 packed). The rule asks for every set, so it may pack a B it need not
+/// (205 floats apart: five rows make 4,100 bytes), never the reverse.
+fn spread_over_l1<T>(row_stride: usize, nr: usize, rows: usize) -> bool {
+    const WAY: usize = 4096;
     let width = 1usize << (nr * size_of::<T>()).max(64).ilog2();
-    // Wrapping: a one-row B may carry any stride, and 2w divides 2⁶⁴, so the product modulo
-    // 2⁶⁴ is a multiple of 2w exactly when the true one is.
-    !row_stride
-        .wrapping_mul(size_of::<T>())
-        .is_multiple_of(2 * width)
+    // Only the distance modulo a way matters; the wrapping multiply keeps it (2⁶⁴ is a
+    // multiple of 4096) for a one-row B, which may carry any stride.
+    let distance = row_stride.wrapping_mul(size_of::<T>()) % WAY;
+    (1..WAY / width).all(|q| {
+        let off = q * distance % WAY;
+        let e = off.min(WAY - off);
+        q * width + rows.saturating_mul(e.min(width)) >= WAY
+    })
 }
 // ANCHOR_END: choose_path
 
@@ -171,34 +174,50 @@ mod tests {
         x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
-    /// What `spread_over_l1` claims, for the kernels' sliver widths (8, 16 and 32 f32s): the
-    /// lines that each row's `nr` values touch, rows `row_stride` f32s apart, cover all 64
-    /// sets of a 64-set L1 (set = address / 64 mod 64), or at most 32 when it says they do not.
-    /// The sliver starts on a line and has 1,024 rows, a whole cycle for any distance in f32s
-    /// (4096 / 4); a real one has at most KC rows (256 or 768), which the rule does not count.
+    /// The sets of a 64-set L1 (set = address / 64 mod 64) that the lines of a sliver touch:
+    /// `rows` rows of `width` bytes, `distance` bytes apart, the first starting on a line.
+    fn sets_touched(distance: usize, rows: usize, width: usize) -> usize {
+        let mut sets = [false; 64];
+        for row in 0..rows {
+            let start = row * distance % 4096;
+            for line in start / 64..=(start + width - 1) / 64 {
+                sets[line % 64] = true;
+            }
+        }
+        sets.iter().filter(|&&s| s).count()
+    }
+
+    /// What `spread_over_l1` claims, for the kernels' sliver widths (8, 16 and 32 f32s) and
+    /// slices of 16 to 768 rows: where it says spread, the sliver's lines touch all 64 sets
+    /// (counted row by row). It says not spread for rows a multiple of twice the width
+    /// apart, which share at most half the sets however many rows, and for rows 1,025 floats
+    /// apart in a slice of 267 (k = 800 on AVX-512), which creep round 19 sets.
     #[test]
     fn slivers_spread_over_l1_as_the_rule_says() {
         for nr in [8, 16, 32] {
-            let width = nr * size_of::<f32>();
-            for row_stride in 1..=2100 {
-                let distance = row_stride * size_of::<f32>();
-                let mut sets = [false; 64];
-                for row in 0..1024 {
-                    let start = row * distance % 4096;
-                    for line in start / 64..=(start + width - 1) / 64 {
-                        sets[line % 64] = true;
+            let width = (nr * size_of::<f32>()).max(64);
+            for rows in [16, 200, 267, 768] {
+                for row_stride in 1..=1100 {
+                    let distance = row_stride * size_of::<f32>();
+                    if spread_over_l1::<f32>(row_stride, nr, rows) {
+                        let touched = sets_touched(distance, rows, width);
+                        assert_eq!(touched, 64, "NR {nr}, {rows} rows {row_stride} apart");
                     }
-                }
-                let covered = sets.iter().filter(|&&s| s).count();
-                match spread_over_l1::<f32>(row_stride, nr) {
-                    true => assert_eq!(covered, 64, "NR {nr}, rows {row_stride} apart"),
-                    false => assert!(covered <= 32, "NR {nr}, rows {row_stride} apart: {covered}"),
+                    if distance.is_multiple_of(2 * width) {
+                        assert!(sets_touched(distance, 4096, width) <= 32);
+                        assert!(!spread_over_l1::<f32>(row_stride, nr, rows));
+                    }
                 }
             }
         }
-        // A one-row B may carry any stride: the rule must not overflow, and still be right.
-        assert!(spread_over_l1::<f32>(usize::MAX / 2, 32)); // 4·(2⁶³ − 1) ≡ 252 mod 256
-        assert!(!spread_over_l1::<f64>(1 << 62, 16)); // 8·2⁶² = 2⁶⁵
+        assert_eq!(sets_touched(1025 * 4, 267, 128), 19);
+        assert!(!spread_over_l1::<f32>(1025, 32, 267));
+        assert!(spread_over_l1::<f32>(784, 32, 267)); // the network's 784 inputs
+                                                      // A one-row B may carry any stride: the rule must not overflow, and must answer as
+                                                      // for the same distance modulo a way.
+        let huge = spread_over_l1::<f32>(usize::MAX / 2, 32, 267); // 4·(2⁶³ − 1) ≡ 4 · 1023
+        assert_eq!(huge, spread_over_l1::<f32>(1023, 32, 267));
+        assert!(!spread_over_l1::<f64>(1 << 62, 16, 267)); // 8·2⁶² = 2⁶⁵ ≡ 0
     }
 
     /// Reading B's slivers in place gives the bits of packing them (only the data's
