@@ -93,13 +93,14 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
 /// on x86-64 cores of the last decade: 32 KiB in 8 ways, 48 KiB in 12), and each row covers
 /// w bytes of it from its start: NR values, at least one line (64 or 128 bytes for every
 /// kernel). Rows d bytes apart fall into q bunches when q·d lies e bytes from a multiple of
-/// 4 KiB, and each bunch creeps e bytes round the way every q rows: together they cover
-/// about q·w + rows·e bytes of it. The sliver covers the whole way when that is 4 KiB for
-/// every q up to 4096 / w. Otherwise its rows crowd into some of the sets and evict each
-/// other: rows 1,024 floats apart share one or two sets, and rows 1,025 floats apart creep 4
-/// bytes a row, so a slice of 200 rows sits in 14 sets (100 × 800 × 1025 ran at 59 GFLOP/s in
-/// place against 94 packed). The rule asks for every set, so it may pack a B it need not
-/// (205 floats apart: five rows make 4,100 bytes), never the reverse.
+/// 4 KiB, and each bunch creeps e bytes round the way every q rows (a row adding at most its
+/// w bytes): together they cover about q·w + rows·min(e, w) bytes of it. The sliver covers
+/// the whole way when that is 4 KiB for every q below 4096 / w. Otherwise its rows crowd into
+/// some of the sets and evict each other: rows 1,024 floats apart share one or two sets, and
+/// rows 1,025 floats apart creep 4 bytes a row, so a slice of 267 rows (k = 800) sits in 19
+/// sets (100 × 800 × 1025 ran at 59 GFLOP/s in place against 94 packed). The estimate may
+/// pack a B it need not (205 floats apart: five rows make 4,100 bytes); where it says
+/// spread, the sliver touches every set (the test counts them, row by row).
 fn spread_over_l1<T>(row_stride: usize, nr: usize, rows: usize) -> bool {
     const WAY: usize = 4096;
     let width = 1usize << (nr * size_of::<T>()).max(64).ilog2();
