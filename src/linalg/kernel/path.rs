@@ -80,8 +80,9 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
             return Path::Small(small);
         }
     }
-    let rows = slice_depth(k, bl.kc);
-    let short_a = m <= 4 * bl.mr || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, rows));
+    // The slice's depth is worked out only for an A of one block, where the rule needs it.
+    let short_a = m <= 4 * bl.mr
+        || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, slice_depth(k, bl.kc)));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
         direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
