@@ -727,7 +727,9 @@ mod tests {
             l2: |n: &usize| if Some(*n) == diverges { f64::NAN } else { 0.0 },
             evaluate: |n: &usize, s: &Samples<f32>| Evaluation {
                 cost: 1.0 / (*n + s.len()) as f64,
-                accuracy: accuracy[(*n - 1) % accuracy.len()] - 0.001 * (2 - s.len()) as f64,
+                // Epoch n's entry (n ≥ 1; before the first epoch, the last entry).
+                accuracy: accuracy[(*n + accuracy.len() - 1) % accuracy.len()]
+                    - 0.001 * (2.0 - s.len() as f64),
                 predictions: Vec::new(),
             },
             beside_training,

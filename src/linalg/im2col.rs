@@ -49,9 +49,10 @@ impl MapShape {
         self.maps * self.rows * self.cols
     }
 
-    /// True when there are no values.
+    /// True when there are no values. (Asked before sizes are checked, so it multiplies
+    /// nothing: a shape read from a file may be too large for its product to fit a usize.)
     pub fn is_empty(self) -> bool {
-        self.len() == 0
+        self.maps == 0 || self.rows == 0 || self.cols == 0
     }
 
     /// Where value (c, y, x) is stored: (c·rows + y)·cols + x.
