@@ -14,7 +14,8 @@ use std::arch::x86_64::*;
 
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
 /// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
-/// to a register, so the same bits), the small-product kernel AVX2's, and the narrow ones
+/// to a register, so the same bits), the small-product kernel `avx512_small.rs`'s (AVX2's
+/// chains of FMAs, 32 columns a tile), and the narrow ones
 /// for edge tiles AVX2's 6 × 8, 6 × 16 and its 6 × 24 (with AVX-512VL's registers, where the
 /// CPU has them). `Kernel::Avx512` is chosen only on CPUs with AVX2 and FMA as well.
 pub(super) fn kernels_f32() -> Kernels<f32> {
@@ -34,7 +35,7 @@ pub(super) fn kernels_f32() -> Kernels<f32> {
         micro: micro_f32,
         gemv: avx2::gemv_f32,
         dot: Some(super::avx512_dot::gemm_dot_f32),
-        small: Some(avx2::gemm_small_f32),
+        small: Some(super::avx512_small::gemm_small_f32),
         // AVX2's 6 × 8, 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 8, 16
         // or 24 of the 32 columns.
         narrow: [

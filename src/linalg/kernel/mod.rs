@@ -17,7 +17,8 @@
 //!   [`set_threads`];
 //! * `pool.rs`: the worker threads, kept alive between products;
 //! * `portable.rs`, `avx2/`, `avx512.rs`: the kernels proper, one file (or folder) per
-//!   instruction set.
+//!   instruction set; AVX-512's dot-product and small-product kernels in `avx512_dot.rs` and
+//!   `avx512_small.rs`.
 //!
 //! The five loops, outermost first, with the BLIS paper's names (`blis.rs`):
 //!
@@ -72,6 +73,8 @@ mod avx2;
 mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod avx512_dot;
+#[cfg(target_arch = "x86_64")]
+mod avx512_small;
 
 use super::gemm::{check_gemm_shapes, gemm_naive, MatRef};
 use super::scalar::Scalar;

@@ -26,7 +26,7 @@ use std::arch::x86_64::*;
 
 pub(super) use dot::{gemm_dot_f32, hsum, load8, store_dot};
 pub(super) use gemv::{gemv_f32, gemv_f64};
-pub(super) use small::gemm_small_f32;
+pub(super) use small::{gemm_small_f32, small_with_b_copied};
 
 /// The f32 micro-kernel, for the AVX-512 kernels' narrow edge tiles: 6 × 8 and 6 × 16 as
 /// they are, and 6 × 24 compiled with AVX-512VL's 32 registers.

@@ -5,6 +5,7 @@
 
 use super::super::super::gemm::MatRef;
 use super::super::path::SMALL_B;
+use super::super::UnpackedKernel;
 use super::first_lanes;
 use std::arch::x86_64::*;
 use std::mem::MaybeUninit;
@@ -35,7 +36,7 @@ pub(in super::super) unsafe fn gemm_small_f32(
 ) {
     if b.col_stride != 1 {
         // SAFETY: the caller's promises, with k·n ≤ SMALL_B since B's rows are strided.
-        return unsafe { small_with_b_copied(alpha, a, b, beta, c, ldc) };
+        return unsafe { small_with_b_copied(gemm_small_f32, alpha, a, b, beta, c, ldc) };
     }
     let n = b.cols;
     for j0 in (0..n).step_by(16) {
@@ -53,15 +54,17 @@ pub(in super::super) unsafe fn gemm_small_f32(
     }
 }
 
-/// [`gemm_small_f32`] for a B with strided rows (a transposed view): B is copied row-major
-/// into a buffer on the stack first. A function of its own, so that the common case does not
-/// reserve the 16 KiB buffer on every call.
+/// A small-product kernel (`small`: this one, or AVX-512's) for a B with strided rows (a
+/// transposed view): B is copied row-major into a buffer on the stack first, then `small`
+/// runs on the copy. A function of its own, so that the common case does not reserve the
+/// 16 KiB buffer on every call.
 ///
 /// # Safety
-/// As [`gemm_small_f32`], with k·n ≤ [`SMALL_B`].
+/// `small`'s contract for the same operands, with B's rows contiguous; and k·n ≤
+/// [`SMALL_B`].
 #[inline(never)]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn small_with_b_copied(
+pub(in super::super) unsafe fn small_with_b_copied(
+    small: UnpackedKernel<f32>,
     alpha: f32,
     a: MatRef<'_, f32>,
     b: MatRef<'_, f32>,
@@ -73,7 +76,7 @@ unsafe fn small_with_b_copied(
     // SAFETY: B's view passed `check_gemm_shapes` (the caller's promise).
     let b = unsafe { dense_copy(b, &mut copy) };
     // SAFETY: the caller's promises, for the same B, now with contiguous rows.
-    unsafe { gemm_small_f32(alpha, a, b, beta, c, ldc) }
+    unsafe { small(alpha, a, b, beta, c, ldc) }
 }
 
 /// B's values, row by row, into `copy` (left uninitialised by the caller: zeroing 16 KiB
