@@ -25,6 +25,10 @@ use scratchnet::linalg::{set_threads, Matrix, Vector};
 use std::hint::black_box;
 use std::time::Duration;
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 #[path = "common/clock.rs"]
 mod clock;
 #[path = "common/peak_kernel.rs"]

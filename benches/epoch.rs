@@ -22,6 +22,10 @@ use scratchnet::rng::Rng;
 use scratchnet::train::{train_epoch, TrainConfig};
 use std::time::Duration;
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 #[path = "common/clock.rs"]
 mod clock;
 #[path = "common/synthetic.rs"]

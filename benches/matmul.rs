@@ -16,6 +16,10 @@ use scratchnet::linalg::{gemm_with_threads, Kernel, MatRef};
 use std::hint::black_box;
 use std::time::Duration;
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 #[path = "common/clock.rs"]
 mod clock;
 #[path = "common/peak_kernel.rs"]

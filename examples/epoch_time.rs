@@ -20,6 +20,10 @@ use scratchnet::rng::Rng;
 use scratchnet::train::{evaluate, train_epoch, TrainConfig};
 use std::time::Instant;
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 #[path = "../benches/common/synthetic.rs"]
 mod synthetic;
 

@@ -25,6 +25,10 @@ use scratchnet::rng::Rng;
 use scratchnet::train::{EpochReport, Observer, TrainConfig};
 use std::time::Instant;
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 /// Prints one line per epoch: the accuracies, and the seconds spent training and evaluating.
 struct Print {
     /// When the epoch's last mini-batch finished (evaluation starts then).

@@ -10,6 +10,10 @@ use scratchnet::network::{Network, NetworkConfig};
 use scratchnet::rng::Rng;
 use scratchnet::train::{train, EpochReport, Observer, TrainConfig};
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 /// Prints one line per epoch, as the command line does.
 struct Print;
 

@@ -2,6 +2,10 @@
 
 use scratchnet::{app::cli, Error};
 
+// Matrices start on a cache line: see `scratchnet::linalg::CacheAligned`.
+#[global_allocator]
+static ALLOCATOR: scratchnet::linalg::CacheAligned = scratchnet::linalg::CacheAligned;
+
 fn main() {
     if let Err(err) = run() {
         eprintln!("error: {}", cli::message(&err));

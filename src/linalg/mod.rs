@@ -14,6 +14,7 @@
 //! Left out: views, broadcasting beyond "add a column to every column", anything generic
 //! over more than `f32` and `f64`.
 
+mod aligned;
 mod elementwise;
 mod gemm;
 pub mod im2col;
@@ -26,6 +27,7 @@ mod vector;
 pub(crate) use kernel::{for_each_block_of, for_each_row_block, for_each_row_block_of};
 pub(crate) use vector::argmax;
 
+pub use aligned::{CacheAligned, ALIGNED_FROM, CACHE_LINE};
 pub use elementwise::{
     add_to_columns_then_map, advise_large_pages, for_each_row_sum, map_in_place, map_into,
     prefetch, zip_blocks, zip_map_in_place,
