@@ -241,6 +241,8 @@ impl Activation {
 
     /// Δ ← Δ ⊙ f′(Z) for a whole layer, f′ read from A = f(Z)
     /// ([`Activation::derivative_from_output`]): the ⊙ σ′(Zˡ) of Eq 2 for every image at once.
+    /// A product that comes out subnormal is stored as zero ([`Scalar::flush_subnormal`]: it
+    /// could not move a weight, and later products would crawl over it on Intel cores).
     ///
     /// `delta` and `a`: the same (n_l, batch) values, row by row.
     ///
@@ -297,12 +299,29 @@ impl Activation {
 /// threads for a large layer, by [`zip_map_in_place`]).
 #[inline(always)]
 fn times_each<T: Scalar>(delta: &mut [T], a: &[T], g: impl Fn(T) -> T + Sync) {
-    zip_map_in_place(delta, a, |d, a| d * g(a));
+    zip_map_in_place(delta, a, |d, a| (d * g(a)).flush_subnormal());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_layers_subnormal_errors_are_stored_as_zero() {
+        // σ′ of a saturated sigmoid (a = 1e-30: σ′ ≈ 1e-30) times δ = 1e-20 is 1e-50, below
+        // f32's smallest normal number; times δ = 1e-5 it is 1e-35, a normal number.
+        let a = [1e-30f32, 1e-30, 0.5, 1e-30];
+        let mut delta = [1e-20f32, -1e-20, 1e-20, 1e-5];
+        Activation::Sigmoid.times_derivative_from_output(&mut delta, &a);
+        assert_eq!(delta[0].to_bits(), 0.0f32.to_bits());
+        assert_eq!(delta[1].to_bits(), (-0.0f32).to_bits());
+        assert_eq!(delta[2], 1e-20 * 0.25);
+        assert_eq!(
+            delta[3],
+            1e-5 * Activation::Sigmoid.derivative_from_output(1e-30f32)
+        );
+        assert!(delta[3] >= f32::MIN_POSITIVE);
+    }
 
     #[test]
     fn sigmoid_values_worked_by_hand() {

@@ -165,7 +165,7 @@ impl Cost {
     // ANCHOR_END: output_delta
 
     /// Eq 1 for a whole batch, one column per image: Δᴸ = (Aᴸ − Y) ⊙ σ′(Zᴸ), with σ′
-    /// computed from Aᴸ.
+    /// computed from Aᴸ, and a subnormal δ stored as zero ([`Scalar::flush_subnormal`]).
     ///
     /// Book: "Backpropagation".
     ///
@@ -194,7 +194,7 @@ impl Cost {
             .iter_mut()
             .zip(a.as_slice().iter().zip(y.as_slice()));
         for (d, (&ai, &yi)) in cells {
-            *d = self.output_delta(output, ai, yi);
+            *d = self.output_delta(output, ai, yi).flush_subnormal();
         }
     }
 
