@@ -303,6 +303,52 @@ fn avx512_dot_products_are_avx2s_bit_for_bit() {
     }
 }
 
+/// A dot-product kernel's c_ij does not depend on the columns around it: the dot kernels
+/// take B's columns in chunks that stay in L2 (36 or 39 columns for k = 784, 510 for
+/// k = 64), then in blocks of 2 to 6, and each c_ij must come out as it does in a product of
+/// just its two columns. Shapes wide enough for several chunks, with ragged last chunks.
+#[test]
+fn dot_products_do_not_depend_on_the_columns_around_them() {
+    let shapes = [(20, 784, 200), (9, 784, 77), (5, 64, 1100), (13, 100, 700)];
+    for kernel in [Kernel::Avx2, Kernel::Avx512] {
+        if !supported_kernels().contains(&kernel) {
+            continue;
+        }
+        for (m, k, n) in shapes {
+            let mut rng = Lcg((m * 17 + k + n) as u64);
+            let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
+            // B's columns contiguous (Bᵀ stored), m ≤ MC and k ≥ 64: the dot path.
+            let product = |b: &[f32], n: usize| {
+                let mut c = vec![f32::NAN; m * n];
+                gemm_with_threads(
+                    kernel,
+                    1,
+                    0.75,
+                    view(&a, m, k, false),
+                    view(b, k, n, true),
+                    0.0,
+                    &mut c,
+                );
+                c
+            };
+            let whole = product(&b, n);
+            for j in (0..n - 1).step_by(7) {
+                let pair = product(&b[j * k..(j + 2) * k], 2);
+                for i in 0..m {
+                    for s in 0..2 {
+                        assert_eq!(
+                            pair[i * 2 + s].to_bits(),
+                            whole[i * n + j + s].to_bits(),
+                            "{kernel:?} {m}×{k}×{n}: c[{i}][{}]",
+                            j + s
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// An edge tile's columns come out as they would inside a full tile, whichever kernel ran
 /// them (the AVX-512 kernels hand edges of at most 8 columns to a narrow 6 × 8 kernel, of 9
 /// to 16 to a 6 × 16 one, of 17 to 24 to a 6 × 24 one): the product with n columns equals

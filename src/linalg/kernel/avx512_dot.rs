@@ -9,7 +9,7 @@
 //! below the last block of 4, and an odd last column, are left to the AVX2 kernel.
 
 use super::super::gemm::MatRef;
-use super::avx2::{first_lanes, gemm_dot_f32 as avx2_dot, hsum, load8, store_dot};
+use super::avx2::{column_chunks, first_lanes, gemm_dot_f32 as avx2_dot, hsum, load8, store_dot};
 use super::threads::{sub_cols, sub_rows};
 use std::arch::x86_64::*;
 
@@ -38,20 +38,12 @@ pub(super) unsafe fn gemm_dot_f32(
 ) {
     let (m, n) = (a.rows, b.cols);
     let (m_full, n_paired) = (m - m % R, n - n % 2);
-    for i0 in (0..m_full).step_by(R) {
-        let mut j0 = 0;
-        while j0 < n_paired {
-            let pairs = ((n_paired - j0) / 2).min(MAX_PAIRS);
-            // SAFETY: rows i0 .. i0 + 4 ≤ m and columns j0 .. j0 + 2·pairs ≤ n; the rest is
-            // the caller's promise.
-            unsafe {
-                match pairs {
-                    MAX_PAIRS => paired_block::<MAX_PAIRS>(alpha, a, b, beta, c, ldc, i0, j0),
-                    2 => paired_block::<2>(alpha, a, b, beta, c, ldc, i0, j0),
-                    _ => paired_block::<1>(alpha, a, b, beta, c, ldc, i0, j0),
-                }
-            }
-            j0 += 2 * pairs;
+    // As in the AVX2 kernel, a chunk of B's columns stays in L2 while every block of rows
+    // passes over it.
+    for (jc, width) in column_chunks(n_paired, a.cols, 2 * MAX_PAIRS) {
+        for i0 in (0..m_full).step_by(R) {
+            // SAFETY: as below, for the columns of this chunk.
+            unsafe { paired_blocks(alpha, a, b, beta, c, ldc, i0, jc, jc + width) };
         }
     }
     // SAFETY: the last column n_paired.. of every row, then the bottom rows m_full.. of the
@@ -68,6 +60,39 @@ pub(super) unsafe fn gemm_dot_f32(
             let (bottom, left) = (sub_rows(a, m_full, m - m_full), sub_cols(b, 0, n_paired));
             avx2_dot(alpha, bottom, left, beta, c.add(m_full * ldc), ldc);
         }
+    }
+}
+
+/// Rows `i0 .. i0 + 4` of C, columns `j0 .. end` (an even count), in blocks of 3 pairs of
+/// columns and one of 2 or 1 at the end.
+///
+/// # Safety
+/// As [`gemm_dot_f32`], with `i0 + 4 ≤ a.rows` and `end ≤ b.cols`.
+#[inline]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn paired_blocks(
+    alpha: f32,
+    a: MatRef<'_, f32>,
+    b: MatRef<'_, f32>,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+    i0: usize,
+    mut j0: usize,
+    end: usize,
+) {
+    while j0 < end {
+        let pairs = ((end - j0) / 2).min(MAX_PAIRS);
+        // SAFETY: rows i0 .. i0 + 4 ≤ m and columns j0 .. j0 + 2·pairs ≤ end ≤ n; the rest
+        // is the caller's promise.
+        unsafe {
+            match pairs {
+                MAX_PAIRS => paired_block::<MAX_PAIRS>(alpha, a, b, beta, c, ldc, i0, j0),
+                2 => paired_block::<2>(alpha, a, b, beta, c, ldc, i0, j0),
+                _ => paired_block::<1>(alpha, a, b, beta, c, ldc, i0, j0),
+            }
+        }
+        j0 += 2 * pairs;
     }
 }
 

@@ -24,7 +24,7 @@ mod small;
 use super::{Blocking, Kernels};
 use std::arch::x86_64::*;
 
-pub(super) use dot::{gemm_dot_f32, hsum, load8, store_dot};
+pub(super) use dot::{column_chunks, gemm_dot_f32, hsum, load8, store_dot};
 pub(super) use gemv::{gemv_f32, gemv_f64};
 pub(super) use small::{gemm_small_f32, small_with_b_copied};
 
