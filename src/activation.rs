@@ -241,8 +241,9 @@ impl Activation {
 
     /// Δ ← Δ ⊙ f′(Z) for a whole layer, f′ read from A = f(Z)
     /// ([`Activation::derivative_from_output`]): the ⊙ σ′(Zˡ) of Eq 2 for every image at once.
-    /// A product that comes out subnormal is stored as zero ([`Scalar::flush_subnormal`]: it
-    /// could not move a weight, and later products would crawl over it on Intel cores).
+    /// A product that comes out subnormal is stored as a zero of its sign
+    /// ([`Scalar::flush_subnormal`]: it could not move a weight, and later products would
+    /// crawl over it on Intel cores). (Identity's f′ = 1 leaves Δ as it is, unflushed.)
     ///
     /// `delta` and `a`: the same (n_l, batch) values, row by row.
     ///
@@ -308,10 +309,13 @@ mod tests {
 
     #[test]
     fn a_layers_subnormal_errors_are_stored_as_zero() {
-        // σ′ of a saturated sigmoid (a = 1e-30: σ′ ≈ 1e-30) times δ = 1e-20 is 1e-50, below
-        // f32's smallest normal number; times δ = 1e-5 it is 1e-35, a normal number.
+        // σ′ of a saturated sigmoid (a = 1e-30: σ′ ≈ 1e-30) times δ = 1e-10 is 1e-40, a
+        // subnormal f32 (the product alone would keep it); times δ = 1e-5 it is 1e-35, a
+        // normal number.
         let a = [1e-30f32, 1e-30, 0.5, 1e-30];
-        let mut delta = [1e-20f32, -1e-20, 1e-20, 1e-5];
+        let mut delta = [1e-10f32, -1e-10, 1e-20, 1e-5];
+        let product = 1e-10f32 * Activation::Sigmoid.derivative_from_output(1e-30f32);
+        assert!(product != 0.0 && product.abs() < f32::MIN_POSITIVE);
         Activation::Sigmoid.times_derivative_from_output(&mut delta, &a);
         assert_eq!(delta[0].to_bits(), 0.0f32.to_bits());
         assert_eq!(delta[1].to_bits(), (-0.0f32).to_bits());

@@ -12,7 +12,10 @@
 //! - [`backprop_one`] follows the equations symbol by symbol for one image;
 //! - [`backprop_batch`] does a whole mini-batch at once, one column per image, so that the
 //!   averages of Eqs 5–6 become one matrix product and one row sum. It is the fast path, and
-//!   the tests prove it equals the mean of [`backprop_one`] over the batch.
+//!   the tests prove it equals the mean of [`backprop_one`] over the batch. One liberty it
+//!   takes: an error δ too small for a normal f32 (below 2⁻¹²⁶) is stored as zero
+//!   ([`Scalar::flush_subnormal`], for speed on Intel cores), where [`backprop_one`] keeps
+//!   the equations as written.
 
 use crate::linalg::{for_each_row_sum, gemm, zip_map_in_place, MatRef, Matrix, Scalar, Vector};
 use crate::network::Network;

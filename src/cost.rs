@@ -237,6 +237,21 @@ mod tests {
     }
 
     #[test]
+    fn subnormal_output_errors_are_stored_as_zero() {
+        // Quadratic with sigmoid: δ = (a − y)·a(1 − a). For a = 1e-20 and y = 3e-20 that is
+        // −2e-20 · 1e-20 = −2e-40, a subnormal f32, stored as −0; for a = 0.5 and y = 1 it is
+        // −0.125, kept.
+        let a = Matrix::from_vec(1, 2, vec![1e-20f32, 0.5]);
+        let y = Matrix::from_vec(1, 2, vec![3e-20f32, 1.0]);
+        let raw = Cost::Quadratic.output_delta(Activation::Sigmoid, 1e-20f32, 3e-20);
+        assert!(raw != 0.0 && raw.abs() < f32::MIN_POSITIVE, "{raw:e}");
+        let mut delta = Matrix::zeros(0, 0);
+        Cost::Quadratic.output_delta_batch(Activation::Sigmoid, &a, &y, &mut delta);
+        assert_eq!(delta.as_slice()[0].to_bits(), (-0.0f32).to_bits());
+        assert_eq!(delta.as_slice()[1], -0.125);
+    }
+
+    #[test]
     fn validate_accepts_the_sensible_pairings_only() {
         use Activation::*;
         for hidden in Activation::HIDDEN {

@@ -259,6 +259,43 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
     }
 }
 
+/// The AVX-512 small-product kernel (5 × 32 tiles) gives the AVX2 one's bits (5 × 16 tiles):
+/// every width from 1 to 70 and some wider (masked vectors, one or two a row), rows that
+/// leave 1 to 4 in a last tile, k = 1 to 32, B row-major and transposed (copied first), and
+/// β = 0 over NaN, 1 and ½. (On a CPU without AVX-512 there is nothing to compare.)
+#[test]
+fn avx512_small_products_are_avx2s_bit_for_bit() {
+    let both = [Kernel::Avx512, Kernel::Avx2].map(|k| supported_kernels().contains(&k));
+    if both != [true, true] {
+        return;
+    }
+    let widths = (1..=70).chain([96, 100, 127, 784]);
+    for (case, n) in widths.enumerate() {
+        let (m, k) = ([1, 4, 5, 9, 13, 20, 23][case % 7], [1, 5, 10, 32][case % 4]);
+        let mut rng = Lcg((m * 131 + k * 17 + n) as u64);
+        let (a, b, c0): (Vec<f32>, Vec<f32>, Vec<f32>) =
+            (rng.vec(m * k), rng.vec(k * n), rng.vec(m * n));
+        // k ≤ 32: the small path for both kernels (B transposed only while small enough to
+        // be copied).
+        for tb in [false, true].into_iter().filter(|&tb| !tb || k * n <= 4096) {
+            for beta in [0.0f32, 1.0, 0.5] {
+                let run = |kernel| {
+                    let mut c = if beta == 0.0 {
+                        vec![f32::NAN; m * n]
+                    } else {
+                        c0.clone()
+                    };
+                    let (av, bv) = (view(&a, m, k, false), view(&b, k, n, tb));
+                    gemm_with_threads(kernel, 1, -0.3, av, bv, beta, &mut c);
+                    c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+                };
+                let case = format!("{m}×{k}×{n}, Bᵀ {tb}, β = {beta}");
+                assert_eq!(run(Kernel::Avx512), run(Kernel::Avx2), "{case}");
+            }
+        }
+    }
+}
+
 /// The AVX-512 kernel's dot-product path (two columns' 8-lane sums to a register) gives the
 /// AVX2 dot kernel's bits: full 4 × 6 blocks, ragged rows and columns, and k not a multiple
 /// of 8, fewer than 4 rows or 6 columns, and on 3 threads (blocks of columns, whose bottom
@@ -332,7 +369,7 @@ fn dot_products_do_not_depend_on_the_columns_around_them() {
                 c
             };
             let whole = product(&b, n);
-            for j in (0..n - 1).step_by(7) {
+            for j in 0..n - 1 {
                 let pair = product(&b[j * k..(j + 2) * k], 2);
                 for i in 0..m {
                     for s in 0..2 {

@@ -28,9 +28,9 @@ pub unsafe fn fma_chains(m: f32, a: f32) -> f32 {
 }
 // ANCHOR_END: peak
 
-/// [`fma_chains`] with 512-bit vectors, 16 lanes each: 2·16·CHAINS·STEPS flops. A CPU with
-/// two 512-bit FMA units (Intel's server cores) runs it at twice the 256-bit rate; one that
-/// splits each 512-bit FMA in two (Zen 4) at the same rate.
+/// [`fma_chains`] with 512-bit vectors, 16 lanes each: 2·16·CHAINS·STEPS flops. A core with
+/// two 512-bit FMA units (many of Intel's Xeons) runs it at twice the 256-bit rate; one with a
+/// single unit, or that splits each 512-bit FMA in two (Zen 4), at the same rate.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 pub unsafe fn fma_chains_512(m: f32, a: f32) -> f32 {

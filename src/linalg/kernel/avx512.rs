@@ -15,9 +15,9 @@ use std::arch::x86_64::*;
 /// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
 /// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
 /// to a register, so the same bits), the small-product kernel `avx512_small.rs`'s (AVX2's
-/// chains of FMAs, 32 columns a tile), and the narrow ones
-/// for edge tiles AVX2's 6 × 8, 6 × 16 and its 6 × 24 (with AVX-512VL's registers, where the
-/// CPU has them). `Kernel::Avx512` is chosen only on CPUs with AVX2 and FMA as well.
+/// chains of FMAs, 32 columns a tile), and the narrow ones for edge tiles AVX2's 6 × 8,
+/// 6 × 16 and its 6 × 24 (with AVX-512VL's registers, where the CPU has them).
+/// `Kernel::Avx512` is chosen only on CPUs with AVX2 and FMA as well.
 pub(super) fn kernels_f32() -> Kernels<f32> {
     let narrow = |cols, micro| Narrow {
         rows: 6,

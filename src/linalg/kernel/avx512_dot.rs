@@ -42,7 +42,8 @@ pub(super) unsafe fn gemm_dot_f32(
     // passes over it.
     for (jc, width) in column_chunks(n_paired, a.cols, 2 * MAX_PAIRS) {
         for i0 in (0..m_full).step_by(R) {
-            // SAFETY: as below, for the columns of this chunk.
+            // SAFETY: rows i0 .. i0 + 4 ≤ m_full ≤ m and columns jc .. jc + width ≤
+            // n_paired ≤ n (an even count); the rest is the caller's promise.
             unsafe { paired_blocks(alpha, a, b, beta, c, ldc, i0, jc, jc + width) };
         }
     }

@@ -2,10 +2,11 @@
 //! 5 rows × 32 columns, two 512-bit vectors a row.
 //!
 //! Book chapter: "Making it fast" (The network's own shapes: small products, short k; and
-//! "Against the FMA peak"). On a CPU with two 512-bit FMA units (Intel's server cores) a
-//! 512-bit FMA does twice the work of a 256-bit one in the same time, and this kernel runs the
-//! write-up's weight step W ← W − (η/n)·Δ·Xᵀ (k = the batch of 10) at twice AVX2's rate;
-//! where the CPU splits a 512-bit FMA in two halves (Zen 4) it is no faster and no slower.
+//! "A host with two 512-bit FMA units"). On a core with two 512-bit FMA units (many of
+//! Intel's Xeons; others, and its client cores, have one) a 512-bit FMA does twice the work of
+//! a 256-bit one in the same time, and this kernel runs the write-up's weight step
+//! W ← W − (η/n)·Δ·Xᵀ (k = the batch of 10) at about twice AVX2's rate; where the CPU splits
+//! a 512-bit FMA in two halves (Zen 4) it is no faster and no slower.
 //! Each c_ij is the same chain of FMAs as in AVX2's kernel and the blocked micro-kernels, so
 //! the bits are the same.
 
@@ -43,7 +44,7 @@ pub(super) unsafe fn gemm_small_f32(
     let n = b.cols;
     for j0 in (0..n).step_by(32) {
         // Only the 16-wide vectors with a live lane are loaded, computed and stored; a full
-        // one (all 16 lanes live) without a mask.
+        // tile (all 32 or all 16 columns live) without a mask.
         // SAFETY: the caller's promises; B's rows are contiguous and j0 + width ≤ n.
         unsafe {
             match (n - j0).min(32) {

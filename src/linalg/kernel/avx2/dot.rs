@@ -58,14 +58,17 @@ pub(in super::super) unsafe fn gemm_dot_f32(
 }
 
 /// Bytes of B's columns a dot-product kernel keeps in cache while every block of A's rows
-/// passes over them: a quarter of the smallest L2 of the CPUs it runs on (512 KiB).
+/// passes over them: half the L2 of the oldest AVX2 cores (256 KiB), an eighth of recent ones.
 const DOT_CHUNK_BYTES: usize = 128 << 10;
 
-/// The chunks `(first column, width)` that split `n` columns of `k` f32 values each, every
-/// chunk but the last a multiple of `step` columns and at most [`DOT_CHUNK_BYTES`] (at least
-/// `step` columns). Without them a product 800 columns wide read all of B (2.5 MB for
-/// k = 784) once per four rows of A, from L3: the batch-major forward product X·Wᵀ of
-/// 784-800-800-10 ran at a third of the peak.
+/// The chunks `(first column, width)` that split `n` columns of `k` f32 values each: every
+/// chunk but the last `chunk` columns, a multiple of `step` holding at most
+/// [`DOT_CHUNK_BYTES`] (at least `step` columns), and the last the rest, from `chunk` to
+/// `2·chunk − 1` columns (or all `n`). So the columns left over after the blocks of `step`
+/// are the whole product's, as without chunks, and never a lone column at a chunk's end,
+/// too few FMA chains to hide their latency. Without chunks a product 800 columns wide
+/// read all of B (2.5 MB for k = 784) once per four rows of A, from L3: the batch-major
+/// forward product X·Wᵀ of 784-800-800-10 ran at a third of the peak.
 pub(in super::super) fn column_chunks(
     n: usize,
     k: usize,
@@ -73,7 +76,14 @@ pub(in super::super) fn column_chunks(
 ) -> impl Iterator<Item = (usize, usize)> {
     let fit = DOT_CHUNK_BYTES / (k * size_of::<f32>()).max(1);
     let chunk = (fit - fit % step).max(step);
-    (0..n).step_by(chunk).map(move |jc| (jc, chunk.min(n - jc)))
+    let whole = match n / chunk {
+        0 => 0,
+        count => count - 1,
+    };
+    let last = (whole * chunk, n - whole * chunk);
+    (0..whole)
+        .map(move |c| (c * chunk, chunk))
+        .chain(Some(last).filter(|&(_, width)| width > 0))
 }
 
 /// [`dot_block`] for two columns, compiled on its own: the 4 × 3 loop needs all 16 vector
@@ -251,4 +261,36 @@ pub(in super::super) fn hsum(x: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::column_chunks;
+
+    #[test]
+    fn column_chunks_cover_the_columns_in_steps_with_the_rest_last() {
+        for (k, step) in [(784, 3), (784, 6), (64, 6), (100_000, 3), (1, 6)] {
+            for n in (0..200).chain([799, 800, 801, 5000]) {
+                let chunks: Vec<_> = column_chunks(n, k, step).collect();
+                let mut next = 0;
+                for (i, &(jc, width)) in chunks.iter().enumerate() {
+                    assert_eq!(jc, next, "k {k} n {n}: contiguous");
+                    assert!(width > 0);
+                    let first = chunks[0].1;
+                    if i + 1 < chunks.len() {
+                        assert_eq!(width, first);
+                        assert_eq!(width % step, 0);
+                        assert!(width == step || width * k * 4 <= 128 << 10);
+                    } else if chunks.len() > 1 {
+                        assert!(
+                            width >= first && width < 2 * first,
+                            "k {k} n {n}: last {width}"
+                        );
+                    }
+                    next += width;
+                }
+                assert_eq!(next, n, "k {k} n {n}: covered");
+            }
+        }
+    }
 }
