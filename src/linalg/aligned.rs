@@ -216,7 +216,7 @@ mod tests {
                 p = a.realloc(p, layout, size);
                 assert!(!p.is_null());
                 layout = Layout::from_size_align(size, align).unwrap();
-                if size >= ALIGNED_FROM {
+                if realigned(layout) {
                     assert_eq!(p as usize % CACHE_LINE, 0, "{size} bytes");
                 }
                 assert_eq!(p as usize % align, 0);
