@@ -44,6 +44,16 @@ pub(super) unsafe fn pack_a<T: Scalar>(
                         *panel.add(p * mr + i) = *src.add(i * rs + p);
                     }
                 }
+            } else if rs == 1 && rows == mr && matches!(mr, 4..=6) {
+                // Columns are contiguous (Aᵀ of a row-major matrix) and the panel full: each
+                // step of p copies one run of MR values, as one fixed-size copy (a loop of
+                // `rows` single values made packing a transposed A slower than reading it in
+                // place).
+                match mr {
+                    6 => copy_runs::<T, 6>(src, cs, panel, kb),
+                    5 => copy_runs::<T, 5>(src, cs, panel, kb),
+                    _ => copy_runs::<T, 4>(src, cs, panel, kb),
+                }
             } else {
                 // Columns are contiguous (Aᵀ of a row-major matrix): read and write in order.
                 for p in 0..kb {
@@ -61,6 +71,21 @@ pub(super) unsafe fn pack_a<T: Scalar>(
     }
 }
 // ANCHOR_END: pack_a
+
+/// Copies `kb` runs of R values, run p from `src + p·cs` to `dst + p·R`.
+///
+/// # Safety
+/// Each run is readable at `src` and writable at `dst` as said, and the two do not overlap.
+#[inline]
+unsafe fn copy_runs<T: Copy, const R: usize>(src: *const T, cs: usize, dst: *mut T, kb: usize) {
+    for p in 0..kb {
+        // SAFETY: the caller's promise, for run p.
+        unsafe {
+            let run = src.add(p * cs).cast::<[T; R]>().read_unaligned();
+            dst.add(p * R).cast::<[T; R]>().write_unaligned(run);
+        }
+    }
+}
 
 /// Packs B̃ = B[pc..pc+kb, jc..jc+nb] as ⌈nb/nr⌉ panels of `nr` columns: panel `q` holds,
 /// for each p, the row `B[pc+p, jc+q·nr .. jc+q·nr+nr]`: `dst[q·nr·kb + p·nr + j]`.

@@ -28,11 +28,13 @@ pub(super) enum Path<T> {
         /// (n = 128 floats, say) put it in at most half of L1's sets, where its rows evict each
         /// other.
         direct_b: bool,
-        /// Read A in place: C narrow (n ≤ 8·NR), so each panel of A meets at most 8 slivers
-        /// and packing it would cost a large share of the product; or A tall (m > MC) with
-        /// contiguous rows, which the micro-kernel reads as MR sequential streams as happily
-        /// as one packed one. A short A (m ≤ MC, one block) stays packed. The book's
-        /// "Making it fast", section "The network's own shapes", has the measurements.
+        /// Read A in place, when its rows are contiguous: C narrow (n ≤ 8·NR), so each panel
+        /// of A meets at most 8 slivers and packing it would cost a large share of the
+        /// product; or A tall (m > MC), which the micro-kernel reads as MR sequential streams
+        /// as happily as one packed one. A short A (m ≤ MC, one block) stays packed, and so
+        /// does a transposed A, whose in-place reads touch a new line at every step of p.
+        /// The book's "Making it fast", section "The network's own shapes", has the
+        /// measurements.
         direct_a: bool,
     },
     /// Dot products of A's rows with B's columns: A's rows and B's columns contiguous
@@ -85,7 +87,7 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
         || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, slice_depth(k, bl.kc)));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
-        direct_a: n <= 8 * bl.nr || (a.col_stride == 1 && m > bl.mc),
+        direct_a: a.col_stride == 1 && (n <= 8 * bl.nr || m > bl.mc),
     }
 }
 
@@ -256,6 +258,43 @@ mod tests {
                     assert!(
                         same_bits(&in_place, &packed),
                         "{kernel:?} {m}×{k}×{n} β {beta}: B in place differs from B packed"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A read in place equals A packed, bit for bit, for every kernel: A row-major and
+    /// transposed (whose full panels are packed as runs of MR values), ragged last panels,
+    /// and k in several KC slices (the micro-kernel reads the same values in the same order
+    /// either way).
+    #[test]
+    fn a_read_in_place_equals_a_packed_bit_for_bit() {
+        for kernel in Kernel::ALL.into_iter().filter(|k| k.is_supported()) {
+            for (m, k, n) in [(61, 130, 75), (100, 40, 784), (31, 1200, 67), (20, 9, 40)] {
+                let kernels = f32::kernels(kernel, m);
+                let [a_data, b_data, c0] = operands(m, k, n);
+                for transposed in [false, true] {
+                    let a = match transposed {
+                        false => MatRef::row_major(&a_data, m, k),
+                        true => MatRef::row_major(&a_data, k, m).t(),
+                    };
+                    let b = MatRef::row_major(&b_data, k, n);
+                    let run = |direct_a| {
+                        let mut c = c0.clone();
+                        let path = Path::Blis {
+                            direct_a,
+                            direct_b: false,
+                        };
+                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
+                        // shapes agree; the blocked path takes any strides.
+                        unsafe { run_block(&kernels, path, 0.75, a, b, 0.5, c.as_mut_ptr(), n) };
+                        c
+                    };
+                    let (in_place, packed) = (run(true), run(false));
+                    assert!(
+                        same_bits(&in_place, &packed),
+                        "{kernel:?} {m}×{k}×{n} Aᵀ {transposed}: A in place differs from A packed"
                     );
                 }
             }
