@@ -32,7 +32,8 @@ pub(super) enum Path<T> {
         /// of A meets at most 8 slivers and packing it would cost a large share of the
         /// product; or A tall (m > MC), which the micro-kernel reads as MR sequential streams
         /// as happily as one packed one. A short A (m ≤ MC, one block) stays packed, and so
-        /// does a transposed A, whose in-place reads touch a new line at every step of p.
+        /// does a transposed A, whose in-place reads touch a new line at every step of p,
+        /// unless C is one sliver wide (n ≤ NR) and each panel is read only once anyway.
         /// The book's "Making it fast", section "The network's own shapes", has the
         /// measurements.
         direct_a: bool,
@@ -87,7 +88,7 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
         || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, slice_depth(k, bl.kc)));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
-        direct_a: a.col_stride == 1 && (n <= 8 * bl.nr || m > bl.mc),
+        direct_a: n <= bl.nr || (a.col_stride == 1 && (n <= 8 * bl.nr || m > bl.mc)),
     }
 }
 
