@@ -47,8 +47,6 @@ pub trait Scalar:
     fn ln(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
-    /// Absolute value.
-    fn abs(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
     /// True unless the value is NaN or ±∞.
@@ -122,15 +120,11 @@ macro_rules! impl_scalar {
                 <$t>::sqrt(self)
             }
             #[inline]
-            fn abs(self) -> Self {
-                <$t>::abs(self)
-            }
-            #[inline]
             fn flush_subnormal(self) -> Self {
                 // The zero takes the sign by a bit operation: no arithmetic on the subnormal
                 // (which could itself take the slow path); one comparison and a select, so
                 // loops over it vectorise.
-                if self.abs() < <$t>::MIN_POSITIVE {
+                if self.abs() < Self::MIN_NORMAL {
                     (0.0 as $t).copysign(self)
                 } else {
                     self

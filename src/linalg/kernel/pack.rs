@@ -44,21 +44,21 @@ pub(super) unsafe fn pack_a<T: Scalar>(
                         *panel.add(p * mr + i) = *src.add(i * rs + p);
                     }
                 }
-            } else if rs == 1 && rows == mr && matches!(mr, 4..=6) {
-                // Columns are contiguous (Aᵀ of a row-major matrix) and the panel full: each
-                // step of p copies one run of MR values, as one fixed-size copy (a loop of
-                // `rows` single values made packing a transposed A slower than reading it in
-                // place).
-                match mr {
-                    6 => copy_runs::<T, 6>(src, cs, panel, kb),
-                    5 => copy_runs::<T, 5>(src, cs, panel, kb),
-                    _ => copy_runs::<T, 4>(src, cs, panel, kb),
-                }
             } else {
                 // Columns are contiguous (Aᵀ of a row-major matrix): read and write in order.
-                for p in 0..kb {
-                    for i in 0..rows {
-                        *panel.add(p * mr + i) = *src.add(i * rs + p * cs);
+                // A full panel's MR values of a step are one fixed-size copy (a loop of single
+                // values made packing a transposed A slower than reading it in place).
+                let full_runs = rs == 1 && rows == mr;
+                match mr {
+                    6 if full_runs => copy_runs::<T, 6>(src, cs, panel, kb),
+                    5 if full_runs => copy_runs::<T, 5>(src, cs, panel, kb),
+                    4 if full_runs => copy_runs::<T, 4>(src, cs, panel, kb),
+                    _ => {
+                        for p in 0..kb {
+                            for i in 0..rows {
+                                *panel.add(p * mr + i) = *src.add(i * rs + p * cs);
+                            }
+                        }
                     }
                 }
             }

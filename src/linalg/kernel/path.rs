@@ -179,6 +179,29 @@ mod tests {
         x.len() == y.len() && x.iter().zip(y).all(|(x, y)| x.to_bits() == y.to_bits())
     }
 
+    /// C ← 0.75·AB + βC along `path`, C starting as `c0`, or full of NaN when β = 0 (which
+    /// must not read it).
+    ///
+    /// # Safety
+    /// The kernels belong to a kernel this CPU runs; A, B and `c0` have agreeing shapes; and
+    /// A and B have the layout `path` requires.
+    unsafe fn along(
+        kernels: &Kernels<f32>,
+        path: Path<f32>,
+        a: MatRef<'_, f32>,
+        b: MatRef<'_, f32>,
+        beta: f32,
+        c0: &[f32],
+    ) -> Vec<f32> {
+        let mut c = match beta {
+            0.0 => vec![f32::NAN; c0.len()],
+            _ => c0.to_vec(),
+        };
+        // SAFETY: the caller's promises; C is a.rows × b.cols with row stride b.cols.
+        unsafe { run_block(kernels, path, 0.75, a, b, beta, c.as_mut_ptr(), b.cols) };
+        c
+    }
+
     /// The sets of a 64-set L1 (set = address / 64 mod 64) that the lines of a sliver touch:
     /// `rows` rows of `width` bytes, `distance` bytes apart, the first starting on a line.
     fn sets_touched(distance: usize, rows: usize, width: usize) -> usize {
@@ -242,18 +265,13 @@ mod tests {
                 );
                 for beta in [0.0, 1.0, 0.5] {
                     let run = |direct_b| {
-                        let mut c = match beta {
-                            0.0 => vec![f32::NAN; m * n],
-                            _ => c0.clone(),
-                        };
                         let path = Path::Blis {
                             direct_a: false,
                             direct_b,
                         };
-                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
-                        // shapes agree; B is row-major, as reading it in place requires.
-                        unsafe { run_block(&kernels, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
-                        c
+                        // SAFETY: the kernel is supported; the shapes agree; B is row-major,
+                        // as reading it in place requires.
+                        unsafe { along(&kernels, path, a, b, beta, &c0) }
                     };
                     let (in_place, packed) = (run(true), run(false));
                     assert!(
@@ -282,15 +300,13 @@ mod tests {
                     };
                     let b = MatRef::row_major(&b_data, k, n);
                     let run = |direct_a| {
-                        let mut c = c0.clone();
                         let path = Path::Blis {
                             direct_a,
                             direct_b: false,
                         };
-                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
-                        // shapes agree; the blocked path takes any strides.
-                        unsafe { run_block(&kernels, path, 0.75, a, b, 0.5, c.as_mut_ptr(), n) };
-                        c
+                        // SAFETY: the kernel is supported; the shapes agree; the blocked path
+                        // takes any strides.
+                        unsafe { along(&kernels, path, a, b, 0.5, &c0) }
                     };
                     let (in_place, packed) = (run(true), run(false));
                     assert!(
@@ -342,15 +358,9 @@ mod tests {
                         continue;
                     }
                     let run = |path| {
-                        let mut c = c0.clone();
-                        if beta == 0.0 {
-                            c.fill(f32::NAN);
-                        }
-                        // SAFETY: the kernel is supported; C is m × n with row stride n; the
-                        // shapes agree; k ≤ kc, and B is row-major or at most SMALL_B values,
-                        // as both paths require.
-                        unsafe { run_block(&kernels, path, 0.75, a, b, beta, c.as_mut_ptr(), n) };
-                        c
+                        // SAFETY: the kernel is supported; the shapes agree; k ≤ kc, and B is
+                        // row-major or at most SMALL_B values, as both paths require.
+                        unsafe { along(&kernels, path, a, b, beta, &c0) }
                     };
                     let by_small = run(Path::Small(small));
                     let blocked = run(Path::Blis {

@@ -76,10 +76,7 @@ pub(in super::super) fn column_chunks(
 ) -> impl Iterator<Item = (usize, usize)> {
     let fit = DOT_CHUNK_BYTES / (k * size_of::<f32>()).max(1);
     let chunk = (fit - fit % step).max(step);
-    let whole = match n / chunk {
-        0 => 0,
-        count => count - 1,
-    };
+    let whole = (n / chunk).saturating_sub(1);
     let last = (whole * chunk, n - whole * chunk);
     (0..whole)
         .map(move |c| (c * chunk, chunk))
