@@ -9,44 +9,62 @@
 //! change the bits of every product deeper than one slice (see the book's "Against the FMA
 //! peak").
 
-use super::{avx2, Blocking, Kernels, Narrow};
+use super::{avx2, Blocking, Kernels, MicroKernel, Narrow};
 use std::arch::x86_64::*;
 
-/// f32's AVX-512 kernels: BLIS's block sizes for Zen (MC = 144, KC = 256), untuned, with a
-/// 32-wide NR. The dot-product kernel is `avx512_dot.rs`'s (the AVX2 one's sums, two columns
-/// to a register, so the same bits), the small-product kernel `avx512_small.rs`'s (AVX2's
-/// chains of FMAs, 32 columns a tile), and the narrow ones for edge tiles AVX2's 6 × 8,
-/// 6 × 16 and its 6 × 24 (with AVX-512VL's registers, where the CPU has them).
+/// Rows of the f32 register tile, and of Ã's packed panels.
+const MR: usize = 12;
+/// Columns of the f32 register tile: two 512-bit vectors.
+const NR: usize = 32;
+
+/// The f32 edge tiles, smallest first (the first that covers an edge tile's rows and columns
+/// is used): 6 or 12 rows, 8 columns (AVX2's kernel, one 256-bit vector a row), 16 (one
+/// 512-bit vector), 24 (one of each) or 32. Each computes c_ij by the same chain of FMAs as
+/// the 12 × 32 tile.
+const EDGES_F32: [Narrow<f32>; 7] = [
+    edge(6, 8, avx2::micro_f32::<6, 1>),
+    edge(6, 16, micro_f32::<6, 1>),
+    edge(12, 8, avx2::micro_f32::<12, 1>),
+    edge(6, 24, micro_f32_x24::<6>),
+    edge(12, 16, micro_f32::<12, 1>),
+    edge(6, 32, micro_f32::<6, 2>),
+    edge(12, 24, micro_f32_x24::<12>),
+];
+
+const fn edge(rows: usize, cols: usize, micro: MicroKernel<f32>) -> Narrow<f32> {
+    Narrow { rows, cols, micro }
+}
+
+/// f32's AVX-512 kernels: a 12 × 32 tile, 24 of the 32 registers as accumulators; BLIS's
+/// block sizes for Zen (MC = 144, KC = 256), untuned. The dot-product kernel is
+/// `avx512_dot.rs`'s (the AVX2 one's sums, two columns to a register, so the same bits), the
+/// small-product kernel `avx512_small.rs`'s (AVX2's chains of FMAs, 32 columns a tile).
 /// `Kernel::Avx512` is chosen only on CPUs with AVX2 and FMA as well.
+///
+/// Why 12 × 32: a step of k loads two vectors of B̃ and broadcasts 12 values of Ã for 24
+/// FMAs, where a 6 × 32 tile spends the same two loads on 12 FMAs and the loop's own
+/// instructions (address arithmetic, the branch) on half as many. On a core with two 512-bit
+/// FMA units those are what keep the units from being busy every cycle: the book's "A host
+/// with two 512-bit FMA units" has the figures.
 pub(super) fn kernels_f32() -> Kernels<f32> {
-    let narrow = |cols, micro| Narrow {
-        rows: 6,
-        cols,
-        micro,
-    };
     Kernels {
         blocking: Blocking {
-            mr: 6,
-            nr: 32,
+            mr: MR,
+            nr: NR,
             mc: 144,
             kc: 256,
             nc: 4064,
         },
-        micro: micro_f32,
+        micro: micro_f32::<MR, 2>,
         gemv: avx2::gemv_f32,
         dot: Some(super::avx512_dot::gemm_dot_f32),
         small: Some(super::avx512_small::gemm_small_f32),
-        // AVX2's 6 × 8, 6 × 16 and 6 × 24 tiles: the same chain of FMAs per c_ij, on 8, 16
-        // or 24 of the 32 columns.
-        narrow: [
-            Some(narrow(8, avx2::MICRO_F32_6X8)),
-            Some(narrow(16, avx2::MICRO_F32_6X16)),
-            is_x86_feature_detected!("avx512vl").then(|| narrow(24, micro_f32_6x24)),
-        ],
+        edges: &EDGES_F32,
     }
 }
 
-/// f64's AVX-512 kernels: as [`kernels_f32`]'s, with MC halved for 8-byte values.
+/// f64's AVX-512 kernels: a 6 × 16 tile with BLIS's Zen block sizes, MC halved for 8-byte
+/// values.
 pub(super) fn kernels_f64() -> Kernels<f64> {
     Kernels {
         blocking: Blocking {
@@ -60,18 +78,19 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         gemv: avx2::gemv_f64,
         dot: None,
         small: None,
-        narrow: [None, None, None],
+        edges: &[],
     }
 }
 
-/// C_tile ← α·ÃB̃ + β·C_tile for a 6 × 32 f32 tile (contract: `super::MicroKernel`).
+/// C_tile ← α·ÃB̃ + β·C_tile for an R × 16·NV f32 tile (contract: `super::MicroKernel`):
+/// 12 × 32 for full tiles, and 6 or 12 rows of 16 or 32 columns for edge tiles.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < 6, p < kc;
-/// `b` holds `kc` rows of 32 (row stride `ldb`), and the tile at `c` (row stride `ldc`) is
-/// writable (and readable unless β = 0).
+/// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < R, p < kc;
+/// `b` holds `kc` rows of 16·NV (row stride `ldb`), and the tile at `c` (row stride `ldc`)
+/// is writable (and readable unless β = 0).
 #[target_feature(enable = "avx512f")]
-unsafe fn micro_f32(
+unsafe fn micro_f32<const R: usize, const NV: usize>(
     kc: usize,
     a: *const f32,
     rsa: usize,
@@ -83,61 +102,33 @@ unsafe fn micro_f32(
     alpha: f32,
     beta: f32,
 ) {
-    // Ask for the C tile now, as the AVX2 kernel does: its rows are ldc apart, and they
-    // arrive while the FMAs run instead of stalling the update at the end. A row of 32 is
-    // 128 bytes, three cache lines when it does not start on one.
-    for i in 0..6 {
-        for j in [0, 16, 31] {
-            // SAFETY: (i, j) is inside the tile; a prefetch reads nothing.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(c.add(i * ldc + j) as *const i8) };
-        }
-    }
-    // Four copies of the loop: packed Ã gets constant strides, A read in place its own; and
-    // only B read in place is prefetched (packed B̃ is one sequential stream, which the
-    // hardware prefetchers follow, and the prefetch instructions take load slots the loads
-    // need; the book's "A host with two 512-bit FMA units" has the figures).
-    // SAFETY: the caller's promises about Ã and B̃ are `rank1_updates_f32`'s contract.
-    let acc = unsafe {
+    // Four copies of the tile's code: packed Ã gets constant strides, A read in place its
+    // own; and only B read in place is prefetched (packed B̃ is one sequential stream, which
+    // the hardware prefetchers follow, and the prefetch instructions take load slots the
+    // loads need; the book's "A host with two 512-bit FMA units" has the figures).
+    // SAFETY: the caller's promises are `tile_f32`'s contract.
+    unsafe {
         match (rsa, csa, ldb) {
-            (1, 6, 32) => rank1_updates_f32::<false>(kc, a, 1, 6, b, 32),
-            (1, 6, _) => rank1_updates_f32::<true>(kc, a, 1, 6, b, ldb),
-            (_, _, 32) => rank1_updates_f32::<false>(kc, a, rsa, csa, b, 32),
-            _ => rank1_updates_f32::<true>(kc, a, rsa, csa, b, ldb),
-        }
-    };
-    let alpha = _mm512_set1_ps(alpha);
-    for (i, acc_i) in acc.iter().enumerate() {
-        for (v, &ab) in acc_i.iter().enumerate() {
-            let ab = _mm512_mul_ps(alpha, ab);
-            // SAFETY: vector v of row i is inside the tile, which is writable, and readable
-            // unless β = 0 (the caller's promise).
-            unsafe {
-                let c_iv = c.add(i * ldc + 16 * v);
-                let out = match beta {
-                    0.0 => ab,
-                    // 1·c is c exactly: skipping the multiply changes no bit.
-                    1.0 => _mm512_add_ps(_mm512_loadu_ps(c_iv), ab),
-                    _ => _mm512_add_ps(
-                        _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c_iv)),
-                        ab,
-                    ),
-                };
-                _mm512_storeu_ps(c_iv, out);
+            (1, MR, NR) => tile_f32::<R, NV, true, false>(kc, a, 1, MR, b, NR, c, ldc, alpha, beta),
+            (1, MR, _) => tile_f32::<R, NV, true, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
+            (_, _, NR) => {
+                tile_f32::<R, NV, false, false>(kc, a, rsa, csa, b, NR, c, ldc, alpha, beta)
             }
+            _ => tile_f32::<R, NV, false, true>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
         }
     }
 }
 
-/// AVX2's micro-kernel with a 6 × 24 tile (contract: `super::MicroKernel`): three 256-bit
-/// vectors a row, 18 accumulators. Compiled here with AVX-512VL, which gives 256-bit
-/// instructions 32 registers instead of AVX2's 16 (with 16 the tile spills), for edge
-/// slivers of 17 to 24 columns: a product 20 wide runs 24 columns' FMAs instead of 32.
+/// [`micro_f32`] for one case of its strides: with `PACKED_A`, ã_ip is at `a + i + p·MR`
+/// (`rsa` and `csa` are ignored); with `PREFETCH_B`, B's row p + 8 is asked for at step p.
+/// Not inlined: each case is a function of its own, so the 24 accumulators of one case never
+/// meet another's when registers are allocated (merged after a `match`, they spilled).
 ///
 /// # Safety
-/// The CPU must support AVX-512F, AVX-512VL, AVX2 and FMA; the rest as [`micro_f32`], with
-/// rows of 24 in `b`.
-#[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-unsafe fn micro_f32_6x24(
+/// As [`micro_f32`].
+#[inline(never)]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_f32<const R: usize, const NV: usize, const PACKED_A: bool, const PREFETCH_B: bool>(
     kc: usize,
     a: *const f32,
     rsa: usize,
@@ -149,47 +140,178 @@ unsafe fn micro_f32_6x24(
     alpha: f32,
     beta: f32,
 ) {
-    // SAFETY: the caller's promises; this CPU runs AVX2 and FMA.
-    unsafe { avx2::micro_f32::<6, 3>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta) }
-}
-
-/// [`micro_f32`]'s loop: `acc[i][v] = Σ_p ã_ip · b̃_p[16v .. 16v+16]`, kept in registers;
-/// with `PREFETCH_B`, B's row p + 8 is asked for at step p.
-///
-/// # Safety
-/// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < 6,
-/// p < kc; `b` holds `kc` rows of 32 values with row stride `ldb`.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn rank1_updates_f32<const PREFETCH_B: bool>(
-    kc: usize,
-    a: *const f32,
-    rsa: usize,
-    csa: usize,
-    b: *const f32,
-    ldb: usize,
-) -> [[__m512; 2]; 6] {
-    let mut acc = [[_mm512_setzero_ps(); 2]; 6];
+    let (rsa, csa) = if PACKED_A { (1, MR) } else { (rsa, csa) };
+    let ldb = if PREFETCH_B { ldb } else { NR };
+    // SAFETY: the tile's rows hold 16·NV values (the caller's promise).
+    unsafe { prefetch_tile::<R, NV>(c, ldc) };
+    let mut acc = [[_mm512_setzero_ps(); NV]; R];
     for p in 0..kc {
         // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
         let b_p = unsafe { b.add(ldb * p) };
         // B read in place has rows a page apart, too far for the hardware prefetchers: ask
-        // for row p + 8 now (every line of its 128 bytes), as the AVX2 kernel does.
+        // for row p + 8 now (every line of the row), as the AVX2 kernel does.
         if PREFETCH_B {
-            for j in [0, 16, 31] {
-                _mm_prefetch::<_MM_HINT_T0>(b_p.wrapping_add(8 * ldb + j) as *const i8);
+            prefetch_row::<NV>(b_p.wrapping_add(8 * ldb));
+        }
+        // SAFETY: row p holds 16·NV values (the caller's promise).
+        let b_v: [__m512; NV] =
+            std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b_p.add(16 * v)) });
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            // One value of Ã times a row of B̃: a rank-1 update, 16·NV multiply-adds.
+            // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise).
+            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
+            for (acc_iv, &b_pv) in acc_i.iter_mut().zip(&b_v) {
+                *acc_iv = _mm512_fmadd_ps(a_ip, b_pv, *acc_iv);
             }
         }
-        // SAFETY: row p holds 32 values (the caller's promise).
-        let (b0, b1) = unsafe { (_mm512_loadu_ps(b_p), _mm512_loadu_ps(b_p.add(16))) };
-        for (i, acc_i) in acc.iter_mut().enumerate() {
-            // SAFETY: ã_ip with i < 6, p < kc is readable (the caller's promise).
-            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
-            acc_i[0] = _mm512_fmadd_ps(a_ip, b0, acc_i[0]);
-            acc_i[1] = _mm512_fmadd_ps(a_ip, b1, acc_i[1]);
+    }
+    for (i, acc_i) in acc.iter().enumerate() {
+        for (v, &ab) in acc_i.iter().enumerate() {
+            // SAFETY: vector v of row i is inside the tile, which is writable, and readable
+            // unless β = 0 (the caller's promise).
+            unsafe { update_c(c.add(i * ldc + 16 * v), ab, alpha, beta) };
         }
     }
-    acc
+}
+
+/// C_tile ← α·ÃB̃ + β·C_tile for an R × 24 f32 tile (contract: `super::MicroKernel`), for
+/// edge tiles of 17 to 24 columns: a row is one 512-bit vector (columns 0–15) and one
+/// 256-bit vector (16–23). A product 20 wide runs two FMA instructions a row and step, where
+/// the 32-wide tile runs two 512-bit ones and AVX2's tile three 256-bit ones; whether a core
+/// has one or two 512-bit FMA units, this is the cheapest of the three.
+///
+/// # Safety
+/// The CPU must support AVX-512F, AVX2 and FMA; the rest as [`micro_f32`], with rows of 24
+/// in `b`.
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn micro_f32_x24<const R: usize>(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    // SAFETY: the caller's promises are `tile_f32x24`'s contract.
+    unsafe {
+        match (rsa, csa) {
+            (1, MR) => tile_f32x24::<R, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
+            _ => tile_f32x24::<R, false>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
+        }
+    }
+}
+
+/// [`micro_f32_x24`] for one case of its strides, as [`tile_f32`]: with `PACKED_A`, ã_ip is
+/// at `a + i + p·MR`.
+///
+/// # Safety
+/// As [`micro_f32_x24`].
+#[inline(never)]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    let (rsa, csa) = if PACKED_A { (1, MR) } else { (rsa, csa) };
+    // SAFETY: the tile's rows hold 24 values (the caller's promise), two lines' worth or
+    // part of three, which the 32-wide tile's prefetch covers.
+    unsafe { prefetch_tile::<R, 2>(c, ldc) };
+    let mut wide = [_mm512_setzero_ps(); R];
+    let mut narrow = [_mm256_setzero_ps(); R];
+    for p in 0..kc {
+        // SAFETY: row p < kc of B̃ holds 24 values (the caller's promise).
+        let (b0, b1) = unsafe {
+            let b_p = b.add(ldb * p);
+            (_mm512_loadu_ps(b_p), _mm256_loadu_ps(b_p.add(16)))
+        };
+        for i in 0..R {
+            // Broadcast from memory into both widths: broadcasting one register into the
+            // other would take a shuffle unit that the FMAs share.
+            // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise).
+            let a_ip = unsafe { a.add(i * rsa + p * csa) };
+            let (a_wide, a_narrow) =
+                unsafe { (_mm512_set1_ps(*a_ip), _mm256_broadcast_ss(&*a_ip)) };
+            wide[i] = _mm512_fmadd_ps(a_wide, b0, wide[i]);
+            narrow[i] = _mm256_fmadd_ps(a_narrow, b1, narrow[i]);
+        }
+    }
+    for i in 0..R {
+        // SAFETY: row i's 24 values are inside the tile, which is writable, and readable
+        // unless β = 0 (the caller's promise).
+        unsafe {
+            let c_i = c.add(i * ldc);
+            update_c(c_i, wide[i], alpha, beta);
+            let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), narrow[i]);
+            let c_i = c_i.add(16);
+            let out = match beta {
+                0.0 => ab,
+                // 1·c is c exactly: skipping the multiply changes no bit.
+                1.0 => _mm256_add_ps(_mm256_loadu_ps(c_i), ab),
+                _ => _mm256_add_ps(
+                    _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c_i)),
+                    ab,
+                ),
+            };
+            _mm256_storeu_ps(c_i, out);
+        }
+    }
+}
+
+/// Asks for an R-row tile of C now, as the AVX2 kernel does: its rows are `ldc` apart, and
+/// they arrive while the FMAs run instead of stalling the update at the end.
+///
+/// # Safety
+/// None beyond the arguments describing the caller's tile: a prefetch reads nothing.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn prefetch_tile<const R: usize, const NV: usize>(c: *mut f32, ldc: usize) {
+    for i in 0..R {
+        prefetch_row::<NV>(c.wrapping_add(i * ldc));
+    }
+}
+
+/// Asks for every 64-byte line of a row of 16·NV values at `row`: one line more than NV
+/// when the row does not start on a line.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn prefetch_row<const NV: usize>(row: *const f32) {
+    for v in 0..NV {
+        _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(16 * v) as *const i8);
+    }
+    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(16 * NV - 1) as *const i8);
+}
+
+/// c ← β·c + α·ab for one 512-bit vector of C: `MicroKernel`'s update, a separate multiply
+/// and add.
+///
+/// # Safety
+/// `c` is writable for 16 values, and readable unless β = 0.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn update_c(c: *mut f32, ab: __m512, alpha: f32, beta: f32) {
+    let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), ab);
+    // SAFETY: the caller's promise.
+    unsafe {
+        let out = match beta {
+            0.0 => ab,
+            // 1·c is c exactly: skipping the multiply changes no bit.
+            1.0 => _mm512_add_ps(_mm512_loadu_ps(c), ab),
+            _ => _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c)), ab),
+        };
+        _mm512_storeu_ps(c, out);
+    }
 }
 
 /// The f64 twin of [`micro_f32`]: a 6 × 16 tile.

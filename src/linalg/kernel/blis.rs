@@ -95,8 +95,6 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                             }
                         }
                     };
-                    // An edge tile's kernel: the narrowest that covers the sliver's columns.
-                    let edge_micro = kernels.edge_micro(nr.min(nb - jr));
                     for ir in (0..mb).step_by(mr) {
                         // Loop 1: one MR × kb sliver of Ã against it: the micro-kernel.
                         // SAFETY: as for B̃: panel ir of Ã is inside its room, a full panel
@@ -123,7 +121,7 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                 micro(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);
                             } else {
                                 let e = edge.as_mut_ptr();
-                                edge_micro(
+                                kernels.edge_micro(rows, cols)(
                                     kb,
                                     a_panel,
                                     rsa,

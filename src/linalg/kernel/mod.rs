@@ -191,14 +191,13 @@ pub struct Blocking {
     pub nc: usize,
 }
 
-/// Largest `mr × nr` tile of any kernel (AVX-512 f32: 6 × 32).
-const MAX_TILE: usize = 6 * 32;
+/// Largest `mr × nr` tile of any kernel (AVX-512 f32: 12 × 32).
+const MAX_TILE: usize = 12 * 32;
 
 /// What an element type brings for one [`Kernel`] (see `select.rs`): the block sizes and the
 /// functions each path calls. Every function requires, besides its own contract, a CPU that
-/// runs the instruction set of the kernel it was chosen for; one that needs more (the
-/// AVX-512 kernels' 6 × 24 edge tile, AVX-512VL) is put in only when the CPU has it.
-pub struct Kernels<T> {
+/// runs the instruction set of the kernel it was chosen for.
+pub struct Kernels<T: 'static> {
     /// Tile and block sizes for the micro-kernel.
     pub blocking: Blocking,
     /// The register-tiled micro-kernel of the five loops.
@@ -211,31 +210,30 @@ pub struct Kernels<T> {
     /// The unpacked kernel for small products ([`Path::Small`](path::Path::Small)), if this
     /// kernel has one. It must give bit-identical results to the blocked path for k ≤ `kc`.
     pub small: Option<UnpackedKernel<T>>,
-    /// Micro-kernels for the first columns of a tile, narrowest first, if this kernel has
-    /// them: an edge tile whose live columns fit in one runs fewer FMAs. Each reads B̃'s rows
-    /// at the same `ldb` and must compute each c_ij by the same chain as `micro`, so which
-    /// one ran changes no bit; one is used only when its rows are the blocking's MR. (A
-    /// batch of 100 is 3 × 32 + 4 columns: without them the last tile computed 32 columns
-    /// for 4, and a product 20 wide computed 32 for 20.)
-    pub narrow: [Option<Narrow<T>>; 3],
+    /// Micro-kernels for edge tiles, smallest first, if this kernel has them: an edge tile
+    /// (fewer than MR live rows or NR live columns) that fits one runs fewer FMAs. Each reads
+    /// Ã's and B̃'s panels with the same strides as `micro` and must compute each c_ij by the
+    /// same chain, so which one ran changes no bit. (A batch of 100 is 3 × 32 + 4 columns:
+    /// without them the last tile computed 32 columns for 4, and a product 20 wide computed
+    /// 32 for 20.)
+    pub edges: &'static [Narrow<T>],
 }
 
-impl<T> Kernels<T> {
-    /// The micro-kernel for an edge tile with `cols` live columns: the narrowest of
-    /// [`Kernels::narrow`] that covers them and is MR tall, else the full `micro`.
-    fn edge_micro(&self, cols: usize) -> MicroKernel<T> {
-        self.narrow
+impl<T: 'static> Kernels<T> {
+    /// The micro-kernel for an edge tile with `rows` live rows and `cols` live columns: the
+    /// first of [`Kernels::edges`] that covers them, else the full `micro`.
+    fn edge_micro(&self, rows: usize, cols: usize) -> MicroKernel<T> {
+        self.edges
             .iter()
-            .flatten()
-            .find(|narrow| narrow.rows == self.blocking.mr && cols <= narrow.cols)
-            .map_or(self.micro, |narrow| narrow.micro)
+            .find(|edge| rows <= edge.rows && cols <= edge.cols)
+            .map_or(self.micro, |edge| edge.micro)
     }
 }
 
-/// A micro-kernel for a tile narrower than the blocking's: `rows × cols`.
+/// A micro-kernel for a tile smaller than the blocking's: `rows × cols`.
 #[derive(Clone, Copy)]
 pub struct Narrow<T> {
-    /// Rows of its tile (the blocking's MR, or it is never used).
+    /// Rows of its tile: it computes the first `rows` rows of Ã's panels.
     pub rows: usize,
     /// Columns of its tile: it computes the first `cols` columns of B̃'s slivers.
     pub cols: usize,

@@ -50,6 +50,7 @@ pub(super) unsafe fn pack_a<T: Scalar>(
                 // values made packing a transposed A slower than reading it in place).
                 let full_runs = rs == 1 && rows == mr;
                 match mr {
+                    12 if full_runs => copy_runs::<T, 12>(src, cs, panel, kb),
                     6 if full_runs => copy_runs::<T, 6>(src, cs, panel, kb),
                     5 if full_runs => copy_runs::<T, 5>(src, cs, panel, kb),
                     4 if full_runs => copy_runs::<T, 4>(src, cs, panel, kb),

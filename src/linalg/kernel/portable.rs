@@ -26,7 +26,7 @@ pub(super) fn kernels<T: Scalar>() -> Kernels<T> {
         gemv: gemv::<T>,
         dot: None,
         small: None,
-        narrow: [None, None, None],
+        edges: &[],
     }
 }
 

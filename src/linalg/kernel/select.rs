@@ -178,16 +178,17 @@ mod tests {
                 assert_eq!(bl.nc % bl.nr, 0);
                 assert!(bl.mr * bl.nr <= MAX_TILE);
             }
-            // A narrow kernel is the blocking's MR tall, or it would never run; narrower than
-            // NR, narrowest first (the first that fits is used).
+            // An edge kernel is smaller than the tile, and the list is smallest first (the
+            // first that covers an edge tile is used).
             for m in [20, 800] {
                 let kernels = f32::kernels(k, m);
-                let narrow: Vec<_> = kernels.narrow.iter().flatten().collect();
-                for n in &narrow {
-                    assert_eq!(n.rows, kernels.blocking.mr, "{}", k.name());
-                    assert!(n.cols < kernels.blocking.nr, "{}", k.name());
+                let (mr, nr) = (kernels.blocking.mr, kernels.blocking.nr);
+                for e in kernels.edges {
+                    assert!(e.rows <= mr && e.cols <= nr, "{}", k.name());
+                    assert!(e.rows < mr || e.cols < nr, "{}", k.name());
                 }
-                assert!(narrow.windows(2).all(|w| w[0].cols < w[1].cols));
+                let areas: Vec<_> = kernels.edges.iter().map(|e| e.rows * e.cols).collect();
+                assert!(areas.is_sorted(), "{}: {areas:?}", k.name());
             }
         }
     }

@@ -9,17 +9,11 @@
 
 use std::arch::x86_64::*;
 
-/// The 6 × 8 tile of [`micro_f32`], for the AVX-512 kernels' narrow edge tiles.
-pub(in super::super) const MICRO_F32_6X8: super::super::MicroKernel<f32> = micro_f32::<6, 1>;
-/// The 6 × 16 tile of [`micro_f32`], for the AVX-512 kernels' narrow edge tiles.
-pub(in super::super) const MICRO_F32_6X16: super::super::MicroKernel<f32> = micro_f32::<6, 2>;
-
 // ANCHOR: avx2_micro
 /// C_tile ← α·ÃB̃ + β·C_tile for an MR × 8·NV f32 tile (contract: `super::MicroKernel`):
 /// 6 × 16 (`<6, 2>`, 12 accumulators) in general, 5 × 16 (`<5, 2>`, 10 accumulators) when
-/// it wastes fewer padded rows, as for the network's m = 20. The AVX-512 kernels' narrow edge
-/// tiles use it too: 6 × 8 (`<6, 1>`), 6 × 16, and 6 × 24 (`<6, 3>`, inlined into a function
-/// compiled with AVX-512VL, whose 32 registers hold its 18 accumulators).
+/// it wastes fewer padded rows, as for the network's m = 20. The AVX-512 kernels' edge tiles
+/// of 8 columns use it too: 6 × 8 (`<6, 1>`) and 12 × 8 (`<12, 1>`).
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA; ã_ip is readable at `a + i·rsa + p·csa` for i < MR,

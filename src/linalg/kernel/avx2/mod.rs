@@ -28,9 +28,8 @@ pub(super) use dot::{column_chunks, gemm_dot_f32, hsum, load8, store_dot};
 pub(super) use gemv::{gemv_f32, gemv_f64};
 pub(super) use small::{gemm_small_f32, small_with_b_copied};
 
-/// The f32 micro-kernel, for the AVX-512 kernels' narrow edge tiles: 6 × 8 and 6 × 16 as
-/// they are, and 6 × 24 compiled with AVX-512VL's 32 registers.
-pub(super) use micro::{micro_f32, MICRO_F32_6X16, MICRO_F32_6X8};
+/// The f32 micro-kernel, for the AVX-512 kernels' edge tiles of 8 columns.
+pub(super) use micro::micro_f32;
 
 /// f32's AVX2 kernels, for a product with `m` rows.
 ///
@@ -64,7 +63,7 @@ pub(super) fn kernels_f32(m: usize) -> Kernels<f32> {
         gemv: gemv_f32,
         dot: Some(gemm_dot_f32),
         small: Some(gemm_small_f32),
-        narrow: [None, None, None],
+        edges: &[],
     }
 }
 
@@ -84,7 +83,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         gemv: gemv_f64,
         dot: None,
         small: None,
-        narrow: [None, None, None],
+        edges: &[],
     }
 }
 
