@@ -109,15 +109,22 @@ unsafe fn micro_f32<const R: usize, const NV: usize>(
     // SAFETY: the caller's promises are `tile_f32`'s contract.
     unsafe {
         match (rsa, csa, ldb) {
-            (1, MR, NR) => tile_f32::<R, NV, true, false>(kc, a, 1, MR, b, NR, c, ldc, alpha, beta),
-            (1, MR, _) => tile_f32::<R, NV, true, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
-            (_, _, NR) => {
-                tile_f32::<R, NV, false, false>(kc, a, rsa, csa, b, NR, c, ldc, alpha, beta)
-            }
-            _ => tile_f32::<R, NV, false, true>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
+            (1, MR, NR) => tile_f32::<R, NV, PACKED, false>(kc, a, 1, MR, b, NR, c, ldc, alpha, beta),
+            (1, MR, _) => tile_f32::<R, NV, PACKED, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
+            (_, 1, NR) => tile_f32::<R, NV, ROWS, false>(kc, a, rsa, 1, b, NR, c, ldc, alpha, beta),
+            (_, 1, _) => tile_f32::<R, NV, ROWS, true>(kc, a, rsa, 1, b, ldb, c, ldc, alpha, beta),
+            (_, _, NR) => tile_f32::<R, NV, ANY, false>(kc, a, rsa, csa, b, NR, c, ldc, alpha, beta),
+            _ => tile_f32::<R, NV, ANY, true>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
         }
     }
 }
+
+/// Ã packed: ã_ip at `a + i + p·MR`.
+const PACKED: u8 = 0;
+/// A read in place, rows contiguous: ã_ip at `a + i·rsa + p`.
+const ROWS: u8 = 1;
+/// A read in place, any strides: ã_ip at `a + i·rsa + p·csa`.
+const ANY: u8 = 2;
 
 /// [`micro_f32`] for one case of its strides: with `PACKED_A`, ã_ip is at `a + i + p·MR`
 /// (`rsa` and `csa` are ignored); with `PREFETCH_B`, B's row p + 8 is asked for at step p.
@@ -128,7 +135,7 @@ unsafe fn micro_f32<const R: usize, const NV: usize>(
 /// As [`micro_f32`].
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
-unsafe fn tile_f32<const R: usize, const NV: usize, const PACKED_A: bool, const PREFETCH_B: bool>(
+unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_B: bool>(
     kc: usize,
     a: *const f32,
     rsa: usize,
@@ -140,12 +147,26 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const PACKED_A: bool, const 
     alpha: f32,
     beta: f32,
 ) {
-    let (rsa, csa) = if PACKED_A { (1, MR) } else { (rsa, csa) };
+    let (rsa, csa) = match A {
+        PACKED => (1, MR),
+        ROWS => (rsa, 1),
+        _ => (rsa, csa),
+    };
     let ldb = if PREFETCH_B { ldb } else { NR };
     // SAFETY: the tile's rows hold 16·NV values (the caller's promise).
     unsafe { prefetch_tile::<R, NV>(c, ldc) };
     let mut acc = [[_mm512_setzero_ps(); NV]; R];
-    for p in 0..kc {
+    // Row i of A read in place lies i·rsa values from row 0. x86 addresses are a base plus a
+    // register times 1, 2, 4 or 8, so with the odd multiples of the row stride (in bytes) in
+    // registers every row's address is one addressing mode: row 6 is 3·rsa·2, row 8 is
+    // rsa·8. `black_box` keeps the compiler from folding them back into a chain of additions
+    // each step (it did, and the additions took issue slots the FMAs need).
+    let odd: [usize; 6] = std::hint::black_box(std::array::from_fn(|j| 4 * (2 * j + 1) * rsa));
+    let row_offset = |i: usize| match i {
+        0 => 0,
+        _ => odd[(i >> i.trailing_zeros()) / 2] << i.trailing_zeros(),
+    };
+    let step = |acc: &mut [[__m512; NV]; R], p: usize| {
         // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
         let b_p = unsafe { b.add(ldb * p) };
         // B read in place has rows a page apart, too far for the hardware prefetchers: ask
@@ -159,11 +180,27 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const PACKED_A: bool, const 
         for (i, acc_i) in acc.iter_mut().enumerate() {
             // One value of Ã times a row of B̃: a rank-1 update, 16·NV multiply-adds.
             // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise).
-            let a_ip = _mm512_set1_ps(unsafe { *a.add(i * rsa + p * csa) });
+            let a_ip = match A {
+                PACKED => unsafe { *a.add(i + p * MR) },
+                _ => unsafe { *a.add(p * csa).byte_add(row_offset(i)) },
+            };
+            let a_ip = _mm512_set1_ps(a_ip);
             for (acc_iv, &b_pv) in acc_i.iter_mut().zip(&b_v) {
                 *acc_iv = _mm512_fmadd_ps(a_ip, b_pv, *acc_iv);
             }
         }
+    };
+    let mut p = 0;
+    while A == PACKED && p + 4 <= kc {
+        step(&mut acc, p);
+        step(&mut acc, p + 1);
+        step(&mut acc, p + 2);
+        step(&mut acc, p + 3);
+        p += 4;
+    }
+    while p < kc {
+        step(&mut acc, p);
+        p += 1;
     }
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
