@@ -133,7 +133,8 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                     T::ONE,
                                     T::ZERO,
                                 );
-                                store_edge(
+                                let store = kernels.store_edge.unwrap_or(store_edge);
+                                store(
                                     &edge[..mr * nr],
                                     nr,
                                     rows,

@@ -217,6 +217,10 @@ pub struct Kernels<T: 'static> {
     /// without them the last tile computed 32 columns for 4, and a product 20 wide computed
     /// 32 for 20.)
     pub edges: &'static [Narrow<T>],
+    /// Writes an edge tile's live corner from the buffer it was computed into, if this kernel
+    /// has its own way (else `blis.rs`'s scalar loop): with the same operations, so the same
+    /// bits.
+    pub store_edge: Option<StoreEdge<T>>,
 }
 
 impl<T: 'static> Kernels<T> {
@@ -260,6 +264,24 @@ pub(crate) type MicroKernel<T> = unsafe fn(
     csa: usize,
     b: *const T,
     ldb: usize,
+    c: *mut T,
+    ldc: usize,
+    alpha: T,
+    beta: T,
+);
+
+/// c ← β·c + α·t for the live `rows × cols` corner of an edge tile `t` (row stride `nr`, at
+/// most MR rows of NR values), with a separate multiply and add for each value, as
+/// [`MicroKernel`]'s update.
+///
+/// # Safety
+/// The CPU runs the kernel's instructions; `t` holds `rows` rows of `nr` values; `c` points to
+/// a `rows × cols` block with row stride `ldc`, writable, and readable unless β = 0.
+pub(crate) type StoreEdge<T> = unsafe fn(
+    t: &[T],
+    nr: usize,
+    rows: usize,
+    cols: usize,
     c: *mut T,
     ldc: usize,
     alpha: T,

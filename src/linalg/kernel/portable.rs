@@ -27,6 +27,7 @@ pub(super) fn kernels<T: Scalar>() -> Kernels<T> {
         dot: None,
         small: None,
         edges: &[],
+        store_edge: None,
     }
 }
 

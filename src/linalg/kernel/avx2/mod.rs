@@ -64,6 +64,7 @@ pub(super) fn kernels_f32(m: usize) -> Kernels<f32> {
         dot: Some(gemm_dot_f32),
         small: Some(gemm_small_f32),
         edges: &[],
+        store_edge: None,
     }
 }
 
@@ -84,6 +85,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
         dot: None,
         small: None,
         edges: &[],
+        store_edge: None,
     }
 }
 
