@@ -176,6 +176,13 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
         if PREFETCH_B {
             prefetch_row::<NV>(b_p.wrapping_add(8 * ldb));
         }
+        // A read in place with strided columns (a transposed A) reaches a new line at every
+        // step, `csa` values from the last: ask for step p + 8's R values now.
+        if A == ANY {
+            let a_p8 = a.wrapping_add((p + 8) * csa);
+            _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+        }
         // SAFETY: row p holds 16·NV values (the caller's promise).
         let b_v: [__m512; NV] =
             std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b_p.add(16 * v)) });
@@ -270,6 +277,12 @@ unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
     let mut wide = [_mm512_setzero_ps(); R];
     let mut narrow = [_mm256_setzero_ps(); R];
     for p in 0..kc {
+        // As in `tile_f32`: a transposed A read in place reaches a new line every step.
+        if !PACKED_A {
+            let a_p8 = a.wrapping_add((p + 8) * csa);
+            _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
+            _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+        }
         // SAFETY: row p < kc of B̃ holds 24 values (the caller's promise).
         let (b0, b1) = unsafe {
             let b_p = b.add(ldb * p);
