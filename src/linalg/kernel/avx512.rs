@@ -111,11 +111,17 @@ unsafe fn micro_f32<const R: usize, const NV: usize>(
     // SAFETY: the caller's promises are `tile_f32`'s contract.
     unsafe {
         match (rsa, csa, ldb) {
-            (1, MR, NR) => tile_f32::<R, NV, PACKED, false>(kc, a, 1, MR, b, NR, c, ldc, alpha, beta),
-            (1, MR, _) => tile_f32::<R, NV, PACKED, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
+            (1, MR, NR) => {
+                tile_f32::<R, NV, PACKED, false>(kc, a, 1, MR, b, NR, c, ldc, alpha, beta)
+            }
+            (1, MR, _) => {
+                tile_f32::<R, NV, PACKED, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta)
+            }
             (_, 1, NR) => tile_f32::<R, NV, ROWS, false>(kc, a, rsa, 1, b, NR, c, ldc, alpha, beta),
             (_, 1, _) => tile_f32::<R, NV, ROWS, true>(kc, a, rsa, 1, b, ldb, c, ldc, alpha, beta),
-            (_, _, NR) => tile_f32::<R, NV, ANY, false>(kc, a, rsa, csa, b, NR, c, ldc, alpha, beta),
+            (_, _, NR) => {
+                tile_f32::<R, NV, ANY, false>(kc, a, rsa, csa, b, NR, c, ldc, alpha, beta)
+            }
             _ => tile_f32::<R, NV, ANY, true>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
         }
     }
@@ -188,12 +194,13 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
             std::array::from_fn(|v| unsafe { _mm512_loadu_ps(b_p.add(16 * v)) });
         for (i, acc_i) in acc.iter_mut().enumerate() {
             // One value of Ã times a row of B̃: a rank-1 update, 16·NV multiply-adds.
-            // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise).
             let a_ip = match A {
-                PACKED => unsafe { *a.add(i + p * MR) },
-                _ => unsafe { *a.add(p * csa).byte_add(row_offset(i)) },
+                PACKED => a.wrapping_add(i + p * MR),
+                _ => a.wrapping_add(p * csa).wrapping_byte_add(row_offset(i)),
             };
-            let a_ip = _mm512_set1_ps(a_ip);
+            // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise), and a_ip
+            // is its address (row i is i·rsa values, row_offset(i) bytes, from row 0).
+            let a_ip = _mm512_set1_ps(unsafe { *a_ip });
             for (acc_iv, &b_pv) in acc_i.iter_mut().zip(&b_v) {
                 *acc_iv = _mm512_fmadd_ps(a_ip, b_pv, *acc_iv);
             }
@@ -292,9 +299,10 @@ unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
             // Broadcast from memory into both widths: broadcasting one register into the
             // other would take a shuffle unit that the FMAs share.
             // SAFETY: ã_ip with i < R, p < kc is readable (the caller's promise).
-            let a_ip = unsafe { a.add(i * rsa + p * csa) };
-            let (a_wide, a_narrow) =
-                unsafe { (_mm512_set1_ps(*a_ip), _mm256_broadcast_ss(&*a_ip)) };
+            let (a_wide, a_narrow) = unsafe {
+                let a_ip = a.add(i * rsa + p * csa);
+                (_mm512_set1_ps(*a_ip), _mm256_broadcast_ss(&*a_ip))
+            };
             wide[i] = _mm512_fmadd_ps(a_wide, b0, wide[i]);
             narrow[i] = _mm256_fmadd_ps(a_narrow, b1, narrow[i]);
         }
@@ -364,7 +372,11 @@ unsafe fn store_edge_f32(
 ) {
     for (i, t_i) in t.chunks_exact(nr).take(rows).enumerate() {
         for j in (0..cols).step_by(16) {
-            let live: __mmask16 = if cols - j >= 16 { !0 } else { (1 << (cols - j)) - 1 };
+            let live: __mmask16 = if cols - j >= 16 {
+                !0
+            } else {
+                (1 << (cols - j)) - 1
+            };
             // SAFETY: the slice holds the 16 values read.
             let t_ij = unsafe { _mm512_loadu_ps(t_i[j..j + 16].as_ptr()) };
             let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), t_ij);

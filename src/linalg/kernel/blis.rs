@@ -134,16 +134,7 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                     T::ZERO,
                                 );
                                 let store = kernels.store_edge.unwrap_or(store_edge);
-                                store(
-                                    &edge[..mr * nr],
-                                    nr,
-                                    rows,
-                                    cols,
-                                    tile,
-                                    ldc,
-                                    alpha,
-                                    beta,
-                                );
+                                store(&edge[..mr * nr], nr, rows, cols, tile, ldc, alpha, beta);
                             }
                         }
                     }
