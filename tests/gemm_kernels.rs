@@ -387,12 +387,14 @@ fn dot_products_do_not_depend_on_the_columns_around_them() {
 }
 
 /// An edge tile's columns come out as they would inside a full tile, whichever kernel ran
-/// them (the AVX-512 kernels hand edges of at most 8 columns to a narrow 6 × 8 kernel, of 9
-/// to 16 to a 6 × 16 one, of 17 to 24 to a 6 × 24 one): the product with n columns equals
-/// the first n columns of the same product with B widened to a whole number of tiles, bit for
-/// bit. m = 13 leaves a 1-row tile, so some edge tiles are short in rows and columns at once;
-/// k = 600 is two KC slices, so the second adds onto the first; n = 104 and 105, 112 and 113,
-/// 120 and 121 are the widths on either side of each narrow kernel's edge.
+/// them (the AVX-512 kernels hand edges of at most 8 columns to a kernel 8 wide, of 9 to 16
+/// to one 16 wide, of 17 to 24 to one 24 wide), and whichever way they were stored (AVX-512's
+/// masked store, or the scalar loop): the product with n columns equals the first n columns
+/// of the same product with B widened to a whole number of tiles, bit for bit. m = 13 leaves
+/// a 1-row tile (AVX-512's 12-row tile; AVX2's 6-row one), so some edge tiles are short in
+/// rows and columns at once; k = 600 is two or three KC slices, so later ones add onto the
+/// first; n = 104 and 105, 112 and 113, 120 and 121 are the widths on either side of each
+/// edge kernel's.
 #[test]
 fn edge_tiles_keep_the_full_tiles_bits() {
     // k > SMALL_K and B row-major: the blocked path.
@@ -426,6 +428,45 @@ fn edge_tiles_keep_the_full_tiles_bits() {
                     .zip(first_n)
                     .all(|(x, y)| x.to_bits() == y.to_bits());
                 assert!(same, "{} kernel, {m}×{k}×{n}, β = {beta}", kernel.name());
+            }
+        }
+    }
+}
+
+/// An edge tile's rows come out as they would inside a full tile: the product with m rows
+/// equals the first m rows of the same product with A lengthened to 24 rows (two of
+/// AVX-512's 12-row tiles, four of AVX2's 6-row ones), bit for bit, for every m below 24,
+/// so that the AVX-512 kernels' 6-row edge kernels meet the 12-row tile's bits, in full
+/// columns (n = 64) and in ragged ones (n = 84: two tiles of 32 and one of 20), with A
+/// packed and read in place.
+#[test]
+fn edge_rows_keep_the_full_tiles_bits() {
+    let (tall, k) = (24, 300);
+    let mut rng = Lcg(31);
+    let a_tall: Vec<f32> = rng.vec(tall * k);
+    for kernel in supported_kernels() {
+        for n in [64, 84] {
+            let b: Vec<f32> = Lcg(n as u64).vec(k * n);
+            for transposed in [false, true] {
+                let product = |m: usize| {
+                    let a: Vec<f32> = match transposed {
+                        false => a_tall[..m * k].to_vec(),
+                        true => (0..k * m).map(|q| a_tall[(q % m) * k + q / m]).collect(),
+                    };
+                    let mut c = vec![0.0f32; m * n];
+                    let (av, bv) = (view(&a, m, k, transposed), view(&b, k, n, false));
+                    gemm_with(kernel, 0.75, av, bv, 0.0, &mut c);
+                    c
+                };
+                let c_tall = product(tall);
+                for m in 1..tall {
+                    let same = product(m)
+                        .iter()
+                        .zip(&c_tall)
+                        .all(|(x, y)| x.to_bits() == y.to_bits());
+                    let name = kernel.name();
+                    assert!(same, "{name} kernel, {m}×{k}×{n}, Aᵀ {transposed}");
+                }
             }
         }
     }

@@ -1,13 +1,12 @@
-//! AVX-512F micro-kernels: a 6×32 f32 tile (6×16 for f64), twelve 512-bit accumulators; and
-//! for f32 edge tiles of 17 to 24 columns, AVX2's micro-kernel as a 6×24 tile compiled with
-//! AVX-512VL.
+//! AVX-512F micro-kernels: a 12 × 32 f32 tile (6 × 16 for f64), 24 of the 32 512-bit
+//! registers as accumulators; smaller tiles for the edges; and the edges' masked store.
 //!
 //! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
-//! and vectors twice as wide. It compiles everywhere on x86-64, and the kernel tests run it
-//! wherever `Kernel::Avx512.is_supported()` (AVX-512F with AVX2 and FMA; the project's VM
-//! exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen; changing KC would
-//! change the bits of every product deeper than one slice (see the book's "Against the FMA
-//! peak").
+//! vectors twice as wide and twice as many rows. It compiles everywhere on x86-64, and the
+//! kernel tests run it wherever `Kernel::Avx512.is_supported()` (AVX-512F with AVX2 and FMA;
+//! the project's VM exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen;
+//! changing KC would change the bits of every product deeper than one slice (see the book's
+//! "Against the FMA peak").
 
 use super::{avx2, Blocking, Kernels, MicroKernel, Narrow};
 use std::arch::x86_64::*;

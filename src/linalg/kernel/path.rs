@@ -240,9 +240,10 @@ mod tests {
         }
         assert_eq!(sets_touched(1025 * 4, 267, 128), 19);
         assert!(!spread_over_l1::<f32>(1025, 32, 267));
-        assert!(spread_over_l1::<f32>(784, 32, 267)); // the network's 784 inputs
-                                                      // A one-row B may carry any stride: the rule must not overflow, and must answer as
-                                                      // for the same distance modulo a way.
+        // The network's 784 inputs.
+        assert!(spread_over_l1::<f32>(784, 32, 267));
+        // A one-row B may carry any stride: the rule must not overflow, and must answer as
+        // for the same distance modulo a way.
         let huge = spread_over_l1::<f32>(usize::MAX / 2, 32, 267); // 4·(2⁶³ − 1) ≡ 4 · 1023
         assert_eq!(huge, spread_over_l1::<f32>(1023, 32, 267));
         assert!(!spread_over_l1::<f64>(1 << 62, 16, 267)); // 8·2⁶² = 2⁶⁵ ≡ 0
