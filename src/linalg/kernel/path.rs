@@ -88,7 +88,7 @@ pub(super) fn choose_path<T>(kernels: &Kernels<T>, a: MatRef<'_, T>, b: MatRef<'
         || (m <= bl.mc && spread_over_l1::<T>(b.row_stride, bl.nr, slice_depth(k, bl.kc)));
     Path::Blis {
         direct_b: b.col_stride == 1 && (short_a || k * n * size_of::<T>() <= 32 << 10),
-        direct_a: n <= bl.nr || (a.col_stride == 1 && n <= 8 * bl.nr),
+        direct_a: n <= bl.nr || (a.col_stride == 1 && (n <= 8 * bl.nr || m > bl.mc)),
     }
 }
 
