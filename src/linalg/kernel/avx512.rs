@@ -1,8 +1,8 @@
 //! AVX-512F micro-kernels: a 12 × 32 f32 tile (6 × 16 for f64), 24 of the 32 512-bit
 //! registers as accumulators; smaller tiles for the edges; and the edges' masked store.
 //!
-//! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with its prefetches,
-//! vectors twice as wide and twice as many rows. It compiles everywhere on x86-64, and the
+//! Book chapter: "Making it fast". The same loop as the AVX2 kernel, with vectors twice as
+//! wide and twice as many rows. It compiles everywhere on x86-64, and the
 //! kernel tests run it wherever `Kernel::Avx512.is_supported()` (AVX-512F with AVX2 and FMA;
 //! the project's VM exposed AVX-512 from 2 December). Its block sizes are BLIS's for Zen;
 //! changing KC would change the bits of every product deeper than one slice (see the book's
@@ -103,10 +103,11 @@ unsafe fn micro_f32<const R: usize, const NV: usize>(
     alpha: f32,
     beta: f32,
 ) {
-    // Four copies of the tile's code: packed Ã gets constant strides, A read in place its
-    // own; and only B read in place is prefetched (packed B̃ is one sequential stream, which
-    // the hardware prefetchers follow, and the prefetch instructions take load slots the
-    // loads need; the book's "A host with two 512-bit FMA units" has the figures).
+    // Six copies of the tile's code: packed Ã gets constant strides, A read in place with
+    // contiguous rows a unit step, any other A its own strides; and only B read in place is
+    // prefetched (packed B̃ is one sequential stream, which the hardware prefetchers follow,
+    // and the prefetch instructions take load slots the loads need; the book's "A host with
+    // two 512-bit FMA units" has the figures).
     // SAFETY: the caller's promises are `tile_f32`'s contract.
     unsafe {
         match (rsa, csa, ldb) {
@@ -126,17 +127,40 @@ unsafe fn micro_f32<const R: usize, const NV: usize>(
     }
 }
 
+// Where a tile's A lies, for `tile_f32` and `tile_f32x24`.
 /// Ã packed: ã_ip at `a + i + p·MR`.
 const PACKED: u8 = 0;
 /// A read in place, rows contiguous: ã_ip at `a + i·rsa + p`.
 const ROWS: u8 = 1;
-/// A read in place, any strides: ã_ip at `a + i·rsa + p·csa`.
+/// A read in place, any strides (a transposed A): ã_ip at `a + i·rsa + p·csa`.
 const ANY: u8 = 2;
 
-/// [`micro_f32`] for one case of its strides: with `PACKED_A`, ã_ip is at `a + i + p·MR`
-/// (`rsa` and `csa` are ignored); with `PREFETCH_B`, B's row p + 8 is asked for at step p.
-/// Not inlined: each case is a function of its own, so the 24 accumulators of one case never
-/// meet another's when registers are allocated (merged after a `match`, they spilled).
+/// The strides a tile reads A with: [`PACKED`]'s and [`ROWS`]' known when compiled, so the
+/// compiler can fold them into addresses.
+#[inline]
+fn a_strides<const A: u8>(rsa: usize, csa: usize) -> (usize, usize) {
+    match A {
+        PACKED => (1, MR),
+        ROWS => (rsa, 1),
+        _ => (rsa, csa),
+    }
+}
+
+/// For A read in place with strided columns ([`ANY`]), which reaches a new line at each step,
+/// `csa` values from the last: asks for step p + 8's R values now (at most two lines).
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn prefetch_a<const R: usize>(a: *const f32, rsa: usize, csa: usize, p: usize) {
+    let a_p8 = a.wrapping_add((p + 8) * csa);
+    _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
+    _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+}
+
+/// [`micro_f32`] for one case of its strides: `A` says where A lies ([`PACKED`], [`ROWS`] or
+/// [`ANY`]: the strides the first two imply replace `rsa` and `csa`); with `PREFETCH_B`, B's
+/// row p + 8 is asked for at step p (else `ldb` is taken to be NR). Not inlined: each case is
+/// a function of its own, so the 24 accumulators of one case never meet another's when
+/// registers are allocated (merged after a `match`, they spilled).
 ///
 /// # Safety
 /// As [`micro_f32`].
@@ -154,20 +178,15 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
     alpha: f32,
     beta: f32,
 ) {
-    let (rsa, csa) = match A {
-        PACKED => (1, MR),
-        ROWS => (rsa, 1),
-        _ => (rsa, csa),
-    };
+    let (rsa, csa) = a_strides::<A>(rsa, csa);
     let ldb = if PREFETCH_B { ldb } else { NR };
-    // SAFETY: the tile's rows hold 16·NV values (the caller's promise).
-    unsafe { prefetch_tile::<R, NV>(c, ldc) };
     let mut acc = [[_mm512_setzero_ps(); NV]; R];
     // Row i of A read in place lies i·rsa values from row 0. x86 addresses are a base plus a
     // register times 1, 2, 4 or 8, so with the odd multiples of the row stride (in bytes) in
     // registers every row's address is one addressing mode: row 6 is 3·rsa·2, row 8 is
     // rsa·8. `black_box` keeps the compiler from folding them back into a chain of additions
     // each step (it did, and the additions took issue slots the FMAs need).
+    const { assert!(R <= 12, "row_offset covers 12 rows") };
     let odd: [usize; 6] = std::hint::black_box(std::array::from_fn(|j| 4 * (2 * j + 1) * rsa));
     let row_offset = |i: usize| match i {
         0 => 0,
@@ -181,12 +200,8 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
         if PREFETCH_B {
             prefetch_row::<NV>(b_p.wrapping_add(8 * ldb));
         }
-        // A read in place with strided columns (a transposed A) reaches a new line at every
-        // step, `csa` values from the last: ask for step p + 8's R values now.
         if A == ANY {
-            let a_p8 = a.wrapping_add((p + 8) * csa);
-            _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+            prefetch_a::<R>(a, rsa, csa, p);
         }
         // SAFETY: row p holds 16·NV values (the caller's promise).
         let b_v: [__m512; NV] =
@@ -205,6 +220,9 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
             }
         }
     };
+    // Packed Ã's steps four at a time: one count and branch for four steps, and the four
+    // steps' values of Ã at fixed offsets. (Unrolled, the loops over A read in place had the
+    // compiler load many steps' values early, and spill accumulators to hold them.)
     let mut p = 0;
     while A == PACKED && p + 4 <= kc {
         step(&mut acc, p);
@@ -251,20 +269,20 @@ unsafe fn micro_f32_x24<const R: usize>(
     // SAFETY: the caller's promises are `tile_f32x24`'s contract.
     unsafe {
         match (rsa, csa) {
-            (1, MR) => tile_f32x24::<R, true>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
-            _ => tile_f32x24::<R, false>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
+            (1, MR) => tile_f32x24::<R, PACKED>(kc, a, 1, MR, b, ldb, c, ldc, alpha, beta),
+            (_, 1) => tile_f32x24::<R, ROWS>(kc, a, rsa, 1, b, ldb, c, ldc, alpha, beta),
+            _ => tile_f32x24::<R, ANY>(kc, a, rsa, csa, b, ldb, c, ldc, alpha, beta),
         }
     }
 }
 
-/// [`micro_f32_x24`] for one case of its strides, as [`tile_f32`]: with `PACKED_A`, ã_ip is
-/// at `a + i + p·MR`.
+/// [`micro_f32_x24`] for one case of its strides, `A` as for [`tile_f32`].
 ///
 /// # Safety
 /// As [`micro_f32_x24`].
 #[inline(never)]
 #[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
+unsafe fn tile_f32x24<const R: usize, const A: u8>(
     kc: usize,
     a: *const f32,
     rsa: usize,
@@ -276,18 +294,12 @@ unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
     alpha: f32,
     beta: f32,
 ) {
-    let (rsa, csa) = if PACKED_A { (1, MR) } else { (rsa, csa) };
-    // SAFETY: the tile's rows hold 24 values (the caller's promise), two lines' worth or
-    // part of three, which the 32-wide tile's prefetch covers.
-    unsafe { prefetch_tile::<R, 2>(c, ldc) };
+    let (rsa, csa) = a_strides::<A>(rsa, csa);
     let mut wide = [_mm512_setzero_ps(); R];
     let mut narrow = [_mm256_setzero_ps(); R];
     for p in 0..kc {
-        // As in `tile_f32`: a transposed A read in place reaches a new line every step.
-        if !PACKED_A {
-            let a_p8 = a.wrapping_add((p + 8) * csa);
-            _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
-            _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+        if A == ANY {
+            prefetch_a::<R>(a, rsa, csa, p);
         }
         // SAFETY: row p < kc of B̃ holds 24 values (the caller's promise).
         let (b0, b1) = unsafe {
@@ -325,19 +337,6 @@ unsafe fn tile_f32x24<const R: usize, const PACKED_A: bool>(
             };
             _mm256_storeu_ps(c_i, out);
         }
-    }
-}
-
-/// Asks for an R-row tile of C now, as the AVX2 kernel does: its rows are `ldc` apart, and
-/// they arrive while the FMAs run instead of stalling the update at the end.
-///
-/// # Safety
-/// None beyond the arguments describing the caller's tile: a prefetch reads nothing.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn prefetch_tile<const R: usize, const NV: usize>(c: *mut f32, ldc: usize) {
-    for i in 0..R {
-        prefetch_row::<NV>(c.wrapping_add(i * ldc));
     }
 }
 
