@@ -23,7 +23,7 @@ pub enum Kernel {
     /// Packed and blocked, with a 6×16 (f32; 5×16 when m fits 5-row tiles better) / 6×8 (f64)
     /// AVX2+FMA micro-kernel, and unpacked kernels for dot products and small products.
     Avx2,
-    /// Packed and blocked, with a 6×32 (f32) / 6×16 (f64) AVX-512F micro-kernel, and unpacked
+    /// Packed and blocked, with a 12×32 (f32) / 6×16 (f64) AVX-512F micro-kernel, and unpacked
     /// kernels for dot products and small products with 512-bit registers, AVX2's for the
     /// rest (CPUs with AVX-512F, AVX2 and FMA).
     Avx512,
