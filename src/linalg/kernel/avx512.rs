@@ -324,18 +324,7 @@ unsafe fn tile_f32x24<const R: usize, const A: u8>(
         unsafe {
             let c_i = c.add(i * ldc);
             update_c(c_i, wide[i], alpha, beta);
-            let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), narrow[i]);
-            let c_i = c_i.add(16);
-            let out = match beta {
-                0.0 => ab,
-                // 1·c is c exactly: skipping the multiply changes no bit.
-                1.0 => _mm256_add_ps(_mm256_loadu_ps(c_i), ab),
-                _ => _mm256_add_ps(
-                    _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c_i)),
-                    ab,
-                ),
-            };
-            _mm256_storeu_ps(c_i, out);
+            avx2::update_c(c_i.add(16), narrow[i], alpha, beta);
         }
     }
 }

@@ -51,26 +51,34 @@ pub(in super::super) unsafe fn micro_f32<const MR: usize, const NV: usize>(
             rank1_updates::<MR, NV>(kc, a, rsa, csa, b, ldb)
         }
     };
-    let alpha = _mm256_set1_ps(alpha);
     for (i, acc_i) in acc.iter().enumerate() {
         for (v, &ab) in acc_i.iter().enumerate() {
-            let ab = _mm256_mul_ps(alpha, ab);
             // SAFETY: vector v of row i is inside the tile, which is writable, and readable
             // unless β = 0 (the caller's promise).
-            unsafe {
-                let c_iv = c.add(i * ldc + 8 * v);
-                let out = match beta {
-                    0.0 => ab,
-                    // 1·c is c exactly: skipping the multiply changes no bit.
-                    1.0 => _mm256_add_ps(_mm256_loadu_ps(c_iv), ab),
-                    _ => _mm256_add_ps(
-                        _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c_iv)),
-                        ab,
-                    ),
-                };
-                _mm256_storeu_ps(c_iv, out);
-            }
+            unsafe { update_c(c.add(i * ldc + 8 * v), ab, alpha, beta) };
         }
+    }
+}
+
+/// c ← β·c + α·ab for one 256-bit vector of C: `MicroKernel`'s update, a separate multiply
+/// and add (also the AVX-512 kernels' for the last eight columns of a 24-wide edge tile).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; `c` is writable for 8 values, and readable unless
+/// β = 0.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(in super::super) unsafe fn update_c(c: *mut f32, ab: __m256, alpha: f32, beta: f32) {
+    let ab = _mm256_mul_ps(_mm256_set1_ps(alpha), ab);
+    // SAFETY: the caller's promise.
+    unsafe {
+        let out = match beta {
+            0.0 => ab,
+            // 1·c is c exactly: skipping the multiply changes no bit.
+            1.0 => _mm256_add_ps(_mm256_loadu_ps(c), ab),
+            _ => _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(c)), ab),
+        };
+        _mm256_storeu_ps(c, out);
     }
 }
 

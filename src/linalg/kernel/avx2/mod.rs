@@ -28,8 +28,9 @@ pub(super) use dot::{column_chunks, gemm_dot_f32, hsum, load8, store_dot};
 pub(super) use gemv::{gemv_f32, gemv_f64};
 pub(super) use small::{gemm_small_f32, small_with_b_copied};
 
-/// The f32 micro-kernel, for the AVX-512 kernels' edge tiles of 8 columns.
-pub(super) use micro::micro_f32;
+/// The f32 micro-kernel, for the AVX-512 kernels' edge tiles of 8 columns, and its update of
+/// a 256-bit vector of C, for their 24-column ones.
+pub(super) use micro::{micro_f32, update_c};
 
 /// f32's AVX2 kernels, for a product with `m` rows.
 ///
