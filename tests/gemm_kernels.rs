@@ -215,7 +215,8 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
             (9, 11, 17, false, true),
         ];
         for (m, k, n, ta, tb) in shapes {
-            for beta in [0.0f32, 1.0, 0.5] {
+            // β = 0.3, not a power of two, so β·c rounds: a fused β·c + α·t would differ.
+            for beta in [0.0f32, 1.0, 0.3] {
                 let tall = 400; // 400·k·n multiply-adds: far above the small path's limit
                 let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
                 let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(tall * k), rng.vec(k * n));
@@ -262,7 +263,8 @@ fn small_products_equal_the_blocked_path_bit_for_bit() {
 /// The AVX-512 small-product kernel (5 × 32 tiles) gives the AVX2 one's bits (5 × 16 tiles):
 /// every width from 1 to 70 and some wider (masked vectors, one or two a row), rows that
 /// leave 1 to 4 in a last tile, k = 1 to 32, B row-major and transposed (copied first), and
-/// β = 0 over NaN, 1 and ½. (On a CPU without AVX-512 there is nothing to compare.)
+/// β = 0 over NaN, 1 and 0.3 (not a power of two, so β·c rounds). (On a CPU without
+/// AVX-512 there is nothing to compare.)
 #[test]
 fn avx512_small_products_are_avx2s_bit_for_bit() {
     let both = [Kernel::Avx512, Kernel::Avx2].map(|k| supported_kernels().contains(&k));
@@ -278,7 +280,7 @@ fn avx512_small_products_are_avx2s_bit_for_bit() {
         // k ≤ 32: the small path for both kernels (B transposed only while small enough to
         // be copied).
         for tb in [false, true].into_iter().filter(|&tb| !tb || k * n <= 4096) {
-            for beta in [0.0f32, 1.0, 0.5] {
+            for beta in [0.0f32, 1.0, 0.3] {
                 let run = |kernel| {
                     let mut c = if beta == 0.0 {
                         vec![f32::NAN; m * n]
@@ -321,7 +323,7 @@ fn avx512_dot_products_are_avx2s_bit_for_bit() {
         (20, 784, 200),
     ];
     for (m, k, n) in shapes {
-        for beta in [0.0f32, 1.0, 0.5] {
+        for beta in [0.0f32, 1.0, 0.3] {
             let mut rng = Lcg((m * 31 + k * 7 + n) as u64);
             let (a, b): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * n));
             let c0: Vec<f32> = rng.vec(m * n);
@@ -403,7 +405,7 @@ fn edge_tiles_keep_the_full_tiles_bits() {
     let (a, b_wide): (Vec<f32>, Vec<f32>) = (rng.vec(m * k), rng.vec(k * wide));
     for kernel in supported_kernels() {
         for n in [100, 97, 104, 105, 110, 112, 113, 120, 121, 127] {
-            for beta in [0.0f32, 1.0, 0.5] {
+            for beta in [0.0f32, 1.0, 0.3] {
                 let c0: Vec<f32> = Lcg(n as u64).vec(m * wide);
                 let b: Vec<f32> = b_wide
                     .chunks(wide)
@@ -437,15 +439,17 @@ fn edge_tiles_keep_the_full_tiles_bits() {
 /// equals the first m rows of the same product with A lengthened to 24 rows (two of
 /// AVX-512's 12-row tiles, four of AVX2's 6-row ones), bit for bit, for every m below 24,
 /// so that the AVX-512 kernels' 6-row edge kernels meet the 12-row tile's bits, in full
-/// columns (n = 64) and in ragged ones (n = 84: two tiles of 32 and one of 20), with A
-/// packed and read in place.
+/// columns (n = 32, 64) and in ragged ones (n = 20, the width of Xᵀ·Δ, and 84: two tiles of
+/// 32 and one of 20), with A row-major and transposed. The paths cover A packed and read in
+/// place, rows contiguous or columns strided (a transposed A is read in place when C is one
+/// sliver wide, n ≤ 32), and B packed and read in place (n = 32 is one full sliver).
 #[test]
 fn edge_rows_keep_the_full_tiles_bits() {
     let (tall, k) = (24, 300);
     let mut rng = Lcg(31);
     let a_tall: Vec<f32> = rng.vec(tall * k);
     for kernel in supported_kernels() {
-        for n in [64, 84] {
+        for n in [20, 32, 64, 84] {
             let b: Vec<f32> = Lcg(n as u64).vec(k * n);
             for transposed in [false, true] {
                 let product = |m: usize| {

@@ -8,7 +8,7 @@
 //! changing KC would change the bits of every product deeper than one slice (see the book's
 //! "Against the FMA peak").
 
-use super::{avx2, Blocking, Kernels, MicroKernel, Narrow};
+use super::{avx2, Blocking, EdgeKernel, Kernels, MicroKernel};
 use std::arch::x86_64::*;
 
 /// Rows of the f32 register tile, and of Ã's packed panels.
@@ -17,10 +17,11 @@ const MR: usize = 12;
 const NR: usize = 32;
 
 /// The f32 edge tiles, smallest first (the first that covers an edge tile's rows and columns
-/// is used): 6 or 12 rows, 8 columns (AVX2's kernel, one 256-bit vector a row), 16 (one
-/// 512-bit vector), 24 (one of each) or 32. Each computes c_ij by the same chain of FMAs as
+/// is used): 6 or 12 rows of 8 columns (AVX2's kernel, one 256-bit vector a row), of 16 (one
+/// 512-bit vector) or of 24 (one of each), and 6 rows of 32. An edge of 7 to 11 rows and 25
+/// to 32 columns takes the full 12 × 32 tile. Each computes c_ij by the same chain of FMAs as
 /// the 12 × 32 tile.
-const EDGES_F32: [Narrow<f32>; 7] = [
+const EDGES_F32: [EdgeKernel<f32>; 7] = [
     edge(6, 8, avx2::micro_f32::<6, 1>),
     edge(6, 16, micro_f32::<6, 1>),
     edge(12, 8, avx2::micro_f32::<12, 1>),
@@ -30,8 +31,8 @@ const EDGES_F32: [Narrow<f32>; 7] = [
     edge(12, 24, micro_f32_x24::<12>),
 ];
 
-const fn edge(rows: usize, cols: usize, micro: MicroKernel<f32>) -> Narrow<f32> {
-    Narrow { rows, cols, micro }
+const fn edge(rows: usize, cols: usize, micro: MicroKernel<f32>) -> EdgeKernel<f32> {
+    EdgeKernel { rows, cols, micro }
 }
 
 /// f32's AVX-512 kernels: a 12 × 32 tile, 24 of the 32 registers as accumulators; BLIS's
@@ -84,7 +85,7 @@ pub(super) fn kernels_f64() -> Kernels<f64> {
 }
 
 /// C_tile ← α·ÃB̃ + β·C_tile for an R × 16·NV f32 tile (contract: `super::MicroKernel`):
-/// 12 × 32 for full tiles, and 6 or 12 rows of 16 or 32 columns for edge tiles.
+/// 12 × 32 for full tiles, 6 or 12 rows of 16 columns and 6 rows of 32 for edge tiles.
 ///
 /// # Safety
 /// The CPU must support AVX-512F; ã_ip is readable at `a + i·rsa + p·csa` for i < R, p < kc;
@@ -146,14 +147,15 @@ fn a_strides<const A: u8>(rsa: usize, csa: usize) -> (usize, usize) {
     }
 }
 
-/// For A read in place with strided columns ([`ANY`]), which reaches a new line at each step,
-/// `csa` values from the last: asks for step p + 8's R values now (at most two lines).
+/// For A read in place with strided columns ([`ANY`]: a transposed A, rsa = 1), which
+/// reaches a new line at each step, `csa` values from the last: asks for the lines of step
+/// p + 8's first and last values now (for rsa = 1 its R values lie in at most those two).
 #[inline]
 #[target_feature(enable = "avx512f")]
 fn prefetch_a<const R: usize>(a: *const f32, rsa: usize, csa: usize, p: usize) {
-    let a_p8 = a.wrapping_add((p + 8) * csa);
+    let a_p8 = a.wrapping_add((p + 8).wrapping_mul(csa));
     _mm_prefetch::<_MM_HINT_T0>(a_p8 as *const i8);
-    _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1) * rsa) as *const i8);
+    _mm_prefetch::<_MM_HINT_T0>(a_p8.wrapping_add((R - 1).wrapping_mul(rsa)) as *const i8);
 }
 
 /// [`micro_f32`] for one case of its strides: `A` says where A lies ([`PACKED`], [`ROWS`] or
@@ -181,16 +183,22 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
     let (rsa, csa) = a_strides::<A>(rsa, csa);
     let ldb = if PREFETCH_B { ldb } else { NR };
     let mut acc = [[_mm512_setzero_ps(); NV]; R];
-    // Row i of A read in place lies i·rsa values from row 0. x86 addresses are a base plus a
-    // register times 1, 2, 4 or 8, so with the odd multiples of the row stride (in bytes) in
-    // registers every row's address is one addressing mode: row 6 is 3·rsa·2, row 8 is
-    // rsa·8. `black_box` keeps the compiler from folding them back into a chain of additions
-    // each step (it did, and the additions took issue slots the FMAs need).
+    // Row i of A read in place lies i·rsa values, i·rsa·4 bytes, from row 0. An x86 address
+    // is a base plus a register times 1, 2, 4 or 8, so with the byte offsets of the odd rows
+    // 1, 3, 5, 7, 9 and 11 in registers every row's address is one addressing mode: row 6
+    // is row 3's offset times 2, row 8 row 1's times 8. `black_box` keeps the compiler from
+    // folding them back into a chain of additions each step (it did, and the additions took
+    // issue slots the FMAs need). Packed Ã needs none of this.
     const { assert!(R <= 12, "row_offset covers 12 rows") };
-    let odd: [usize; 6] = std::hint::black_box(std::array::from_fn(|j| 4 * (2 * j + 1) * rsa));
+    let odd_row_bytes: [usize; 6] = match A {
+        PACKED => [0; 6],
+        _ => std::hint::black_box(std::array::from_fn(|j| {
+            (2 * j + 1) * rsa * size_of::<f32>()
+        })),
+    };
     let row_offset = |i: usize| match i {
         0 => 0,
-        _ => odd[(i >> i.trailing_zeros()) / 2] << i.trailing_zeros(),
+        _ => odd_row_bytes[(i >> i.trailing_zeros()) / 2] << i.trailing_zeros(),
     };
     let step = |acc: &mut [[__m512; NV]; R], p: usize| {
         // SAFETY: row p < kc of B̃ is inside it (the caller's promise).
@@ -198,7 +206,7 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
         // B read in place has rows a page apart, too far for the hardware prefetchers: ask
         // for row p + 8 now (every line of the row), as the AVX2 kernel does.
         if PREFETCH_B {
-            prefetch_row::<NV>(b_p.wrapping_add(8 * ldb));
+            prefetch_row::<NV>(b_p.wrapping_add(ldb.wrapping_mul(8)));
         }
         if A == ANY {
             prefetch_a::<R>(a, rsa, csa, p);
@@ -406,10 +414,12 @@ unsafe fn update_c(c: *mut f32, ab: __m512, alpha: f32, beta: f32) {
     }
 }
 
-/// The f64 twin of [`micro_f32`]: a 6 × 16 tile.
+/// The f64 kernel: [`micro_f32`]'s loop with R = 6 and one 512-bit vector of eight doubles
+/// twice a row, a 6 × 16 tile, in one function for every stride case (f64 is for the
+/// gradient checks, not for speed).
 ///
 /// # Safety
-/// As [`micro_f32`], with rows of 16 in `b`.
+/// As [`micro_f32`], for f64, with R = 6 and rows of 16 in `b`.
 #[target_feature(enable = "avx512f")]
 unsafe fn micro_f64(
     kc: usize,

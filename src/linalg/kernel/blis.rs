@@ -113,9 +113,10 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                         // SAFETY: row ic + ir < m and column jc + jr < n are inside C.
                         let tile = unsafe { c.add((ic + ir) * ldc + jc + jr) };
                         let (rows, cols) = (mr.min(mb - ir), nr.min(nb - jr));
-                        // SAFETY: the panels hold kb steps of the tile's MR and NR values; a
-                        // full tile is inside C, an edge tile goes to `edge` (MR·NR ≤ MAX_TILE)
-                        // and only its `rows × cols` corner to C; this CPU runs the kernel.
+                        // SAFETY: the panels hold kb steps of the tile's MR and NR values (an
+                        // edge kernel reads at most those); a full tile is inside C, an edge
+                        // tile goes to `edge` (MR·NR ≤ MAX_TILE) and only its `rows × cols`
+                        // corner to C; this CPU runs the kernel.
                         unsafe {
                             if rows == mr && cols == nr {
                                 micro(kb, a_panel, rsa, csa, b_panel, ldb, tile, ldc, alpha, beta);

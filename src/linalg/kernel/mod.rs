@@ -216,7 +216,7 @@ pub struct Kernels<T: 'static> {
     /// same chain, so which one ran changes no bit. (A batch of 100 is 3 × 32 + 4 columns:
     /// without them the last tile computed 32 columns for 4, and a product 20 wide computed
     /// 32 for 20.)
-    pub edges: &'static [Narrow<T>],
+    pub edges: &'static [EdgeKernel<T>],
     /// Writes an edge tile's live corner from the buffer it was computed into, if this kernel
     /// has its own way (else `blis.rs`'s scalar loop): with the same operations, so the same
     /// bits.
@@ -236,7 +236,7 @@ impl<T: 'static> Kernels<T> {
 
 /// A micro-kernel for a tile smaller than the blocking's: `rows × cols`.
 #[derive(Clone, Copy)]
-pub struct Narrow<T> {
+pub struct EdgeKernel<T> {
     /// Rows of its tile: it computes the first `rows` rows of Ã's panels.
     pub rows: usize,
     /// Columns of its tile: it computes the first `cols` columns of B̃'s slivers.

@@ -17,7 +17,8 @@ use std::arch::x86_64::*;
 ///
 /// # Safety
 /// The CPU must support AVX2 and FMA; ã_ip is readable at `a + i·rsa + p·csa` for i < MR,
-/// p < kc (`rsa = 1, csa = MR` when packed), `b` holds `kc` rows of 8·NV with row stride
+/// p < kc (`rsa = 1` and `csa` the panel's height when packed: MR, or the AVX-512 tile's 12
+/// for its edges), `b` holds `kc` rows of 8·NV with row stride
 /// `ldb`, and the tile at `c` (row stride `ldc`) is writable (and readable unless β = 0).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
