@@ -712,9 +712,8 @@ mod tests {
 
     /// [`run_epochs`] on a stand-in network whose "weights" count its epochs: after epoch e
     /// it scores `accuracy[(e − 1) % len]` (a little less on the test set, a little more on
-    /// the training set) and its cost is
-    /// NaN at epoch `diverges`. Returns the weights left, what the observer heard, and the
-    /// reports or the error.
+    /// the training set) and its cost is NaN at epoch `diverges`. Returns the weights left,
+    /// what the observer heard, and the reports or the error.
     fn scripted_run(
         config: &TrainConfig,
         validated: bool,

@@ -247,7 +247,7 @@ unsafe fn tile_f32<const R: usize, const NV: usize, const A: u8, const PREFETCH_
         for (v, &ab) in acc_i.iter().enumerate() {
             // SAFETY: vector v of row i is inside the tile, which is writable, and readable
             // unless β = 0 (the caller's promise).
-            unsafe { update_c(c.add(i * ldc + 16 * v), ab, alpha, beta) };
+            unsafe { update_c::<true>(c.add(i * ldc + 16 * v), !0, ab, alpha, beta) };
         }
     }
 }
@@ -331,7 +331,7 @@ unsafe fn tile_f32x24<const R: usize, const A: u8>(
         // unless β = 0 (the caller's promise).
         unsafe {
             let c_i = c.add(i * ldc);
-            update_c(c_i, wide[i], alpha, beta);
+            update_c::<true>(c_i, !0, wide[i], alpha, beta);
             avx2::update_c(c_i.add(16), narrow[i], alpha, beta);
         }
     }
@@ -367,50 +367,63 @@ unsafe fn store_edge_f32(
 ) {
     for (i, t_i) in t.chunks_exact(nr).take(rows).enumerate() {
         for j in (0..cols).step_by(16) {
-            let live: __mmask16 = if cols - j >= 16 {
-                !0
-            } else {
-                (1 << (cols - j)) - 1
-            };
             // SAFETY: the slice holds the 16 values read.
             let t_ij = unsafe { _mm512_loadu_ps(t_i[j..j + 16].as_ptr()) };
-            let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), t_ij);
             // SAFETY: the live lanes are inside the block, writable, and readable unless β = 0
-            // (the caller's promise); masked-off lanes are neither read nor written.
+            // (the caller's promise).
             unsafe {
-                let c_ij = c.add(i * ldc + j);
-                let out = match beta {
-                    0.0 => ab,
-                    1.0 => _mm512_add_ps(_mm512_maskz_loadu_ps(live, c_ij), ab),
-                    _ => _mm512_add_ps(
-                        _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(live, c_ij)),
-                        ab,
-                    ),
-                };
-                _mm512_mask_storeu_ps(c_ij, live, out);
-            }
+                update_c::<false>(c.add(i * ldc + j), first_lanes(cols - j), t_ij, alpha, beta)
+            };
         }
     }
 }
 
-/// c ← β·c + α·ab for one 512-bit vector of C: `MicroKernel`'s update, a separate multiply
-/// and add.
+/// Lanes 0 .. `count` of a 16-lane vector (all of them when `count` ≥ 16).
+pub(super) fn first_lanes(count: usize) -> __mmask16 {
+    match count {
+        0..=15 => (1 << count) - 1,
+        _ => !0,
+    }
+}
+
+/// c ← β·c + α·acc for the lanes `live` of one 512-bit vector of C (all 16 when `FULL`, which
+/// loads and stores without a mask): the update every AVX-512 f32 kernel makes, as
+/// `super::MicroKernel`'s contract asks, a multiply and then an add. (1·c is c exactly, so
+/// β = 1 skips its multiply and changes no bit.) Masked-off lanes are neither read nor
+/// written.
 ///
 /// # Safety
-/// `c` is writable for 16 values, and readable unless β = 0.
+/// The CPU must support AVX-512F; the lanes `live` (or all 16) at `c` are writable, and
+/// readable unless β = 0.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn update_c(c: *mut f32, ab: __m512, alpha: f32, beta: f32) {
-    let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), ab);
-    // SAFETY: the caller's promise.
+pub(super) unsafe fn update_c<const FULL: bool>(
+    c: *mut f32,
+    live: __mmask16,
+    acc: __m512,
+    alpha: f32,
+    beta: f32,
+) {
+    let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
+    // SAFETY: the caller's promise; masked loads and stores touch only the live lanes.
     unsafe {
         let out = match beta {
             0.0 => ab,
-            // 1·c is c exactly: skipping the multiply changes no bit.
-            1.0 => _mm512_add_ps(_mm512_loadu_ps(c), ab),
-            _ => _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), _mm512_loadu_ps(c)), ab),
+            _ => {
+                let old = match FULL {
+                    true => _mm512_loadu_ps(c),
+                    false => _mm512_maskz_loadu_ps(live, c),
+                };
+                match beta {
+                    1.0 => _mm512_add_ps(old, ab),
+                    _ => _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), old), ab),
+                }
+            }
         };
-        _mm512_storeu_ps(c, out);
+        match FULL {
+            true => _mm512_storeu_ps(c, out),
+            false => _mm512_mask_storeu_ps(c, live, out),
+        }
     }
 }
 

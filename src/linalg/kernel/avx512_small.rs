@@ -12,6 +12,7 @@
 
 use super::super::gemm::MatRef;
 use super::avx2::small_with_b_copied;
+use super::avx512::{first_lanes, update_c};
 use std::arch::x86_64::*;
 
 /// Rows of a tile: 5 × 2 vectors keep 10 chains of FMAs going (two FMA units with a latency
@@ -92,14 +93,6 @@ unsafe fn small_rows<const NV: usize, const FULL: bool>(
     }
 }
 
-/// Lanes 0 .. `count` of a 16-lane vector (all of them when `count` ≥ 16).
-fn first_lanes(count: usize) -> __mmask16 {
-    match count {
-        0..=15 => (1 << count) - 1,
-        _ => !0,
-    }
-}
-
 /// Rows `i0 .. i0 + R`, columns `j0 .. j0 + width` of [`gemm_small_f32`] in NV vectors of
 /// 16: R·NV chains of k FMAs. A full tile loads and stores without a mask.
 ///
@@ -159,47 +152,8 @@ unsafe fn small_tile<const R: usize, const NV: usize, const FULL: bool>(
             // SAFETY: row i0 + r, the live columns of vector v are inside C.
             unsafe {
                 let c_rv = c.add((i0 + r) * ldc + j0 + 16 * v);
-                store_small::<FULL>(c_rv, mask[v], alpha, acc_rv, beta);
+                update_c::<FULL>(c_rv, mask[v], acc_rv, alpha, beta);
             }
-        }
-    }
-}
-
-/// The lanes of `mask` (all 16 when `FULL`) of c ← α·acc + β·c, the update the
-/// micro-kernels make: a multiply, then an add (1·c is c exactly, so β = 1 skips its
-/// multiply and changes no bit).
-///
-/// # Safety
-/// The CPU must support AVX-512F; the lanes of `mask` at `c` are writable, and readable
-/// unless β = 0.
-#[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn store_small<const FULL: bool>(
-    c: *mut f32,
-    mask: __mmask16,
-    alpha: f32,
-    acc: __m512,
-    beta: f32,
-) {
-    let ab = _mm512_mul_ps(_mm512_set1_ps(alpha), acc);
-    // SAFETY: the caller's promise; masked loads and stores touch only the live lanes.
-    unsafe {
-        let out = match beta {
-            0.0 => ab,
-            _ => {
-                let old = match FULL {
-                    true => _mm512_loadu_ps(c),
-                    false => _mm512_maskz_loadu_ps(mask, c),
-                };
-                match beta {
-                    1.0 => _mm512_add_ps(old, ab),
-                    _ => _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), old), ab),
-                }
-            }
-        };
-        match FULL {
-            true => _mm512_storeu_ps(c, out),
-            false => _mm512_mask_storeu_ps(c, mask, out),
         }
     }
 }

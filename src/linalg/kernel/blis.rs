@@ -50,6 +50,8 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
     // SAFETY: the buffer holds a_len + b_len values: Ã's room, then B̃'s.
     let b_pack = unsafe { a_pack.add(a_len) };
     let mut edge = [T::ZERO; MAX_TILE];
+    // How an edge tile's live corner reaches C: the kernel's own store, or the scalar loop.
+    let store = kernels.store_edge.unwrap_or(store_edge);
 
     for jc in (0..n).step_by(bl.nc) {
         // Loop 5: a block of NC columns of B and C.
@@ -134,7 +136,6 @@ pub(super) unsafe fn gemm_packed<T: Scalar>(
                                     T::ONE,
                                     T::ZERO,
                                 );
-                                let store = kernels.store_edge.unwrap_or(store_edge);
                                 store(&edge[..mr * nr], nr, rows, cols, tile, ldc, alpha, beta);
                             }
                         }
